@@ -1,0 +1,68 @@
+"""MPI exchanges between Numba steps: flat NumPy buffers, uppercase (buffer) mpi4py calls only.
+
+`alltoallv` sends a buffer already grouped by destination (counts per rank); `gather_window`
+replicates a window [wlo, whi) of a block-distributed vertex array on every rank, which is how
+validation reads the value of a remote endpoint without one message per edge.
+"""
+import numpy as np
+from mpi4py import MPI
+
+# Count arguments of MPI calls are C ints: keep every message below this many elements.
+MAX_MSG = 1 << 30
+
+
+def exchange_counts(comm, sendcounts):
+    recvcounts = np.empty_like(sendcounts)
+    comm.Alltoall(sendcounts, recvcounts)
+    return recvcounts
+
+
+def displacements(counts):
+    displs = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=displs[1:])
+    return displs
+
+
+def alltoallv(comm, sendbuf, sendcounts, recvbuf=None):
+    """Exchange `sendbuf` (grouped by destination, `sendcounts[r]` items for rank r).
+
+    Returns (recvbuf, recvcounts). A preallocated `recvbuf` large enough is reused (its leading
+    part holds the result), so hot loops do not allocate per level.
+    """
+    sendcounts = np.ascontiguousarray(sendcounts, dtype=np.int64)
+    recvcounts = exchange_counts(comm, sendcounts)
+    total = int(recvcounts.sum())
+    if recvbuf is None or len(recvbuf) < total:
+        recvbuf = np.empty(total, dtype=sendbuf.dtype)
+    if max(int(sendcounts.sum()), total) >= MAX_MSG:
+        raise OverflowError("alltoallv message of %d items exceeds the MPI count limit; "
+                            "lower the chunk size" % max(int(sendcounts.sum()), total))
+    mpitype = MPI._typedict[sendbuf.dtype.char]
+    comm.Alltoallv([sendbuf, (sendcounts, displacements(sendcounts)), mpitype],
+                   [recvbuf, (recvcounts, displacements(recvcounts)), mpitype])
+    return recvbuf, recvcounts
+
+
+def allreduce_sum(comm, values):
+    """Element-wise global sum of a small int64/float64 vector (one collective for many scalars)."""
+    values = np.ascontiguousarray(values)
+    out = np.empty_like(values)
+    comm.Allreduce(values, out, op=MPI.SUM)
+    return out
+
+
+def gather_window(comm, offsets, local, wlo, whi, out):
+    """Fill out[0:whi-wlo] with the global array's entries [wlo, whi).
+
+    `local` is this rank's block (global ids offsets[rank]..offsets[rank+1]); each rank
+    contributes its block's intersection with the window.
+    """
+    rank = comm.Get_rank()
+    lo = np.clip(offsets[:-1], wlo, whi) - wlo
+    hi = np.clip(offsets[1:], wlo, whi) - wlo
+    counts = (hi - lo).astype(np.int64)
+    mine = local[lo[rank] + wlo - offsets[rank]: hi[rank] + wlo - offsets[rank]]
+    mpitype = MPI._typedict[local.dtype.char]
+    comm.Allgatherv([np.ascontiguousarray(mine), mpitype],
+                    [out, (counts, lo.astype(np.int64)), mpitype])
+    return out[: whi - wlo]
