@@ -26,7 +26,9 @@ def build(comm, scale, edgefactor=16, seed=(2, 3)):
         f = np.zeros(len(c), dtype=np.int8)
         mine = (c >= g.part.lo) & (c < g.part.hi)
         f[mine] = deg[c[mine] - g.part.lo] > 0
-        return comm.allreduce(f, op=MPI.MAX).astype(bool)
+        out = np.empty_like(f)
+        comm.Allreduce(f, out, op=MPI.MAX)
+        return out.astype(bool)
     roots = choose_roots(scale, 64, seed[0], seed[1], has_edge)
     return g, roots
 

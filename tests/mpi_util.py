@@ -1,0 +1,24 @@
+"""Launch real `mpiexec -n K` subprocesses from tests, with a timeout so nothing hangs."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def mpiexec():
+    venv = pathlib.Path(sys.executable).parent / "mpiexec"
+    return str(venv) if venv.exists() else shutil.which("mpiexec")
+
+
+def run_mpi(nranks, args, timeout=180, env=None, cwd=None):
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    # Oversubscribing 2 cores with 3-4 ranks: one Numba thread each keeps them from fighting.
+    e.setdefault("NUMBA_NUM_THREADS", "1")
+    e.update(env or {})
+    cmd = [mpiexec(), "-n", str(nranks), sys.executable] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e,
+                          cwd=cwd or str(ROOT))
