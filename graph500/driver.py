@@ -29,7 +29,8 @@ from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
 
-# Test hook: "RANK:PHASE" raises on that rank when that phase begins (failure handling test).
+# Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling);
+# "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation).
 INJECT_ENV = "GRAPH500_INJECT_FAILURE"
 
 WARMUP_SCALE = 8
@@ -63,6 +64,10 @@ class Phases:
         # A slow counter read on one node's leader (NVML takes milliseconds) must not leak
         # into the next timed region on the other ranks.
         self.comm.Barrier()
+
+    def corrupt(self, kern):
+        if self.inject == "corrupt-" + kern.name and len(kern.parent):
+            kern.parent[len(kern.parent) // 2] = -7
 
     def end(self, name):
         self.comm.Barrier()
@@ -215,6 +220,7 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         comm.Barrier()
         t = MPI.Wtime() - t0
         phases.end(kern.name)
+        phases.corrupt(kern)
         m = kern.nedge()
         times.append(t)
         nedges.append(m)
