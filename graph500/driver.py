@@ -265,6 +265,12 @@ def _energy_loop(comm, kern, roots, nedges, seconds, phases):
     return {"searches": n, "seconds": MPI.Wtime() - start, "harmonic_mean_TEPS": n / per_edge}
 
 
+def _peak_rss_bytes():
+    import resource
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB on Linux
+    return kb * 1024 if sys.platform != "darwin" else kb
+
+
 def _versions():
     import numba
     import mpi4py
@@ -360,6 +366,7 @@ def run(comm, args):
     loop_teps = {k: loops[k]["harmonic_mean_TEPS"] if k in loops else None for k in ("bfs", "sssp")}
     energy_result = monitor.finish(teps=teps, loop_teps=loop_teps)
     hosts = comm.gather(MPI.Get_processor_name(), root=0)
+    peak_rss = comm.gather(_peak_rss_bytes(), root=0)
     if rank != 0:
         return 1 if failure else 0
     if failure:
@@ -374,6 +381,7 @@ def run(comm, args):
         result["energy"] = energy_result
         result["versions"] = _versions()
         result["hosts"] = sorted(set(hosts))
+        result["peak_rss_bytes"] = peak_rss
         result["host"] = socket.gethostname()
         output.write_json_atomic(args.json, result)
     return 0
