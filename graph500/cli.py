@@ -135,8 +135,8 @@ def main(argv=None):
         # Numba's pool defaults to one thread per core; asking for more must widen it.
         os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
 
-    from . import driver
     try:
+        from . import driver
         code = driver.run(comm, args)
     except UsageError as e:
         # Raised collectively (every rank reached the same verdict): no abort needed.

@@ -8,7 +8,6 @@ code and the MPI library, as measured with a tiny run (about 150 MiB per rank).
 import math
 
 from kernels.construct import CHUNK_EDGES
-from graph500.validate import WINDOW
 
 BASE_BYTES = 200 << 20
 
@@ -27,7 +26,9 @@ def estimate_rank_bytes(scale, edgefactor, nranks, weights):
     csr = 2 * edges_local * (ib + wb) + (nlocal + 1) * 8
     chunk = min(CHUNK_EDGES, edges_local)
     exchange = 2 * (2 * chunk) * (2 * ib + wb)           # send + receive, two records per edge
-    search = n // 8 + nlocal * (8 * 3 + 8) + min(n, WINDOW) * 4
+    # BFS: the frontier bitmap; validation: five N-bit bitmaps; per-vertex parent, queues,
+    # depth; SSSP validation replicates a window of up to 2^24 float32 distances.
+    search = 6 * (n // 8) + nlocal * (8 * 3 + 8 + 4) + (min(n, 1 << 24) * 4 if weights else 0)
     return BASE_BYTES + edge_list + csr + exchange + search
 
 

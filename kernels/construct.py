@@ -20,9 +20,10 @@ from .exchange import alltoallv, allreduce_sum
 from .graph import DistGraph
 from .partition import Partition, owner
 
-# Edges per exchange round: bounds the send buffer to 2 entries of 2 ids per edge (64 MiB
-# for int32 ids at 2^22), small next to the graph, large enough that rounds stay few.
-CHUNK_EDGES = 1 << 22
+# Edges per exchange round: the send and receive buffers hold 2 records of 2 ids per edge
+# (16 MiB each for int32 ids at 2^20): small next to the graph, which keeps the Kernel 1
+# peak (edge list + CSR + buffers) low, and large enough that rounds stay few.
+CHUNK_EDGES = 1 << 20
 
 
 @njit(cache=True, nogil=True)
