@@ -116,7 +116,7 @@ def _scan_rows(rowptr, col, parent, lo, verts, allowed, want, nchunks):
     n = len(verts)
     sentinel = len(allowed) - 1
     fails = np.zeros((nchunks, 3), dtype=np.int64)
-    entries = 0
+    counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
     w = np.uint64(want)
     for c in prange(nchunks):
         cnt = 0
@@ -155,7 +155,8 @@ def _scan_rows(rowptr, col, parent, lo, verts, allowed, want, nchunks):
                         break
             elif want and not has_parent and p != i + lo:
                 fails[c, 0], fails[c, 1], fails[c, 2] = CHECK_CONFIRM, i + lo, p
-        entries += cnt
+        counts[c] = cnt
+    entries = counts.sum()
     for c in range(nchunks):
         if fails[c, 0] != 0:
             return fails[c, 0], fails[c, 1], fails[c, 2], entries

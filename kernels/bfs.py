@@ -46,6 +46,7 @@ class BFSWorkspace:
         self.front_bits = np.zeros(nwords_global, dtype=np.uint64)
         self.local_words = (part.nlocal + 63) // 64
         self.next_bits = np.zeros(max(self.local_words, 1), dtype=np.uint64)
+        self.word_sums = np.zeros((max(self.local_words, 1), 2), dtype=np.int64)
         offs = part.offsets
         self.word_counts = ((offs[1:] - offs[:-1] + 63) // 64).astype(np.int64)
         self.word_displs = (offs[:-1] // 64).astype(np.int64)
@@ -114,11 +115,11 @@ def _td_apply(recv, n, rowptr, parent, lo, next_queue, nn, nedges):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits):
-    """One bottom-up level; returns (newly visited, their edge count)."""
+def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits, sums):
+    """One bottom-up level; returns (newly visited, their edge count).
+    Per-word partial sums go to `sums` and are added afterwards: no scalar reduction inside
+    prange, whose analysis has failed on some Numba versions."""
     nwords = (nlocal + 63) // 64
-    awake = 0
-    nedges = 0
     for w in prange(nwords):
         bits = np.uint64(0)
         cnt = 0
@@ -135,8 +136,13 @@ def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits):
                         deg += rowptr[i + 1] - rowptr[i]
                         break
         next_bits[w] = bits
-        awake += cnt
-        nedges += deg
+        sums[w, 0] = cnt
+        sums[w, 1] = deg
+    awake = 0
+    nedges = 0
+    for w in range(nwords):
+        awake += sums[w, 0]
+        nedges += sums[w, 1]
     return awake, nedges
 
 
@@ -217,7 +223,7 @@ def bfs(ws, root):
         else:
             _gather_frontier(ws)
             nn, nedges = _bu_step(rowptr, col, parent, part.nlocal, ws.front_bits,
-                                  ws.next_bits)
+                                  ws.next_bits, ws.word_sums)
         stats[0], stats[1] = nn, nedges
         comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
