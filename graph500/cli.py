@@ -151,4 +151,7 @@ def main(argv=None):
                          % (rank, comm.Get_size(), msg))
         sys.stderr.flush()
         comm.Abort(1)
+        # Some MPI libraries return from MPI_Abort while the launcher tears the job down;
+        # this rank must not run on (or print a traceback) in the meantime.
+        os._exit(1)
     sys.exit(code)
