@@ -16,7 +16,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
-from .exchange import alltoallv, allreduce_sum
+from .exchange import alltoallv
 from .graph import DistGraph
 from .partition import Partition, owner
 
@@ -150,7 +150,3 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
         del out, wout, recv, wrecv
     return DistGraph(part, rowptr, col, wcol if use_w else None)
 
-
-def total_entries(comm, graph):
-    """Sum of row lengths over all ranks (twice the non-self-loop tuple count)."""
-    return int(allreduce_sum(comm, np.array([graph.rowptr[-1]], dtype=np.int64))[0])

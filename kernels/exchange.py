@@ -43,14 +43,6 @@ def alltoallv(comm, sendbuf, sendcounts, recvbuf=None):
     return recvbuf, recvcounts
 
 
-def allreduce_sum(comm, values):
-    """Element-wise global sum of a small int64/float64 vector (one collective for many scalars)."""
-    values = np.ascontiguousarray(values)
-    out = np.empty_like(values)
-    comm.Allreduce(values, out, op=MPI.SUM)
-    return out
-
-
 def gather_window(comm, offsets, local, wlo, whi, out):
     """Fill out[0:whi-wlo] with the global array's entries [wlo, whi).
 
