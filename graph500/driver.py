@@ -104,7 +104,7 @@ class SSSPKernel:
         from kernels.sssp import SSSPWorkspace, DEFAULT_DELTA
         self.comm, self.graph = comm, graph
         self.delta = args.delta if args.delta is not None else DEFAULT_DELTA
-        self.ws = SSSPWorkspace(graph)
+        self.ws = SSSPWorkspace(graph, delta=self.delta)
 
     def prepare(self):
         reset = getattr(self.ws, "reset", None)

@@ -1,8 +1,7 @@
 """Memory preflight: what one rank holds at its peak, and whether a node can hold its ranks.
 
-Peak is during Kernel 1: the generated edge list is still alive while the CSR fills, plus
-one exchange round's buffers. After it the edge list is freed and the search workspaces are
-small next to the CSR. The constant part covers the interpreter, NumPy, Numba's compiled
+Kernel 1 holds the generated edge list while the CSR fills, plus one exchange round's
+buffers; after it the edge list is freed and the search workspaces join the CSR. The constant part covers the interpreter, NumPy, Numba's compiled
 code and the MPI library, as measured with a tiny run (about 150 MiB per rank).
 """
 import math
@@ -17,6 +16,8 @@ def index_bytes(scale):
 
 
 def estimate_rank_bytes(scale, edgefactor, nranks, weights):
+    """Peak bytes one rank holds: the larger of Kernel 1 (edge list + CSR + one exchange
+    round) and the searches (CSR + BFS and validation bitmaps + SSSP workspace)."""
     n = 1 << scale
     ib = index_bytes(scale)
     wb = 4 if weights else 0
@@ -26,10 +27,14 @@ def estimate_rank_bytes(scale, edgefactor, nranks, weights):
     csr = 2 * edges_local * (ib + wb) + (nlocal + 1) * 8
     chunk = min(CHUNK_EDGES, edges_local)
     exchange = 2 * (2 * chunk) * (2 * ib + wb)           # send + receive, two records per edge
-    # BFS: the frontier bitmap; validation: five N-bit bitmaps; per-vertex parent, queues,
-    # depth; SSSP validation replicates a window of up to 2^24 float32 distances.
-    search = 6 * (n // 8) + nlocal * (8 * 3 + 8 + 4) + (min(n, 1 << 24) * 4 if weights else 0)
-    return BASE_BYTES + edge_list + csr + exchange + search
+    # BFS: frontier bitmap, parent, two queues; validation: five N-bit bitmaps, order, pending.
+    search = 6 * (n // 8) + nlocal * (8 * 3 + 8 + 8)
+    if weights:
+        # SSSP workspace (per-vertex state, replicated distances for the pull step, the
+        # remote-distance cache, record buffers) and its validation window.
+        window = min(n, 1 << 24)
+        search += nlocal * 48 + 4 * n + 4 * window + (28 << 20) + 4 * window
+    return BASE_BYTES + max(edge_list + csr + exchange, csr + search)
 
 
 def mem_available(path="/proc/meminfo"):

@@ -6,7 +6,10 @@ message buffers stay bounded whatever the SCALE):
      row; send each endpoint to its owner, which counts its rows' lengths (the tuple degrees);
   2. rowptr: prefix sum of the degrees;
   3. fill: send (u, v[, w]) to owner(u) and (v, u[, w]) to owner(v); the owner writes the
-     neighbour into the next free slot of the row.
+     neighbour into the next free slot of the row;
+  4. with weights, sort each row by weight: SSSP's light edges are then a prefix of the row
+     and its heavy edges the rest. This is building the search structure, so it is timed
+     here, as the spec requires of everything derived from the edge list.
 Counting by exchange (rather than a replicated N-length degree array) keeps memory per rank
 proportional to the rank's share of the graph. Self-loops are dropped here: they never count
 for TEPS and never matter for a search. Duplicates are kept, so a row's length is the tuple
@@ -99,6 +102,33 @@ def _place(recv, wrecv, n, use_w, lo, cursor, col, weight):
         cursor[row] = p + 1
 
 
+@njit(cache=True, nogil=True)
+def sort_rows_by_weight(rowptr, col, weight):
+    """Sort each row's entries by increasing weight, in place: insertion sort for the many
+    short rows, a stable library sort for the few long (hub) rows."""
+    for i in range(len(rowptr) - 1):
+        a = rowptr[i]
+        b = rowptr[i + 1]
+        if b - a <= 48:
+            for k in range(a + 1, b):
+                wk = weight[k]
+                ck = col[k]
+                j = k - 1
+                while j >= a and weight[j] > wk:
+                    weight[j + 1] = weight[j]
+                    col[j + 1] = col[j]
+                    j -= 1
+                weight[j + 1] = wk
+                col[j + 1] = ck
+        else:
+            order = np.argsort(weight[a:b], kind="mergesort")
+            c = col[a:b].copy()
+            w = weight[a:b].copy()
+            for j in range(b - a):
+                col[a + j] = c[order[j]]
+                weight[a + j] = w[order[j]]
+
+
 def _rounds(comm, nedges, chunk):
     """Every rank must take part in every exchange round, so all agree on the most rounds."""
     return int(comm.allreduce((nedges + chunk - 1) // chunk, op=MPI.MAX))
@@ -148,5 +178,7 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
             wrecv = wdummy
         _place(recv, wrecv, n, use_w, part.lo, cursor, col, wcol)
         del out, wout, recv, wrecv
+    if use_w:
+        sort_rows_by_weight(rowptr, col, wcol)
     return DistGraph(part, rowptr, col, wcol if use_w else None)
 

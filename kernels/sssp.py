@@ -27,15 +27,23 @@ same for any number of ranks and any order of records: distances agree bit for b
 runs; parents may differ on ties. Bucket indices are clamped into the window [cur, cur +
 nslots) of the cyclic bucket array, again only a change of schedule.
 
+Heavy phases push (each settled vertex relaxes its heavy entries; remote targets become
+records) or pull (every rank gets the settled set's distances with one Allgatherv, and each
+vertex that could still improve reads its own row): the first buckets of a Kronecker graph
+settle the hubs, whose rows hold most of the edges, and there the pull reads a few entries
+per vertex where the push would read nearly the whole graph (see _Search.heavy).
+
 State, all in the workspace (allocated once per graph, untimed):
-  buckets - intrusive doubly linked lists over local vertices (next/prev/bucket-of arrays,
-            one head per slot of a cyclic array): moving a vertex is O(1), extracting a
-            bucket walks only its own vertices. Improvements are only marked during a relax
-            pass (a touched list) and placed in buckets after it: the relax loop stays small,
-            and a vertex improved many times in a round moves once;
-  light   - the light edges as a CSR of their own (built per delta): a vertex rescanned in
-            the light phases of its bucket reads only its light edges (a tenth of its row at
-            delta 0.1); the heavy phase reads the whole row once;
+  rows    - each row's entries in increasing weight (Kernel 1's arrays when it already sorts
+            them, else a sorted copy), and per delta the index where its heavy part starts:
+            light phases read only the light prefix, pushes only the heavy rest, and a pull
+            stops at the first weight that can no longer improve the vertex;
+  buckets - one bitmap over the local block per slot of a cyclic array of buckets, a count
+            per slot and the bucket of each vertex: moving a vertex is two bit operations,
+            and extracting a bucket yields its vertices in order, so rows are then read in
+            memory order. Improvements are only marked during a relax pass (a touched list)
+            and placed in buckets after it: the relax loop stays small, and a vertex
+            improved many times in a round moves once;
   ghost   - the smallest distance this rank has already sent for each remote vertex (a
             direct-mapped cache, tagged when N is larger than the cache): a record that
             cannot beat an earlier one is never sent. Exact, since the owner's distance is
@@ -48,21 +56,26 @@ Records are three int32 words: the vertex's index in its owner's block, the floa
 the distance, and the parent's index in the sender's block (the receiver adds the sender's
 block offset).
 
-Hot loops are Numba functions that call no other function taking arrays: such a call costs
-reference counting on each array, far more than the relaxation itself.
+The per-edge loops call no Numba function that takes arrays: such a call costs reference
+counting on each array, several times the relaxation itself (measured: 107 ns per call with
+a dozen arrays, 36 ns for the same code written in place).
 """
 import numpy as np
 from mpi4py import MPI
 from numba import njit
 
+from .construct import sort_rows_by_weight
 from .exchange import alltoallv, gather_window
 from .partition import owner
 
-# Chosen by measurement on the benchmark graph (uniform [0, 1) weights, edgefactor 16).
-DEFAULT_DELTA = 0.1
+# Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
+# 0.01-0.03 is a plateau, 0.02 the best, 0.1 (the reference's) about 1.8 times slower. Small
+# buckets keep the light phases from relaxing the same vertices over and over; the heavy
+# edges this leaves are cheap, since the big heavy phases pull.
+DEFAULT_DELTA = 0.02
 
 # Records queued between exchanges (28 bytes each: 16 queued, 12 in the send buffer).
-CAPACITY = 1 << 21
+CAPACITY = 1 << 20
 
 # Slots of the remote-distance cache at most (float32, plus a vertex-id tag when N is larger).
 GHOST_SLOTS = 1 << 24
@@ -70,8 +83,8 @@ GHOST_SLOTS = 1 << 24
 # Heavy phases may pull (see _Search.heavy) when the settled distances of all N vertices fit
 # in a replicated float32 array of at most this many entries.
 PULL_MAX_VERTICES = 1 << 27
-# Pull only when the push would read more than N / PULL_RATIO entries on the busiest rank, and
-# when it reads fewer, counting the Allgatherv of N floats as N / PULL_RATIO entries.
+# Pull when the push would read more than (N + largest block) / PULL_RATIO entries on the
+# busiest rank (see _Search.heavy).
 PULL_RATIO = 4
 
 NO_BUCKET = np.int64(1) << 62
@@ -81,13 +94,24 @@ NO_BUCKET = np.int64(1) << 62
 _CLEAN, _MOVE, _KEEP = 0, 1, 2
 
 
-# ---------------------------------------------------------------- bucket lists
+# ---------------------------------------------------------------- buckets
+
+_ONE = np.uint64(1)
+# De Bruijn sequence for the index of a word's lowest set bit (Numba has no ctz intrinsic).
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_INDEX = np.array([
+    0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+    62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+    63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+    46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6], dtype=np.int64)
+
 
 @njit(cache=True, nogil=True)
-def _start(root, lo, hi, dist, parent, heads, bkt, mark, gval, gtag, nxt, prv):
+def _start(root, lo, hi, dist, parent, bits, count, bkt, mark, gval, gtag):
     dist[:] = np.inf
     parent[:] = -1
-    heads[:] = -1
+    bits[:, :] = 0
+    count[:] = 0
     bkt[:] = -1
     mark[:] = _CLEAN
     gval[:] = np.inf
@@ -96,27 +120,21 @@ def _start(root, lo, hi, dist, parent, heads, bkt, mark, gval, gtag, nxt, prv):
         r = root - lo
         dist[r] = 0.0
         parent[r] = root
-        heads[0] = r  # bucket 0, slot 0
-        nxt[r] = -1
-        prv[r] = -1
+        bits[0, r >> 6] |= _ONE << np.uint64(r & 63)  # bucket 0, slot 0
+        count[0] = 1
         bkt[r] = 0
 
 
 @njit(cache=True, nogil=True)
-def _unlink(v, nslots, heads, nxt, prv, bkt):
-    p = prv[v]
-    n = nxt[v]
-    if p >= 0:
-        nxt[p] = n
-    else:
-        heads[bkt[v] % nslots] = n
-    if n >= 0:
-        prv[n] = p
+def _unlist(v, nslots, bits, count, bkt):
+    s = bkt[v] % nslots
+    bits[s, v >> 6] &= ~(_ONE << np.uint64(v & 63))
+    count[s] -= 1
     bkt[v] = -1
 
 
 @njit(cache=True, nogil=True)
-def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, heads, nxt, prv, bkt):
+def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt):
     """Place the vertices improved in the last pass into the buckets of their distances."""
     last = cur + nslots - 1
     for i in range(nt):
@@ -126,49 +144,51 @@ def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, heads, nxt, prv, 
             b = min(max(b, cur), last)
             old = bkt[v]
             if old != b:
+                bit = _ONE << np.uint64(v & 63)
                 if old >= 0:
-                    p = prv[v]
-                    n = nxt[v]
-                    if p >= 0:
-                        nxt[p] = n
-                    else:
-                        heads[old % nslots] = n
-                    if n >= 0:
-                        prv[n] = p
+                    s = old % nslots
+                    bits[s, v >> 6] &= ~bit
+                    count[s] -= 1
                 s = b % nslots
-                h = heads[s]
-                nxt[v] = h
-                prv[v] = -1
-                if h >= 0:
-                    prv[h] = v
-                heads[s] = v
+                bits[s, v >> 6] |= bit
+                count[s] += 1
                 bkt[v] = b
         mark[v] = _CLEAN
 
 
 @njit(cache=True, nogil=True)
-def _extract(cur, nslots, heads, nxt, bkt, frontier, settled, nsettled, in_settled):
-    """Empty bucket cur into the frontier; add its vertices to the settled set (once each)."""
+def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
+             in_settled):
+    """Empty bucket cur: its vertices with light edges form the frontier, in vertex order
+    (rows are then read in memory order); all join the settled set (once each)."""
     s = cur % nslots
-    v = heads[s]
+    row = bits[s]
     nf = 0
-    while v >= 0:
-        frontier[nf] = v
-        nf += 1
-        bkt[v] = -1
-        if in_settled[v] == 0:
-            in_settled[v] = 1
-            settled[nsettled] = v
-            nsettled += 1
-        v = nxt[v]
-    heads[s] = -1
+    for w in range(len(row)):
+        x = row[w]
+        if x == 0:
+            continue
+        row[w] = 0
+        while x != 0:
+            low = x & (~x + _ONE)
+            v = (w << 6) + _DEBRUIJN_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+            x ^= low
+            bkt[v] = -1
+            if heavy[v] > rowptr[v]:
+                frontier[nf] = v
+                nf += 1
+            if in_settled[v] == 0:
+                in_settled[v] = 1
+                settled[nsettled] = v
+                nsettled += 1
+    count[s] = 0
     return nf, nsettled
 
 
 @njit(cache=True, nogil=True)
-def _first_bucket(cur, nslots, heads):
+def _first_bucket(cur, nslots, count):
     for i in range(nslots):
-        if heads[(cur + i) % nslots] >= 0:
+        if count[(cur + i) % nslots] > 0:
             return cur + i
     return NO_BUCKET
 
@@ -179,45 +199,57 @@ def _clear_settled(settled, nsettled, in_settled):
         in_settled[settled[i]] = 0
 
 
+# ---------------------------------------------------------------- rows in weight order
+
+@njit(cache=True, nogil=True)
+def _rows_sorted(rowptr, weight):
+    for i in range(len(rowptr) - 1):
+        for k in range(rowptr[i] + 1, rowptr[i + 1]):
+            if weight[k] < weight[k - 1]:
+                return False
+    return True
+
+
+def _sort_rows(rowptr, col, weight):
+    """A copy of the rows with each row's entries in increasing weight, for graphs that did
+    not come from Kernel 1 (which sorts them itself)."""
+    scol = col.copy()
+    sweight = weight.copy()
+    sort_rows_by_weight(rowptr, scol, sweight)
+    return scol, sweight
+
+
+@njit(cache=True, nogil=True)
+def _split_rows(rowptr, weight, delta, heavy):
+    """heavy[i] = the first entry of row i with weight >= delta (rows sorted by weight)."""
+    for i in range(len(rowptr) - 1):
+        a = rowptr[i]
+        b = rowptr[i + 1]
+        while a < b:
+            m = (a + b) >> 1
+            if weight[m] < delta:
+                a = m + 1
+            else:
+                b = m
+        heavy[i] = a
+
+
 # ---------------------------------------------------------------- relaxation and records
 
 @njit(cache=True, nogil=True)
-def _light_edges(rowptr, col, weight, delta):
-    """The rows restricted to their light edges (w < delta), as a CSR of their own."""
-    n = len(rowptr) - 1
-    lrowptr = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        c = 0
-        for k in range(rowptr[i], rowptr[i + 1]):
-            if weight[k] < delta:
-                c += 1
-        lrowptr[i + 1] = lrowptr[i] + c
-    lcol = np.empty(lrowptr[n], dtype=col.dtype)
-    lweight = np.empty(lrowptr[n], dtype=np.float32)
-    j = 0
-    for i in range(n):
-        for k in range(rowptr[i], rowptr[i + 1]):
-            if weight[k] < delta:
-                lcol[j] = col[k]
-                lweight[j] = weight[k]
-                j += 1
-    return lrowptr, lcol, lweight
-
-
-@njit(cache=True, nogil=True)
-def _relax(frontier, pos, nf, light, delta, nslots,
-           rowptr, col, weight, lo, hi, nranks, scale, shift, offsets,
-           dist, parent, heads, nxt, prv, bkt, mark, touched,
+def _relax(frontier, pos, nf, light, nslots,
+           begin, end, col, weight, lo, hi, nranks, scale, shift, offsets,
+           dist, parent, bits, count, bkt, mark, touched,
            gval, gtag, gmask, tagged, pdst, pv, pd, pu, cap):
-    """Relax the edges of frontier[pos:nf] until the record queue could overflow: every
-    edge given in a light phase (rowptr/col/weight are then the light edges), those with
-    w >= delta in a heavy phase (whole rows). Returns (next pos, records queued, touched)."""
+    """Relax entries begin[u]..end[u] of the rows of the vertices u in frontier[pos:nf] (the
+    light or the heavy part of each row) until the record queue could overflow.
+    Returns (next pos, records queued, vertices touched)."""
     n = 0
     nt = 0
     while pos < nf:
         u = frontier[pos]
-        a = rowptr[u]
-        b = rowptr[u + 1]
+        a = begin[u]
+        b = end[u]
         if n > 0 and n + (b - a) > cap:
             break
         pos += 1
@@ -225,15 +257,13 @@ def _relax(frontier, pos, nf, light, delta, nslots,
             # If u dropped again since it was extracted, this scan already uses its newest
             # distance: take it out of its bucket (rare) and do not put it back.
             if bkt[u] >= 0:
-                _unlink(u, nslots, heads, nxt, prv, bkt)
+                _unlist(u, nslots, bits, count, bkt)
             if mark[u] == _MOVE:
                 mark[u] = _KEEP
         du = dist[u]
         gu = lo + u
         for k in range(a, b):
             w = weight[k]
-            if not light and w < delta:
-                continue
             nd = du + w
             v = col[k]
             if lo <= v and v < hi:
@@ -330,19 +360,12 @@ def _settled_view(settled, nsettled, dist, out):
 
 
 @njit(cache=True, nogil=True)
-def _pull_cost(rowptr, dist, thr):
-    work = np.int64(0)
-    for v in range(len(dist)):
-        if dist[v] > thr:
-            work += rowptr[v + 1] - rowptr[v]
-    return work
-
-
-@njit(cache=True, nogil=True)
-def _pull(rowptr, col, weight, delta, thr, sdist, dist, parent, mark, touched):
-    """The heavy phase turned around: every local vertex that some heavy edge from the
-    settled set could still lower (dist > thr) reads its own row against the settled
-    distances of all vertices (sdist, inf off the set). The same relaxations as pushing,
+def _pull(rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, mark, touched):
+    """The heavy phase turned around: every local vertex v that a heavy edge from the
+    settled set could still lower (dist > thr) reads its own heavy entries against the
+    settled distances of all vertices (sdist, inf off the set), in increasing weight, up to
+    the first weight w with float32(dmin + w) >= its best so far: no settled u (d(u) >= dmin)
+    can improve v along that edge or any heavier one. The same relaxations as pushing,
     minus those that provably cannot improve anything, and no records."""
     nt = 0
     for v in range(len(dist)):
@@ -351,10 +374,10 @@ def _pull(rowptr, col, weight, delta, thr, sdist, dist, parent, mark, touched):
             continue
         best = dv
         bu = np.int64(-1)
-        for k in range(rowptr[v], rowptr[v + 1]):
+        for k in range(heavy[v], rowptr[v + 1]):
             w = weight[k]
-            if w < delta:
-                continue
+            if not dmin + w < best:
+                break
             u = col[k]
             nd = sdist[u] + w
             if nd < best:
@@ -375,11 +398,13 @@ def _pull(rowptr, col, weight, delta, thr, sdist, dist, parent, mark, touched):
 class SSSPWorkspace:
     """Buffers reused by every search on one graph (allocated once, untimed).
 
-    `delta` only says which light-edge CSR to build now; a search with another delta builds
-    its own on first use (so run the untimed warm-up search with the timed delta)."""
+    `delta` says which row split and bucket array to prepare now; a search with another
+    delta prepares its own on first use (so run the untimed warm-up with the timed delta).
+    Memory: see nbytes(); the sorted copy of the rows (8 bytes per entry) is the bulk, and
+    is not made when Kernel 1 hands over rows already sorted by weight."""
 
     def __init__(self, graph, delta=DEFAULT_DELTA, capacity=CAPACITY, ghost_slots=GHOST_SLOTS,
-                 pull_max_vertices=PULL_MAX_VERTICES):
+                 pull_max_vertices=PULL_MAX_VERTICES, pull_ratio=PULL_RATIO):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
         part = graph.part
@@ -393,20 +418,28 @@ class SSSPWorkspace:
         # buckets ahead anything can land, which sizes the cyclic bucket array.
         self.max_weight = float(graph.weight.max()) if len(graph.weight) else 0.0
         maxdeg = int(np.diff(graph.rowptr).max()) if n else 0
-        self.capacity = max(1, maxdeg, min(int(graph.rowptr[-1]), capacity))
+        # A 32nd of the local entries is far more than a round's records, ghost-filtered,
+        # have needed on the benchmark graph; one row must always fit.
+        self.capacity = max(1, maxdeg, min(int(graph.rowptr[-1]) // 32, capacity))
 
         m = max(n, 1)
-        self.nxt = np.empty(m, dtype=np.int32)
-        self.prv = np.empty(m, dtype=np.int32)
+        self.nwords = (n + 63) // 64
         self.bkt = np.empty(n, dtype=np.int64)
         self.mark = np.empty(n, dtype=np.uint8)
         self.touched = np.empty(m, dtype=np.int32)
         self.frontier = np.empty(m, dtype=np.int32)
         self.settled = np.empty(m, dtype=np.int32)
         self.in_settled = np.zeros(m, dtype=np.uint8)
-        self.heads = np.empty(0, dtype=np.int32)
-        self.light_delta = None
-        self.light = None
+        self.bits = np.empty((0, self.nwords), dtype=np.uint64)
+        self.count = np.empty(0, dtype=np.int64)
+        # Rows in increasing weight: the light edges of a row are a prefix, the heavy ones
+        # the rest, and a pulling vertex can stop early. Kernel 1 may already sort them.
+        if _rows_sorted(graph.rowptr, graph.weight):
+            self.col, self.weight = graph.col, graph.weight
+        else:
+            self.col, self.weight = _sort_rows(graph.rowptr, graph.col, graph.weight)
+        self.heavy = np.empty(n, dtype=np.int64)
+        self.split_delta = None
 
         slots = 1
         while slots < min(part.nglobal, ghost_slots):
@@ -428,26 +461,37 @@ class SSSPWorkspace:
         self.cursor = np.zeros(part.nranks, dtype=np.int64)
         self.vote = np.zeros(2, dtype=np.int64)
         self.agreed = np.zeros(2, dtype=np.int64)
+        # Both the replicated settled distances and the sweep over the local block cost
+        # about one sequential access per vertex; a push costs a random access per entry.
+        self.pull_threshold = (part.nglobal + int(np.diff(part.offsets).max())) / pull_ratio
         if part.nglobal <= pull_max_vertices:
             self.sloc = np.empty(n, dtype=np.float32)
             self.sdist = np.empty(part.nglobal, dtype=np.float32)
         else:
             self.sloc = self.sdist = None
-        self.light_for(np.float32(delta))
+        self.split_for(np.float32(delta))
+        self.slots_for(float(delta))
 
-    def light_for(self, wdelta):
-        if self.light_delta != wdelta:
-            g = self.graph
-            self.light = _light_edges(g.rowptr, g.col, g.weight, wdelta)
-            self.light_delta = wdelta
-        return self.light
+    def nbytes(self):
+        """Bytes held beyond the graph itself (the sorted rows count when they are a copy)."""
+        g = self.graph
+        shared = {id(self.send_f), id(g.col), id(g.weight)}  # views, or the graph's own
+        return sum(a.nbytes for a in vars(self).values()
+                   if isinstance(a, np.ndarray) and id(a) not in shared)
+
+    def split_for(self, wdelta):
+        """Where each row's heavy part starts, for this delta (float32 like the weights)."""
+        if self.split_delta != wdelta:
+            _split_rows(self.graph.rowptr, self.weight, wdelta, self.heavy)
+            self.split_delta = wdelta
 
     def slots_for(self, delta):
         """Records land at most max_weight/delta + 2 buckets ahead of the current one (the
         sender's distance is below the end of its bucket); one slot more absorbs rounding."""
         nslots = int(self.max_weight / delta) + 3
-        if len(self.heads) != nslots:
-            self.heads = np.empty(nslots, dtype=np.int32)
+        if len(self.count) != nslots:
+            self.bits = np.empty((nslots, self.nwords), dtype=np.uint64)
+            self.count = np.empty(nslots, dtype=np.int64)
         return nslots
 
 
@@ -463,15 +507,16 @@ def sssp(graph, root, delta, ws, comm):
     if not delta > 0:
         raise ValueError("delta must be positive")
     search = _Search(graph, ws, comm, float(delta))
-    _start(np.int64(root), part.lo, part.hi, search.dist, search.parent, ws.heads, ws.bkt,
-           ws.mark, ws.gval, ws.gtag, ws.nxt, ws.prv)
+    _start(np.int64(root), part.lo, part.hi, search.dist, search.parent, ws.bits, ws.count,
+           ws.bkt, ws.mark, ws.gval, ws.gtag)
     nslots = search.nslots
     cur = 0  # the root alone is in bucket 0
     while cur != NO_BUCKET:
         nsettled = 0
         while True:
-            nf, nsettled = _extract(cur, nslots, ws.heads, ws.nxt, ws.bkt, ws.frontier,
-                                    ws.settled, nsettled, ws.in_settled)
+            nf, nsettled = _extract(cur, nslots, ws.bits, ws.count, ws.bkt, graph.rowptr,
+                                    ws.heavy, ws.frontier, ws.settled, nsettled,
+                                    ws.in_settled)
             nxt_bucket = search.phase(ws.frontier, nf, True, cur)
             if nxt_bucket != cur:
                 break
@@ -494,16 +539,19 @@ class _Search:
         self.wdelta = np.float32(delta)
         self.inv_delta = 1.0 / delta
         self.nslots = ws.slots_for(delta)
-        self.light = ws.light_for(self.wdelta)
+        ws.split_for(self.wdelta)
         p = graph.part
         self.args = (p.lo, p.hi, p.nranks, p.scale, p.shift)
 
     def heavy(self, nsettled, cur):
         """The heavy phase, pushed from the settled set or pulled by the vertices it could
-        still improve, whichever reads fewer edges on the busiest rank. Pulling needs every
-        settled distance on every rank (one Allgatherv of N floats), so only pays when the
-        settled rows are a large part of the graph, as in the first buckets of a Kronecker
-        graph, where the hubs settle and hold most of the edges."""
+        still improve. A push reads every heavy entry of the settled rows, each a random
+        access to the target's distance. A pull replicates the settled distances (one
+        Allgatherv of N floats) and sweeps the local block in order; rows sorted by weight
+        let most vertices stop at their first heavy entry, so its cost is about one sequential
+        access per vertex, plus the entries that can still improve a vertex (in the first
+        buckets of a Kronecker graph, a fifth of what the push reads, measured). So pull when
+        the busiest rank's push is large next to N plus the largest block."""
         ws, g, comm = self.ws, self.g, self.comm
         if ws.sdist is None:
             return self.phase(ws.settled, nsettled, False, cur)
@@ -514,24 +562,19 @@ class _Search:
         comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
         max_push = -int(ws.agreed[0])
         nglobal = g.part.nglobal
-        if max_push * PULL_RATIO < nglobal:
+        if max_push < ws.pull_threshold:
             return self.phase(ws.settled, nsettled, False, cur)
         # Heavy edges have w >= wdelta, so nothing from the set lands below thr.
-        thr = np.float32(np.int32(ws.agreed[1]).view(np.float32) + self.wdelta)
-        pull = _pull_cost(g.rowptr, self.dist, thr)
-        ws.vote[0] = -pull
-        comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
-        max_pull = -int(ws.agreed[0])
-        if max_pull + nglobal // PULL_RATIO >= max_push:
-            return self.phase(ws.settled, nsettled, False, cur)
+        dmin = np.int32(ws.agreed[1]).view(np.float32)
+        thr = np.float32(dmin + self.wdelta)
         _settled_view(ws.settled, nsettled, self.dist, ws.sloc)
         gather_window(comm, ws.offsets, ws.sloc, 0, nglobal, ws.sdist)
-        nt = _pull(g.rowptr, g.col, g.weight, self.wdelta, thr, ws.sdist, self.dist,
+        nt = _pull(g.rowptr, ws.heavy, ws.col, ws.weight, thr, dmin, ws.sdist, self.dist,
                    self.parent, ws.mark, ws.touched)
         _rebucket(ws.touched, nt, ws.mark, self.dist, self.inv_delta, cur, self.nslots,
-                  ws.heads, ws.nxt, ws.prv, ws.bkt)
+                  ws.bits, ws.count, ws.bkt)
         ws.vote[0] = 1
-        ws.vote[1] = _first_bucket(cur, self.nslots, ws.heads)
+        ws.vote[1] = _first_bucket(cur, self.nslots, ws.count)
         comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
         return int(ws.agreed[1])
 
@@ -540,13 +583,16 @@ class _Search:
         the busiest rank needs. Returns the next non-empty bucket, agreed by all ranks."""
         g, ws, comm = self.g, self.ws, self.comm
         lo, hi, nranks, scale, shift = self.args
-        rowptr, col, weight = self.light if light else (g.rowptr, g.col, g.weight)
+        if light:
+            begin, end = g.rowptr, ws.heavy
+        else:
+            begin, end = ws.heavy, g.rowptr[1:]
         dist, parent, nslots = self.dist, self.parent, self.nslots
         pos = 0
         while True:
-            pos, n, nt = _relax(frontier, pos, nf, light, self.wdelta, nslots,
-                                rowptr, col, weight, lo, hi, nranks, scale, shift,
-                                ws.offsets, dist, parent, ws.heads, ws.nxt, ws.prv, ws.bkt,
+            pos, n, nt = _relax(frontier, pos, nf, light, nslots,
+                                begin, end, ws.col, ws.weight, lo, hi, nranks, scale, shift,
+                                ws.offsets, dist, parent, ws.bits, ws.count, ws.bkt,
                                 ws.mark, ws.touched, ws.gval, ws.gtag, ws.ghost_mask,
                                 ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, ws.capacity)
             if nranks > 1:
@@ -556,12 +602,12 @@ class _Search:
                 ws.recv_i = recv
                 nt = _apply(recv, recv.view(np.float32), rcounts, ws.offsets, dist, parent,
                             ws.mark, ws.touched, nt)
-            _rebucket(ws.touched, nt, ws.mark, dist, self.inv_delta, cur, nslots, ws.heads,
-                      ws.nxt, ws.prv, ws.bkt)
+            _rebucket(ws.touched, nt, ws.mark, dist, self.inv_delta, cur, nslots, ws.bits,
+                      ws.count, ws.bkt)
             # One vote per round, MIN over ranks of: 0 while this rank has frontier left,
             # and this rank's first non-empty bucket (meaningful once nobody has work left).
             ws.vote[0] = 0 if pos < nf else 1
-            ws.vote[1] = _first_bucket(cur, nslots, ws.heads)
+            ws.vote[1] = _first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             if ws.agreed[0] == 1:
                 return int(ws.agreed[1])
