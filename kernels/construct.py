@@ -24,9 +24,9 @@ from .graph import DistGraph
 from .partition import Partition, owner
 
 # Edges per exchange round: the send and receive buffers hold 2 records of 2 ids per edge
-# (16 MiB each for int32 ids at 2^20): small next to the graph, which keeps the Kernel 1
+# (8 MiB each for int32 ids at 2^19): small next to the graph, which keeps the Kernel 1
 # peak (edge list + CSR + buffers) low, and large enough that rounds stay few.
-CHUNK_EDGES = 1 << 20
+CHUNK_EDGES = 1 << 19
 
 
 @njit(cache=True, nogil=True)
@@ -157,11 +157,11 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
 
     rowptr = np.zeros(part.nlocal + 1, dtype=np.int64)
     np.cumsum(degree, out=rowptr[1:])
-    del degree
     nentries = int(rowptr[-1])
     col = np.empty(nentries, dtype=src.dtype)
     wcol = np.empty(nentries if use_w else 0, dtype=np.float32)
-    cursor = rowptr[:-1].copy()
+    cursor = degree                 # the degrees are in rowptr now: reuse their memory
+    cursor[:] = rowptr[:-1]
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
