@@ -5,7 +5,8 @@ a phase is the sum over node leaders; the phase duration is rank 0's (all ranks 
 right after a barrier). MTEPS/W = harmonic-mean TEPS / 1e6 / average system watts of the phase
 the searches ran in: the kernel's energy loop when one ran (steady state), else the kernel phase.
 It is null, with the reason, whenever the power is not known for the whole system: no counters,
-some nodes unmeasured, an interval lost to an un-unwrappable counter, a source that died.
+the CPUs (where the searches run) unmeasured even if GPUs are, some nodes unmeasured, an
+interval lost to an un-unwrappable counter, a source that died.
 Idle power is reported beside it, never subtracted (Green Graph500 rules).
 """
 from .sources import COMPONENT_GAPS
@@ -63,6 +64,7 @@ def system_phases(nodes, rank0_phases, nnodes):
 
 
 def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
+    cpu_gaps = [r for r in reasons if r.startswith("CPU not measured")]
     loop_name = f"energy_loop_{k}"
     loop = phases.get(loop_name)
     if loop is not None and not loop["seconds"] > 0:
@@ -84,6 +86,10 @@ def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
     elif used["nodes_measured"] < used["nodes_total"]:
         entry["reason"] = (f"only {used['nodes_measured']}/{used['nodes_total']} nodes measured: "
                            "system power unknown")
+    elif cpu_gaps:
+        # The searches run on the CPUs: a sum without them (GPUs alone, say) is not the
+        # power of the machine doing the work, so it cannot stand under MTEPS/W.
+        entry["reason"] = "the searches run on the CPUs, which were not measured: " + "; ".join(cpu_gaps)
     elif not used["complete"]:
         entry["reason"] = f"{power_phase} energy incomplete (a counter interval was lost or a source failed)"
     elif not used["watts"] or used["watts"] <= 0:

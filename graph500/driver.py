@@ -276,7 +276,7 @@ def _versions():
     import mpi4py
     return {"python": platform.python_version(), "numpy": np.__version__,
             "numba": numba.__version__, "mpi4py": mpi4py.__version__,
-            "mpi_library": MPI.Get_library_version().strip().splitlines()[0].strip()}
+            "mpi_library": MPI.Get_library_version().strip("\x00 \n").splitlines()[0].strip()}
 
 
 def _threads_per_rank(args, local):

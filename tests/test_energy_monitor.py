@@ -269,6 +269,21 @@ def test_partial_nodes_and_double_counting_are_stated():
     assert any("counted twice" in w for w in r["warnings"])
 
 
+def test_gpu_only_coverage_gives_no_mteps_per_watt():
+    """Seen on a GPU machine without RAPL: NVML measured the idle GPU, the CPUs doing the
+    searches were not measured; the GPU's watts must not stand under MTEPS/W."""
+    node = {"node": 0, "host": "h", "method": "component sum", "files": ["nvml:gpu0"],
+            "not_measured": ["CPU not measured: no powercap directory /sys/class/powercap"],
+            "phases": {"bfs": {"count": 1, "seconds": 1.0, "joules": 75.0, "samples": 10,
+                               "wraps": 0, "lost": 0, "complete": True, "largest_gap_s": 0.1}},
+            "sources": [], "notes": [], "warnings": []}
+    rank0 = {"bfs": {"count": 1, "seconds": 1.0, "intervals": [[0.0, 1.0]]}}
+    r = build_result(nodes=[node], nnodes=1, rank0_phases=rank0, teps={"bfs": 1e9})
+    assert r["mteps_per_watt"]["bfs"] is None
+    assert r["kernels"]["bfs"]["reason"].startswith("the searches run on the CPUs")
+    assert r["kernels"]["bfs"]["watts"] == 75.0          # the GPU energy is still reported
+
+
 class Exploding(FileReader):
     def listdir(self, path):
         raise RuntimeError("boom")
