@@ -20,7 +20,10 @@ bitmaps instead of depth values: a vertex of level L needs every neighbour in le
 or L+1, which is one bit test in the union of three level bitmaps (N/8 bytes, small enough to
 stay in cache, unlike an N-entry depth array); an unreached vertex needs no neighbour in the
 bitmap of all reached vertices. Confirmation needs only that the row holds the parent: the
-rebuilt depth of the parent is one less by construction. This is exact for any depth.
+rebuilt depth of the parent is one less by construction. This is exact for any depth. The
+level bitmaps are kept (a few levels x N/8 bytes), so the rows are then scanned once, in
+memory order, with no collective between levels; past LEVEL_BYTES_BUDGET each level is
+scanned on its own instead.
 """
 import numba
 import numpy as np
@@ -61,12 +64,18 @@ def agree(comm, check, v, x):
 
 
 @njit(cache=True, nogil=True)
-def check_parent_range(parent, lo, n):
+def check_parent_range(parent, lo, n, root, pending):
+    """Rule 1, and in the same pass the list of vertices waiting for a depth (those with a
+    parent, all but the root). Returns (first bad vertex or -1, its parent, pending count)."""
+    npending = 0
     for i in range(len(parent)):
         p = parent[i]
         if p < -1 or p >= n:
-            return i + lo, p
-    return -1, 0
+            return i + lo, p, npending
+        if p != -1 and i + lo != root:
+            pending[npending] = i
+            npending += 1
+    return -1, 0, npending
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -75,46 +84,43 @@ def _bit(bits, v):
 
 
 @njit(cache=True, nogil=True)
-def _pending(parent, lo, root):
-    """Local vertices that have a parent but no depth yet (all but the root)."""
-    out = np.empty(len(parent), dtype=np.int64)
-    n = 0
-    for i in range(len(parent)):
-        if parent[i] != -1 and i + lo != root:
-            out[n] = i
-            n += 1
-    return out, n
-
-
-@njit(cache=True, nogil=True)
-def _next_level(parent, front_bits, pending, npending, mine, order, filled):
-    """Pending vertices whose parent is in the current level form the next level: their bits
-    go to `mine`, they are appended to `order`, the rest stay pending.
-    Returns (new filled, vertices left pending)."""
+def _next_level(parent, front_bits, pending, npending, level, depth, mine):
+    """Pending vertices whose parent is in the current level form the next level: they get
+    depth level+1 and their bits go to `mine`; the rest stay pending.
+    Returns (vertices of the new level, vertices left pending)."""
     mine[:] = 0
     left = 0
+    found = 0
     for t in range(npending):
         i = pending[t]
         if _bit(front_bits, parent[i]):
             mine[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-            order[filled] = i
-            filled += 1
+            depth[i] = level + 1
+            found += 1
         else:
             pending[left] = i
             left += 1
-    return filled, left
+    return found, left
+
+
+@njit(cache=True, nogil=True)
+def _level_bits(depth, level, mine):
+    mine[:] = 0
+    for i in range(len(depth)):
+        if depth[i] == level:
+            mine[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_rows(rowptr, col, parent, lo, verts, allowed, want, nchunks):
-    """Rows of `verts` must have every neighbour's bit in `allowed` equal to `want`
+def _scan_rows(rowptr, col, parent, lo, verts, depth, base, bitmaps, want, nchunks):
+    """Rows of `verts` must have every neighbour's bit in their bitmap equal to `want`
     (1: inside the allowed levels; 0: outside the reached set), and, for want == 1, hold
-    their parent. `allowed` ends with a sentinel word. Branch-free per entry; only a
-    failing row is scanned again.
+    their parent. Row i's bitmap is bitmaps[depth[i] - base]; each ends with a sentinel
+    word. Branch-free per entry; only a failing row is scanned again.
     Returns (check, u, v, row entries scanned); the lowest failing chunk wins, so the answer
     does not depend on the thread count."""
     n = len(verts)
-    sentinel = len(allowed) - 1
+    sentinel = bitmaps.shape[1] - 1
     fails = np.zeros((nchunks, 3), dtype=np.int64)
     counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
     w = np.uint64(want)
@@ -124,6 +130,7 @@ def _scan_rows(rowptr, col, parent, lo, verts, allowed, want, nchunks):
             i = verts[t]
             p = parent[i]
             u = i + lo
+            allowed = bitmaps[depth[i] - base]
             has_parent = False
             # Rule 5 is symmetric, so each tuple is tested from its smaller end only; the
             # other entries read the sentinel word (always passes, always cached) instead of
@@ -163,46 +170,108 @@ def _scan_rows(rowptr, col, parent, lo, verts, allowed, want, nchunks):
     return 0, 0, 0, entries
 
 
-class _LevelBitmaps:
-    """Global bitmaps of three consecutive levels, their union, and the reached set.
-    The union and the reached set carry one extra sentinel word that passes every test
-    (all ones for "inside the levels", zero for "not reached"): see _scan_rows."""
+# The level bitmaps are kept for one scan of every row in memory order, with no collective
+# between levels, while they fit in this many bytes per rank; beyond it (deep graphs at large
+# SCALE) each level is scanned on its own, its bitmaps gathered again from the depths.
+LEVEL_BYTES_BUDGET = 256 << 20
+
+
+class _Bitmaps:
+    """Global N-bit bitmaps gathered from each rank's slice. Scan bitmaps carry one extra
+    sentinel word that passes every test (all ones for "inside the levels", zero for "not
+    reached"): see _scan_rows."""
 
     def __init__(self, comm, part):
         self.comm = comm
-        nwords = max(part.nglobal >> 6, 1)
-        self.nwords = nwords
-        self.prev, self.cur, self.next = (np.zeros(nwords, dtype=np.uint64) for _ in range(3))
-        self.union = np.zeros(nwords + 1, dtype=np.uint64)
-        self.union[nwords] = ~np.uint64(0)
-        self.reached = np.zeros(nwords + 1, dtype=np.uint64)
+        self.nwords = max(part.nglobal >> 6, 1)
         self.local_words = (part.nlocal + 63) // 64
+        self.mine = np.zeros(max(self.local_words, 1), dtype=np.uint64)
         offs = part.offsets
         self.counts = ((offs[1:] - offs[:-1] + 63) // 64).astype(np.int64)
         self.displs = (offs[:-1] // 64).astype(np.int64)
 
-    def gather_next(self, mine):
-        self.comm.Allgatherv([mine[:self.local_words], MPI.UINT64_T],
-                             [self.next, (self.counts, self.displs), MPI.UINT64_T])
-        np.bitwise_or(self.reached[:self.nwords], self.next, out=self.reached[:self.nwords])
+    def gather(self, out=None):
+        out = np.empty(self.nwords, dtype=np.uint64) if out is None else out
+        self.comm.Allgatherv([self.mine[:self.local_words], MPI.UINT64_T],
+                             [out, (self.counts, self.displs), MPI.UINT64_T])
+        return out
 
-    def advance(self):
-        self.prev, self.cur, self.next = self.cur, self.next, self.prev
-
-    def allowed(self):
-        u = self.union[:self.nwords]
-        np.bitwise_or(self.prev, self.cur, out=u)
-        np.bitwise_or(u, self.next, out=u)
-        return self.union
+    def scan_table(self, nrows, fill):
+        t = np.zeros((nrows, self.nwords + 1), dtype=np.uint64)
+        t[:, self.nwords] = fill
+        return t
 
 
-def validate_bfs(comm, graph, root, parent, nedge):
-    """Collective. Returns (failure or None, validator's edge count); same on every rank."""
+def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
+    """Depths from the parent array, level by level (one Allgatherv of the level's bitmap
+    each). Returns (depth, levels, the level bitmaps if `keep` and they fit, else None,
+    vertices left pending)."""
+    depth = np.full(part.nlocal, -1, dtype=np.int32)
+    bm.mine[:] = 0
+    if part.lo <= root < part.hi:
+        i = root - part.lo
+        depth[i] = 0
+        bm.mine[i >> 6] = np.uint64(1) << np.uint64(i & 63)
+    kept = [] if keep else None
+    cur = bm.gather()
+    nlev = 0
+    while cur.any():              # the same global bitmap on every rank: no vote needed
+        nlev += 1
+        if kept is not None:
+            kept.append(cur)
+            if len(kept) * bm.nwords * 8 > LEVEL_BYTES_BUDGET:
+                kept = None
+        _, npending = _next_level(parent, cur, pending, npending, nlev - 1, depth, bm.mine)
+        cur = bm.gather(None if kept is not None else cur)
+    return depth, nlev, kept, npending
+
+
+def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
+    """Rule 5 and confirmation for every reached row. Returns (check, u, v, entries, reached)
+    where `reached` is the global bitmap of reached vertices with its sentinel."""
+    reached = bm.scan_table(1, 0)
+    if kept is not None:
+        # One pass, rows in memory order: level L's bitmap is the union of levels L-1..L+1.
+        unions = bm.scan_table(nlev, ~np.uint64(0))
+        for lev, bits in enumerate(kept):
+            np.bitwise_or(reached[0, :-1], bits, out=reached[0, :-1])
+            for d in (lev - 1, lev, lev + 1):
+                if 0 <= d < nlev:
+                    np.bitwise_or(unions[d, :-1], bits, out=unions[d, :-1])
+        verts = np.flatnonzero(depth >= 0)
+        return _scan_rows(graph.rowptr, graph.col, parent, lo, verts, depth, 0, unions, 1,
+                          nchunks) + (reached,)
+    # Level by level: three consecutive level bitmaps at a time, gathered from the depths.
+    levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
+    _level_bits(depth, 0, bm.mine)
+    bm.gather(levels[1])
+    union = bm.scan_table(1, ~np.uint64(0))
+    first, entries = (0, 0, 0), 0
+    for lev in range(nlev):
+        _level_bits(depth, lev + 1, bm.mine)
+        bm.gather(levels[2])
+        np.bitwise_or(reached[0, :-1], levels[1], out=reached[0, :-1])
+        np.bitwise_or(levels[0], levels[1], out=union[0, :-1])
+        np.bitwise_or(union[0, :-1], levels[2], out=union[0, :-1])
+        verts = np.flatnonzero(depth == lev)
+        c, u, v, e = _scan_rows(graph.rowptr, graph.col, parent, lo, verts, depth, lev, union,
+                                1, nchunks)
+        entries += e
+        if c and not first[0]:
+            first = (c, u, v)
+        levels = [levels[1], levels[2], levels[0]]
+    return first + (entries, reached)
+
+
+def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
+    """Collective. Returns (failure or None, validator's edge count); same on every rank.
+    keep_levels=False forces the level-by-level scan (for tests of that path)."""
     part = graph.part
     lo = part.lo
     nchunks = 4 * numba.get_num_threads()
 
-    v, x = check_parent_range(parent, lo, part.nglobal)
+    pending = np.empty(part.nlocal, dtype=np.int64)
+    v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending)
     fail = agree(comm, CHECK_RANGE if v >= 0 else 0, v, x)
     if fail:
         return fail, -1
@@ -212,45 +281,19 @@ def validate_bfs(comm, graph, root, parent, nedge):
     if fail:
         return fail, -1
 
-    bm = _LevelBitmaps(comm, part)
-    mine = np.zeros(max(bm.local_words, 1), dtype=np.uint64)
-    order = np.empty(part.nlocal, dtype=np.int64)
-    filled = 0
-    if part.lo <= root < part.hi:
-        i = root - lo
-        mine[i >> 6] = np.uint64(1) << np.uint64(i & 63)
-        order[0] = i
-        filled = 1
-    pending, npending = _pending(parent, lo, root)
-    bm.gather_next(mine)                       # level 0: the root
-    bm.advance()
-    first = (0, 0, 0)
-    entries = 0
-    start = 0
-    while True:
-        # Level L = current: find level L+1, then check level L's rows against L-1..L+1.
-        end = filled
-        filled, npending = _next_level(parent, bm.cur, pending, npending, mine, order, filled)
-        bm.gather_next(mine)
-        c, u, w, e = _scan_rows(graph.rowptr, graph.col, parent, lo, order[start:end],
-                                bm.allowed(), 1, nchunks)
-        entries += e
-        if c and not first[0]:
-            first = (c, u, w)
-        start = end
-        if comm.allreduce(filled - end, op=MPI.SUM) == 0:
-            break
-        bm.advance()
-
-    check, v, x = first
+    bm = _Bitmaps(comm, part)
+    depth, nlev, kept, npending = _rebuild_depth(comm, part, parent, root, pending, npending,
+                                                 bm, keep_levels)
+    check, v, x, entries, reached = _scan_reached(graph, parent, lo, depth, nlev, kept, bm,
+                                                  nchunks)
     if check == _CHECK_EDGE:   # now that every level is known: unreached, or too far?
-        check = CHECK_LEVEL if _bit(bm.reached, x) else CHECK_REACH
+        check = CHECK_LEVEL if _bit(reached[0], x) else CHECK_REACH
     if npending and (not check or check > CHECK_TREE):
         check, v, x = CHECK_TREE, pending[0] + lo, parent[pending[0]]
     if not check:
-        unreached = np.flatnonzero(parent == -1)
-        c, u, w, _ = _scan_rows(graph.rowptr, graph.col, parent, lo, unreached, bm.reached, 0,
-                                nchunks)
+        unreached = np.flatnonzero(depth < 0)
+        c, u, w, _ = _scan_rows(graph.rowptr, graph.col, parent, lo, unreached, depth, -1,
+                                reached, 0, nchunks)
         if c:
             check, v, x = c, u, w
     fail = agree(comm, check, v, x)

@@ -119,12 +119,15 @@ def run_cases(comm, scale, nroots=3):
     m = edge_count(comm, g, parent)
     parent_all = np.concatenate(comm.allgather(parent))
     depth = global_depth(parent_all, root)
-    for name, expect, mutated, dm in mutations(parent_all, depth, root, adjacency):
+    cases = mutations(parent_all, depth, root, adjacency) + [("correct result", 0, None, 0)]
+    for name, expect, mutated, dm in cases:
         local = parent.copy() if mutated is None else mutated[lo:hi].copy()
-        fail, _ = V.validate_bfs(comm, g, root, local, m + dm)
-        report["mutations"][name] = {"expected": expect, "got": fail.check if fail else 0}
-    fail, _ = V.validate_bfs(comm, g, root, parent, m)
-    report["mutations"]["correct result"] = {"expected": 0, "got": fail.check if fail else 0}
+        # both scan strategies: all rows in one pass, and level by level (deep graphs)
+        got = []
+        for keep in (True, False):
+            fail, _ = V.validate_bfs(comm, g, root, local, m + dm, keep_levels=keep)
+            got.append(fail.check if fail else 0)
+        report["mutations"][name] = {"expected": expect, "got": got[0], "got_level_by_level": got[1]}
     return report
 
 
