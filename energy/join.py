@@ -203,9 +203,10 @@ def join(energy, intervals, ts, vs, kind):
             "mteps_per_watt": {k: v["mteps_per_watt"] for k, v in mteps.items()}, "flags": flags}
 
 
-def _write_atomic(path, data):
+def write_json_atomic(path, data):
+    """Readers never see a half-written file: temp file in the same directory, fsync, rename."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".energy-join-", suffix=".json", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".json", dir=directory)
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f, indent=1)
@@ -233,7 +234,7 @@ def run(a):
     joined = join(energy, intervals, ts, vs, kind)
     joined.update(meter_file=os.path.abspath(a.meter), column_kind=kind)
     energy["external_meter"] = joined
-    _write_atomic(out_path, data)
+    write_json_atomic(out_path, data)
     for name, p in joined["phases"].items():
         j = "not covered" if p["joules"] is None else f"{p['joules']:.6g} J, {p['watts']:.6g} W"
         flags = f"  [{'; '.join(p['flags'])}]" if p["flags"] else ""

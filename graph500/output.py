@@ -3,9 +3,7 @@
 Every label is padded so the value starts at column 33; numbers use C's %g (%.11g for the
 edge counts), which Python's %-formatting reproduces exactly.
 """
-import json
-import os
-import tempfile
+from energy.join import write_json_atomic  # noqa: F401 - the one atomic writer, shared
 
 from .stats import NAMES
 
@@ -50,20 +48,3 @@ def reference_block(result):
         for s in NAMES:
             lines.append(_line(PREFIX[k] + s + "_validate:", _g(result[k][s + "_validate"])))
     return lines
-
-
-def write_json_atomic(path, obj):
-    """Write JSON so that readers never see a half-written file: temp file, then rename."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".graph500-", suffix=".json", dir=d)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

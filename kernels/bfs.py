@@ -25,7 +25,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .exchange import alltoallv
+from .exchange import alltoallv, starts
 from .partition import owner
 
 ALPHA = 15
@@ -86,9 +86,7 @@ def _td_local(rowptr, col, parent, queue, nq, lo, nranks, scale, shift, me,
 
 @njit(cache=True, nogil=True)
 def _td_fill(rowptr, col, queue, nq, lo, nranks, scale, shift, me, counts, out):
-    pos = np.zeros(nranks, dtype=np.int64)
-    for r in range(1, nranks):
-        pos[r] = pos[r - 1] + counts[r - 1]
+    pos = starts(counts)
     for qi in range(nq):
         i = queue[qi]
         u = i + lo

@@ -19,7 +19,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
-from .exchange import alltoallv
+from .exchange import alltoallv, starts
 from .graph import DistGraph
 from .partition import Partition, owner
 
@@ -44,9 +44,7 @@ def _route_counts(src, dst, nranks, scale, shift):
 @njit(cache=True, nogil=True)
 def _route_endpoints(src, dst, counts, nranks, scale, shift, out):
     """Group the endpoints of the non-self-loop tuples by owner (for degree counting)."""
-    pos = np.zeros(nranks, dtype=np.int64)
-    for r in range(1, nranks):
-        pos[r] = pos[r - 1] + counts[r - 1]
+    pos = starts(counts)
     for i in range(len(src)):
         u = src[i]
         v = dst[i]
@@ -62,9 +60,7 @@ def _route_endpoints(src, dst, counts, nranks, scale, shift, out):
 @njit(cache=True, nogil=True)
 def _route_pairs(src, dst, wgt, use_w, counts, nranks, scale, shift, out, wout):
     """Group (row vertex, neighbour[, weight]) records by the row vertex's owner."""
-    pos = np.zeros(nranks, dtype=np.int64)
-    for r in range(1, nranks):
-        pos[r] = pos[r - 1] + counts[r - 1]
+    pos = starts(counts)
     for i in range(len(src)):
         u = src[i]
         v = dst[i]

@@ -6,9 +6,20 @@ validation reads the value of a remote endpoint without one message per edge.
 """
 import numpy as np
 from mpi4py import MPI
+from numba import njit
 
 # Count arguments of MPI calls are C ints: keep every message below this many elements.
 MAX_MSG = 1 << 30
+
+
+@njit(cache=True, nogil=True)
+def starts(counts):
+    """Where each destination's records begin in a send buffer grouped by destination
+    (exclusive prefix sum); the fill passes advance these cursors as they write."""
+    pos = np.zeros(len(counts), dtype=np.int64)
+    for r in range(1, len(counts)):
+        pos[r] = pos[r - 1] + counts[r - 1]
+    return pos
 
 
 def exchange_counts(comm, sendcounts):
