@@ -26,7 +26,8 @@ def estimate_rank_bytes(scale, edgefactor, nranks, weights):
     edge_list = edges_local * (2 * ib + wb)
     csr = 2 * edges_local * (ib + wb) + (nlocal + 1) * 8
     chunk = min(CHUNK_EDGES, edges_local)
-    exchange = 2 * (2 * chunk) * (2 * ib + wb)           # send + receive, two records per edge
+    record = (3 if weights else 2) * ib                   # (row vertex, neighbour[, weight bits])
+    exchange = 2 * (2 * chunk) * record                   # send + receive, two records per edge
     # BFS: frontier bitmap, parent, two queues; validation: five N-bit bitmaps, order, pending.
     search = 6 * (n // 8) + nlocal * (8 * 3 + 8 + 8)
     if weights:

@@ -5,8 +5,9 @@ message buffers stay bounded whatever the SCALE):
   1. count: every non-self-loop tuple (u, v) contributes one entry to u's row and one to v's
      row; send each endpoint to its owner, which counts its rows' lengths (the tuple degrees);
   2. rowptr: prefix sum of the degrees;
-  3. fill: send (u, v[, w]) to owner(u) and (v, u[, w]) to owner(v); the owner writes the
-     neighbour into the next free slot of the row;
+  3. fill: send (u, v[, w]) to owner(u) and (v, u[, w]) to owner(v), one record each with
+     the weight's bits inside it; the owner writes the neighbour (and weight) into the next
+     free slot of the row;
   4. with weights, sort each row by weight: SSSP's light edges are then a prefix of the row
      and its heavy edges the rest. This is building the search structure, so it is timed
      here, as the spec requires of everything derived from the edge list.
@@ -58,27 +59,29 @@ def _route_endpoints(src, dst, counts, nranks, scale, shift, out):
 
 
 @njit(cache=True, nogil=True)
-def _route_pairs(src, dst, wgt, use_w, counts, nranks, scale, shift, out, wout):
-    """Group (row vertex, neighbour[, weight]) records by the row vertex's owner."""
+def _route_pairs(src, dst, wbits, stride, counts, nranks, scale, shift, out):
+    """Group (row vertex, neighbour[, weight bits]) records of `stride` words by the row
+    vertex's owner. The weight travels as its float32 bit pattern in the same record, so a
+    weighted round is still one exchange."""
     pos = starts(counts)
     for i in range(len(src)):
         u = src[i]
         v = dst[i]
         if u != v:
             ru = owner(u, nranks, scale, shift)
-            p = pos[ru]
-            out[2 * p] = u
-            out[2 * p + 1] = v
-            if use_w:
-                wout[p] = wgt[i]
-            pos[ru] = p + 1
+            p = pos[ru] * stride
+            out[p] = u
+            out[p + 1] = v
+            if stride == 3:
+                out[p + 2] = wbits[i]
+            pos[ru] += 1
             rv = owner(v, nranks, scale, shift)
-            p = pos[rv]
-            out[2 * p] = v
-            out[2 * p + 1] = u
-            if use_w:
-                wout[p] = wgt[i]
-            pos[rv] = p + 1
+            p = pos[rv] * stride
+            out[p] = v
+            out[p + 1] = u
+            if stride == 3:
+                out[p + 2] = wbits[i]
+            pos[rv] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -88,41 +91,73 @@ def _count_rows(recv, n, lo, degree):
 
 
 @njit(cache=True, nogil=True)
-def _place(recv, wrecv, n, use_w, lo, cursor, col, weight):
+def _place(recv, n, stride, lo, cursor, col, wbits):
     for i in range(n):
-        row = recv[2 * i] - lo
+        q = i * stride
+        row = recv[q] - lo
         p = cursor[row]
-        col[p] = recv[2 * i + 1]
-        if use_w:
-            weight[p] = wrecv[i]
+        col[p] = recv[q + 1]
+        if stride == 3:
+            wbits[p] = recv[q + 2]
         cursor[row] = p + 1
 
 
 @njit(cache=True, nogil=True)
-def sort_rows_by_weight(rowptr, col, weight):
-    """Sort each row's entries by increasing weight, in place: insertion sort for the many
-    short rows, a stable library sort for the few long (hub) rows."""
+def _sort_rows_packed(rowptr, col, weight):
+    """int32 ids: sort (weight bits, id) packed in one uint64 per entry. Weights are
+    non-negative, so their float32 bit patterns order like the values; one key array moves
+    instead of two, and ties fall in id order, so a row's order does not depend on the order
+    its entries arrived in (the CSR is the same for any number of ranks)."""
+    wbits = weight.view(np.uint32)
+    maxlen = 0
+    for i in range(len(rowptr) - 1):
+        maxlen = max(maxlen, rowptr[i + 1] - rowptr[i])
+    buf = np.empty(maxlen, dtype=np.uint64)
+    for i in range(len(rowptr) - 1):
+        a = rowptr[i]
+        n = rowptr[i + 1] - a
+        if n < 2:
+            continue
+        for j in range(n):
+            buf[j] = (np.uint64(wbits[a + j]) << np.uint64(32)) | np.uint64(np.uint32(col[a + j]))
+        if n <= 32:
+            for k in range(1, n):
+                key = buf[k]
+                j = k - 1
+                while j >= 0 and buf[j] > key:
+                    buf[j + 1] = buf[j]
+                    j -= 1
+                buf[j + 1] = key
+        else:
+            buf[:n].sort()
+        for j in range(n):
+            col[a + j] = np.int32(buf[j] & np.uint64(0xFFFFFFFF))
+            wbits[a + j] = np.uint32(buf[j] >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True)
+def _sort_rows_lexsort(rowptr, col, weight):
+    """int64 ids: a stable argsort of each row's weights, then ties in id order."""
     for i in range(len(rowptr) - 1):
         a = rowptr[i]
         b = rowptr[i + 1]
-        if b - a <= 48:
-            for k in range(a + 1, b):
-                wk = weight[k]
-                ck = col[k]
-                j = k - 1
-                while j >= a and weight[j] > wk:
-                    weight[j + 1] = weight[j]
-                    col[j + 1] = col[j]
-                    j -= 1
-                weight[j + 1] = wk
-                col[j + 1] = ck
-        else:
-            order = np.argsort(weight[a:b], kind="mergesort")
-            c = col[a:b].copy()
-            w = weight[a:b].copy()
-            for j in range(b - a):
-                col[a + j] = c[order[j]]
-                weight[a + j] = w[order[j]]
+        if b - a < 2:
+            continue
+        c = col[a:b].copy()
+        w = weight[a:b].copy()
+        byid = np.argsort(c, kind="mergesort")
+        order = byid[np.argsort(w[byid], kind="mergesort")]
+        for j in range(b - a):
+            col[a + j] = c[order[j]]
+            weight[a + j] = w[order[j]]
+
+
+def sort_rows_by_weight(rowptr, col, weight):
+    """Sort each row's entries by increasing weight (ties by neighbour id), in place."""
+    if col.dtype == np.int32:
+        _sort_rows_packed(rowptr, col, weight)
+    else:
+        _sort_rows_lexsort(rowptr, col, weight)
 
 
 def _rounds(comm, nedges, chunk):
@@ -136,7 +171,6 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     part = Partition(scale, comm.Get_size(), comm.Get_rank())
     nranks, shift = part.nranks, part.shift
     use_w = weight is not None
-    wdummy = np.zeros(1, dtype=np.float32)
     nedges = len(src)
     rounds = _rounds(comm, nedges, chunk)
 
@@ -158,22 +192,20 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     wcol = np.empty(nentries if use_w else 0, dtype=np.float32)
     cursor = degree                 # the degrees are in rowptr now: reuse their memory
     cursor[:] = rowptr[:-1]
+    stride = 3 if use_w else 2
+    # float32 weights move as int32 bit patterns: exact, and inside the id records
+    wbits = weight.view(np.int32) if use_w else np.zeros(1, dtype=np.int32)
+    wcol_bits = wcol.view(np.int32)
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        w = weight[a:b] if use_w else wdummy
         counts = _route_counts(s, d, nranks, scale, shift)
-        out = np.empty(2 * int(counts.sum()), dtype=src.dtype)
-        wout = np.empty(int(counts.sum()) if use_w else 1, dtype=np.float32)
-        _route_pairs(s, d, w, use_w, counts, nranks, scale, shift, out, wout)
-        recv, rc = alltoallv(comm, out, 2 * counts)
-        n = int(rc.sum()) // 2
-        if use_w:
-            wrecv, _ = alltoallv(comm, wout, counts)
-        else:
-            wrecv = wdummy
-        _place(recv, wrecv, n, use_w, part.lo, cursor, col, wcol)
-        del out, wout, recv, wrecv
+        out = np.empty(stride * int(counts.sum()), dtype=src.dtype)
+        _route_pairs(s, d, wbits[a:b] if use_w else wbits, stride, counts, nranks, scale,
+                     shift, out)
+        recv, rc = alltoallv(comm, out, stride * counts)
+        _place(recv, int(rc.sum()) // stride, stride, part.lo, cursor, col, wcol_bits)
+        del out, recv
     if use_w:
         sort_rows_by_weight(rowptr, col, wcol)
     return DistGraph(part, rowptr, col, wcol if use_w else None)
