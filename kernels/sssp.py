@@ -471,6 +471,17 @@ class SSSPWorkspace:
             self.sloc = self.sdist = None
         self.split_for(np.float32(delta))
         self.slots_for(float(delta))
+        self._compile_exchange_path()
+
+    def _compile_exchange_path(self):
+        """Compile (or load from the cache) the record pack/apply steps now, with no records:
+        one rank never calls them, so the driver's single-rank warm-up would not, and the
+        first multi-rank search would pay for them inside its timed region."""
+        _pack(0, self.pdst, self.pv, self.pd, self.pu, self.counts, self.cursor, self.send_i,
+              self.send_f)
+        _apply(self.recv_i, self.recv_i.view(np.float32), self.counts, self.offsets,
+               np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64), self.mark,
+               self.touched, 0)
 
     def nbytes(self):
         """Bytes held beyond the graph itself (the sorted rows count when they are a copy)."""
