@@ -340,3 +340,12 @@ def test_unusable_output_rejected(solved):
 def test_root_out_of_range(solved):
     g, root, dist, parent, nedge = solved
     rejected(g, g.part.nglobal, dist, parent, nedge, "root %d has parent -1" % g.part.nglobal)
+
+
+def test_workspace_compiles_the_exchange_path_even_on_one_rank(random_case):
+    """A one-rank warm-up never exchanges records; the workspace must still compile
+    _pack/_apply, or a cold Numba cache puts their compile time in a timed search."""
+    from kernels import sssp as K
+    scale, src, dst, w, g, ws = random_case
+    assert g.part.nranks == 1
+    assert K._pack.signatures and K._apply.signatures
