@@ -21,7 +21,7 @@ from kernels.bfs import BFSWorkspace, bfs
 from kernels.construct import construct_graph
 from kernels.teps import edge_count
 
-from . import output
+from . import output, spec
 from .cli import UsageError
 from .generator import generate_edges
 from .memory import estimate_rank_bytes, gib, mem_available
@@ -178,6 +178,9 @@ def _warm_up(comm, local, args, weights):
 
 def _preflight(comm, local, args, weights):
     """Refuse, on every rank, a run that cannot fit in memory or cannot write its result."""
+    if comm.Get_size() > spec.MAX_RANKS:
+        raise UsageError("%d ranks: at most %d are supported (the owner arithmetic is 64-bit)"
+                         % (comm.Get_size(), spec.MAX_RANKS))
     need = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(), weights) * local.Get_size()
     avail = mem_available() if local.Get_rank() == 0 else None
     verdicts = comm.allgather((need, avail))

@@ -3,7 +3,6 @@
 EDGEFACTOR = 16            # required for submissions; kept a parameter
 DEFAULT_SEED = (2, 3)      # the reference hard-codes these user seeds
 MAX_ROOTS = 64             # NBFS
-SSSP_DELTA_REFERENCE = 0.1
 
 # Vertex ids are int64 past SCALE 31, and the partition's owner arithmetic computes
 # (v >> 6) * P: with SCALE <= 40 and P < 2^20 that product stays inside int64, and the

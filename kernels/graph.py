@@ -27,10 +27,6 @@ class DistGraph:
     def degree(self):
         return np.diff(self.rowptr)
 
-    def nbytes(self):
-        w = 0 if self.weight is None else self.weight.nbytes
-        return self.rowptr.nbytes + self.col.nbytes + w
-
 
 def vertex_dtype(scale):
     """Narrowest signed type for vertex ids: int32 holds ids < 2^31, i.e. SCALE <= 31."""

@@ -45,7 +45,3 @@ class Partition:
         self.hi = int(self.offsets[rank + 1])
         self.nlocal = self.hi - self.lo
 
-    def owner_of(self, v):
-        """Owner ranks of an array of vertex ids (vectorised, for driver-side code)."""
-        v = np.asarray(v, dtype=np.int64)
-        return ((v >> self.shift) * self.nranks) >> (self.scale - self.shift)

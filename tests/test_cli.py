@@ -119,3 +119,14 @@ def test_run_sh_default_path_end_to_end(tmp_path):
     assert any(l.startswith("sssp harmonic_mean_TEPS:     !  ") for l in lines)
     r = json.loads(out.read_text())
     assert r["bfs"]["nedge"] == r["sssp"]["nedge"]
+
+
+def test_too_many_ranks_is_refused(monkeypatch):
+    """The owner arithmetic holds for at most spec.MAX_RANKS ranks; more is bad input."""
+    from mpi4py import MPI
+    from graph500 import driver, spec
+    from graph500.cli import UsageError, parse_args
+    monkeypatch.setattr(spec, "MAX_RANKS", 0)
+    comm = MPI.COMM_WORLD
+    with pytest.raises(UsageError, match="at most 0 are supported"):
+        driver._preflight(comm, comm.Split_type(MPI.COMM_TYPE_SHARED), parse_args(["-s", "4"]), False)
