@@ -7,6 +7,7 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+from graph500.driver import _has_edge
 from graph500.generator import generate_edges
 from graph500.roots import choose_roots
 from graph500 import validate as V
@@ -20,16 +21,7 @@ def build(comm, scale, edgefactor=16, seed=(2, 3)):
     r, p = comm.Get_rank(), comm.Get_size()
     src, dst, _ = generate_edges(scale, edgefactor, seed[0], seed[1], r * m // p, (r + 1) * m // p)
     g = construct_graph(comm, scale, src, dst)
-    deg = g.degree()
-
-    def has_edge(c):
-        f = np.zeros(len(c), dtype=np.int8)
-        mine = (c >= g.part.lo) & (c < g.part.hi)
-        f[mine] = deg[c[mine] - g.part.lo] > 0
-        out = np.empty_like(f)
-        comm.Allreduce(f, out, op=MPI.MAX)
-        return out.astype(bool)
-    roots = choose_roots(scale, 64, seed[0], seed[1], has_edge)
+    roots = choose_roots(scale, 64, seed[0], seed[1], _has_edge(comm, g))   # the driver's query
     return g, roots
 
 
