@@ -8,6 +8,7 @@ driver fails the same way on every rank, and rank 0 keeps each phase's wall-cloc
 which `graph500 energy-join` needs even when no counter was readable. Missing counters are
 never an error: they become "not measured: reason" in the result.
 """
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -104,8 +105,10 @@ class EnergyMonitor:
                 rec["warnings"] += self.sampler.errors
         return rec
 
-    def finish(self, teps=None, loop_teps=None):
-        """Collective. The `energy` dict on rank 0, None elsewhere."""
+    def finish(self, teps=None, loop_teps=None, defer_artefacts=False):
+        """Collective. The `energy` dict on rank 0, None elsewhere. With defer_artefacts the
+        trace and plot are written only by write_artefacts() (rank 0), so that a caller can
+        write its results first and lose none of them to a failing optional file."""
         if self._finished:
             raise RuntimeError("EnergyMonitor.finish called twice")
         self._finished = True
@@ -134,9 +137,12 @@ class EnergyMonitor:
         warnings = [f"phase {n!r} was still open at finish; ended there" for n in left_open]
         cfg = self.cfg
         plot_path = None
-        if cfg.trace_path:
+        if defer_artefacts:
+            self._artefacts = (traces, {k: v["intervals"] for k, v in self._phases.items()})
+            plot_path = cfg.plot_path
+        elif cfg.trace_path:
             write_trace_csv(cfg.trace_path, traces, self.interval / 2)
-        if cfg.plot_path:
+        if cfg.plot_path and not defer_artefacts:
             intervals = {k: v["intervals"] for k, v in self._phases.items()}
             problem = write_plot(cfg.plot_path, traces, intervals, self.interval / 2)
             if problem:
@@ -148,3 +154,30 @@ class EnergyMonitor:
                             teps=teps, loop_teps=loop_teps, interval=self.interval,
                             override=self.node.override, extra_warnings=warnings,
                             trace_path=cfg.trace_path, plot_path=plot_path)
+
+    def write_artefacts(self):
+        """Rank 0, after finish(defer_artefacts=True): write the trace, then the plot; each
+        failure is one line in the returned list, and neither stops the other."""
+        traces, intervals = self._artefacts
+        problems = []
+        if self.cfg.trace_path:
+            try:
+                write_trace_csv(self.cfg.trace_path, traces, self.interval / 2)
+            except (OSError, ValueError) as e:
+                problems.append(f"energy trace not written: {e}")
+                _remove(f"{self.cfg.trace_path}.tmp{os.getpid()}")
+        if self.cfg.plot_path:
+            try:
+                problem = write_plot(self.cfg.plot_path, traces, intervals, self.interval / 2)
+            except (OSError, ValueError) as e:
+                problem = f"energy plot not written: {e}"
+            if problem:
+                problems.append(problem)
+        return problems
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

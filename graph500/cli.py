@@ -1,17 +1,58 @@
 """Command line: options, one-line errors, and the rule that no rank is left hanging.
 
-Every rank parses the same argv, so a bad value is found by every rank without talking:
-rank 0 prints one line and every rank exits 2. Anything that goes wrong later, on any single
-rank, is caught here and turned into MPI_Abort, which ends the whole job at once (a rank
-that merely exited would leave the others blocked in their next collective).
+Every rank parses the same argv and environment, then the ranks agree on one verdict (a single
+allgather), so a bad value ends every rank with exit 2 and one line from rank 0, even where
+ranks see different machines (--threads is bounded by each node's CPUs). Anything that goes
+wrong later, on any single rank, is caught here and turned into MPI_Abort, which ends the whole
+job at once (a rank that merely exited would leave the others blocked in their next collective).
 """
 import argparse
+import math
 import os
 import sys
+import time
 
 from . import spec
 
 DEFAULT_SCALE = 21   # a complete validated BFS + SSSP run in about a minute on 2 cores
+
+# --idle and --energy-loop: a day is far beyond any sensible measurement, and time.sleep and the
+# loop's clock arithmetic stay exact there (inf or 1e300 would never end or overflow).
+MAX_SECONDS = 86400.0
+# --delta: SSSP keeps max_weight/delta + 3 bucket bitmaps of one bit per local vertex, so the
+# width sets memory; 1e-4 is 200 times below the default and still only 10^4 buckets (the
+# memory preflight counts them for the given SCALE). Weights are below 1, so any delta >= 1
+# already makes every edge light; 1e4 only keeps the arithmetic far from overflow.
+MIN_DELTA, MAX_DELTA = 1e-4, 1e4
+# --threads: oversubscribing a node's CPUs a few times is a legitimate experiment; a hundred
+# thousand Numba threads is not (it crashed in the thread pool's start-up).
+THREADS_PER_CPU = 4
+
+# The reference's environment switches (graph500 v3 main.c), honoured with a note on stderr.
+SKIP_ENV = {"SKIP_VALIDATION": "validation", "SKIP_BFS": "bfs", "SKIP_SSSP": "sssp"}
+_TRUE, _FALSE = ("1", "yes", "true", "on"), ("0", "no", "false", "off", "")
+
+EPILOG = """\
+examples:
+  mpiexec -n 4 graph500 -s 20                    validated BFS + SSSP at SCALE 20
+  mpiexec -n 4 graph500 20 16                    the same, the reference binaries' way
+  graph500 -s 16 --kernels bfs --roots 8 --json r.json
+  mpiexec -n 8 graph500 -s 24 --green --energy-trace p.csv
+  graph500 energy-join r.json meter.csv          add a wall meter's log afterwards
+
+environment:
+  SKIP_VALIDATION, SKIP_BFS, SKIP_SSSP   set to 1 to skip validation or a kernel, like the
+                                         reference (0 or empty: not skipped); noted on stderr
+                                         and listed in the JSON's "skipped"
+  GRAPH500_ENERGY_NODES                  rank->node map for testing ("0,0,1,1" or "block:K")
+  GRAPH500_POWERCAP_ROOT, GRAPH500_CRAY_ROOT, GRAPH500_IPMI_LOG
+                                         where the energy counters are (see the energy options)
+  GRAPH500_INJECT_FAILURE                test hook "RANK:PHASE" (fail there) or
+                                         "RANK:corrupt-KERNEL" (break that kernel's output)
+  NUMBA_NUM_THREADS, NUMBA_CACHE_DIR     Numba's own (thread pool size, compiled-code cache)
+
+exit status: 0 done, 1 a validation failed (the JSON says which check), 2 bad input.
+"""
 
 
 class UsageError(Exception):
@@ -30,48 +71,132 @@ def _kernels(text):
     return [k for k in spec.KERNELS if k in names]
 
 
-def build_parser():
+def _finite(text):
+    """A float that is a real number: 'nan', 'inf' and '' are refused at parse time."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number, not %r" % text) from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError("must be a finite number, not %r" % text)
+    return x
+
+
+def _default_delta():
+    try:
+        from kernels.sssp import DEFAULT_DELTA
+        return DEFAULT_DELTA
+    except Exception:  # noqa: BLE001 - help must print even where Numba cannot load
+        return None
+
+
+def package_version():
+    try:
+        from importlib.metadata import version
+        return version("graph500")
+    except Exception:  # noqa: BLE001 - running from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser(for_help=False):
+    """for_help: show the default --delta, which imports the SSSP kernel and so Numba; parsing
+    must not, because Numba fixes its thread pool size (NUMBA_NUM_THREADS) at import."""
     import energy
-    p = _Parser(prog="graph500", add_help=False,
+    delta = _default_delta() if for_help else None
+    p = _Parser(prog="graph500", add_help=False, epilog=EPILOG,
+                usage="mpiexec -n RANKS graph500 [SCALE [EDGEFACTOR]] [options]",
+                formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Graph500 v3 BFS and SSSP benchmark (Green Graph500 energy "
                             "reporting). Launch with mpiexec/mpirun/srun; "
                             "'graph500 energy-join -h' joins a wall meter's log afterwards.")
+    p.add_argument("scale_pos", nargs="?", type=int, metavar="SCALE",
+                   help="as --scale (the reference binaries' first argument)")
+    p.add_argument("edgefactor_pos", nargs="?", type=int, metavar="EDGEFACTOR",
+                   help="as --edgefactor (the reference binaries' second argument)")
     p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
-    p.add_argument("-s", "--scale", type=int, default=DEFAULT_SCALE,
-                   help="log2 of the number of vertices (default %d)" % DEFAULT_SCALE)
-    p.add_argument("-e", "--edgefactor", type=int, default=spec.EDGEFACTOR,
-                   help="edges per vertex (default 16, required for submissions)")
+    p.add_argument("--version", action="store_true", help="print the graph500 version and exit")
+    p.add_argument("-s", "--scale", type=int, default=None,
+                   help="log2 of the number of vertices, 1..%d (default %d)"
+                        % (spec.MAX_SCALE, DEFAULT_SCALE))
+    p.add_argument("-e", "--edgefactor", type=int, default=None,
+                   help="edges per vertex (default %d, required for submissions)" % spec.EDGEFACTOR)
     p.add_argument("--roots", type=int, default=spec.MAX_ROOTS,
                    help="number of search roots, 1..64 (default 64)")
     p.add_argument("--seed", type=int, nargs=2, metavar=("S1", "S2"), default=list(spec.DEFAULT_SEED),
                    help="the two 64-bit generator seeds (default 2 3, the reference's)")
     p.add_argument("--kernels", type=_kernels, default=list(spec.KERNELS),
                    help="bfs, sssp or bfs,sssp (default bfs,sssp)")
-    p.add_argument("--delta", type=float, default=None,
-                   help="SSSP delta-stepping bucket width (default: measured best)")
+    p.add_argument("--delta", type=_finite, default=None,
+                   help="SSSP delta-stepping bucket width, %g..%g (default: %s)"
+                        % (MIN_DELTA, MAX_DELTA, "the measured best" if delta is None
+                           else "%g, the measured best" % delta))
     p.add_argument("--skip-validation", action="store_true",
                    help="do not validate (validate statistics print as -1)")
     p.add_argument("--threads", type=int, default=None,
-                   help="Numba threads per rank (default: cores on the node / ranks on the node)")
-    p.add_argument("--json", metavar="PATH", default=None, help="write a JSON result to PATH")
+                   help="Numba threads per rank, at most %d x the node's CPUs (default: cores "
+                        "on the node / ranks on the node)" % THREADS_PER_CPU)
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="write a JSON result to PATH (fields: docs/result-schema.md)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--idle", type=float, default=0.0, metavar="SECONDS",
-                   help="measure idle power for SECONDS before generating (ranks sleep)")
-    p.add_argument("--energy-loop", type=float, default=0.0, metavar="SECONDS",
+    p.add_argument("--idle", type=_finite, default=0.0, metavar="SECONDS",
+                   help="measure idle power for SECONDS (0..%g) before generating (ranks sleep)"
+                        % MAX_SECONDS)
+    p.add_argument("--energy-loop", type=_finite, default=0.0, metavar="SECONDS",
                    help="after each kernel's timed searches, repeat them untimed for SECONDS "
-                        "to measure steady power")
+                        "(0..%g) to measure steady power" % MAX_SECONDS)
     p.add_argument("--green", action="store_true",
-                   help="Green Graph500 submission preset: --energy-loop 60 --idle 30")
+                   help="Green Graph500 submission preset: --energy-loop 60 --idle 30 "
+                        "(larger values given with them are kept)")
     energy.add_arguments(p)
     return p
 
 
-def parse_args(argv):
-    """Parse and check argv; raises UsageError with a one-line message."""
+def _empty_option(p, args):
+    """The first option given as an empty (or blank) string: a path or name that names nothing."""
+    for a in p._actions:
+        v = getattr(args, a.dest, None) if a.option_strings else None
+        if isinstance(v, str) and not v.strip():
+            return max(a.option_strings, key=len)
+    return None
+
+
+def _skips(env):
+    """{name: what} for the SKIP_* variables that are set to a true value."""
+    out = {}
+    for var, what in SKIP_ENV.items():
+        v = env.get(var)
+        if v is None:
+            continue
+        if v.strip().lower() in _TRUE:
+            out[var] = what
+        elif v.strip().lower() not in _FALSE:
+            raise UsageError("%s=%r: use 1 to skip %s, 0 (or unset) to run it"
+                             % (var, v, what))
+    return out
+
+
+def parse_args(argv, env=None):
+    """Parse and check argv (and the SKIP_* environment); raises UsageError with one line."""
+    env = os.environ if env is None else env
     p = build_parser()
     args = p.parse_args(argv)
-    if args.help:
+    if args.help or args.version:
         return args
+    empty = _empty_option(p, args)
+    if empty:
+        raise UsageError("%s must not be empty" % empty)
+    for name, pos, flag in (("scale", args.scale_pos, "--scale"),
+                            ("edgefactor", args.edgefactor_pos, "--edgefactor")):
+        opt = getattr(args, name)
+        if pos is not None and opt is not None and pos != opt:
+            raise UsageError("%s given twice with different values: %d as argument, %d as %s"
+                             % (name.upper() if name == "scale" else name, pos, opt, flag))
+        if opt is None:
+            setattr(args, name, pos)
+    if args.scale is None:
+        args.scale = DEFAULT_SCALE
+    if args.edgefactor is None:
+        args.edgefactor = spec.EDGEFACTOR
     if args.scale < 1 or args.scale > spec.MAX_SCALE:
         raise UsageError("--scale must be between 1 and %d (vertex ids and the owner arithmetic "
                          "are 64-bit), got %d" % (spec.MAX_SCALE, args.scale))
@@ -85,21 +210,63 @@ def parse_args(argv):
     for s in args.seed:
         if not 0 <= s < 1 << 64:
             raise UsageError("--seed values must be integers in [0, 2^64), got %d" % s)
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads must be a positive integer, got %d" % args.threads)
-    if args.delta is not None and not (args.delta > 0 and args.delta < float("inf")):
-        raise UsageError("--delta must be a positive number, got %r" % args.delta)
+    if args.threads is not None:
+        cpus = os.cpu_count() or 1
+        most = THREADS_PER_CPU * cpus
+        if not 1 <= args.threads <= most:
+            raise UsageError("--threads must be between 1 and %d (%d x the %d CPUs of this "
+                             "machine), got %d" % (most, THREADS_PER_CPU, cpus, args.threads))
+    if args.delta is not None and not MIN_DELTA <= args.delta <= MAX_DELTA:
+        raise UsageError("--delta must be between %g and %g (SSSP keeps about 1/delta buckets), "
+                         "got %r" % (MIN_DELTA, MAX_DELTA, args.delta))
+    for flag, value in (("--idle", args.idle), ("--energy-loop", args.energy_loop)):
+        if not 0 <= value <= MAX_SECONDS:
+            raise UsageError("%s must be between 0 and %g seconds, got %r" % (flag, MAX_SECONDS, value))
     if args.green:
         args.energy_loop = max(args.energy_loop, 60.0)
         args.idle = max(args.idle, 30.0)
-    if args.idle < 0 or args.energy_loop < 0:
-        raise UsageError("--idle and --energy-loop must be non-negative seconds")
+
+    # The reference's SKIP_* switches; each one is noted on stderr by the driver.
+    skips = _skips(env)
+    args.skipped = [what for what in SKIP_ENV.values() if what in skips.values()]
+    args.notes = ["%s=%s: %s skipped, as in the reference" % (var, env[var], what)
+                  for var, what in skips.items()]
+    if "validation" in args.skipped:
+        args.skip_validation = True
+    kept = [k for k in args.kernels if k not in args.skipped]
+    if not kept:
+        raise UsageError("nothing to run: %s skipped by %s" % (
+            ",".join(args.kernels), " and ".join(v for v, w in skips.items() if w != "validation")))
+    args.kernels = kept
+
     import energy
     try:
         args.energy_config = energy.EnergyConfig.from_args(args)
     except energy.EnergyConfigError as e:
         raise UsageError(str(e))
     return args
+
+
+def check_environment(args, size, env=None):
+    """The environment variables the run reads later, checked now (before the warm-up) for a
+    run of `size` ranks; raises UsageError with one line."""
+    env = os.environ if env is None else env
+    from energy.node import NodeMapError, parse_node_map
+    node_map = args.energy_config.resolved_node_map(env)
+    if node_map is not None:
+        try:
+            parse_node_map(node_map, size)
+        except NodeMapError as e:
+            raise UsageError(str(e))
+    from .driver import INJECT_ENV
+    hook = env.get(INJECT_ENV)
+    if hook:
+        rank, sep, what = hook.partition(":")
+        if not sep or not rank.strip().isdigit() or not what.strip():
+            raise UsageError("%s=%r: expected RANK:PHASE or RANK:corrupt-KERNEL" % (INJECT_ENV, hook))
+        if int(rank) >= size:
+            raise UsageError("%s=%r: rank %s, but the run has %d ranks"
+                             % (INJECT_ENV, hook, rank.strip(), size))
 
 
 def _fail(msg, code):
@@ -109,6 +276,7 @@ def _fail(msg, code):
 
 
 def main(argv=None):
+    started = (time.time(), time.monotonic())
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["energy-join"]:
         from energy.join import main as join_main
@@ -120,20 +288,35 @@ def main(argv=None):
         err = None
     except UsageError as e:
         args, err = None, str(e)
+    if err is None and args.threads is not None and args.threads > (os.cpu_count() or 1):
+        # Numba's pool defaults to one thread per core; asking for more must widen it.
+        os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
+    if err is None and not (args.help or args.version):
+        try:
+            check_environment(args, comm.Get_size())
+        except UsageError as e:
+            err = str(e)
+    # One verdict for all ranks: nodes may differ (CPU counts), and a rank that exits alone
+    # would leave the others waiting in their first collective.
+    errors = comm.allgather(err)
+    err = next((e for e in errors if e is not None), None)
     if err is not None:
         if rank == 0:
             _fail(err, 2)
         sys.exit(2)
     if args.help:
         if rank == 0:
-            build_parser().print_help()
+            build_parser(for_help=True).print_help()
         sys.exit(0)
-    if args.threads is not None and args.threads > (os.cpu_count() or 1):
-        # Numba's pool defaults to one thread per core; asking for more must widen it.
-        os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
+    if args.version:
+        if rank == 0:
+            print("graph500 %s" % package_version())
+        sys.exit(0)
+    args.argv = ["graph500"] + argv
+    args.started = started
 
     try:
         from . import driver

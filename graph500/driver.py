@@ -1,8 +1,9 @@
 """The benchmark driver: the reference's phases in its order, each timed and metered.
 
-  preflight (memory, output path) -> warm-up compile (untimed) -> [idle] -> generation ->
-  Kernel 1 -> roots -> per kernel: one untimed warm-up search, then for every root a timed
-  search, its edge count and its validation (untimed) -> [energy loop] -> output.
+  preflight (memory, output paths, environment) -> warm-up compile (untimed) -> [idle] ->
+  generation -> Kernel 1 -> roots -> per kernel: one untimed warm-up search, then for every root
+  a timed search, its edge count and its validation (untimed) -> [energy loop] -> output: the
+  reference block, the JSON (graph500/record.py, docs/result-schema.md), then trace and plot.
 
 Every phase edge is a barrier followed by the energy monitor's mark, so phases mean the same
 thing on every rank and the meters read the whole machine at the same moment.
@@ -21,10 +22,11 @@ from kernels.bfs import BFSWorkspace, bfs
 from kernels.construct import construct_graph
 from kernels.teps import edge_count
 
-from . import output, spec
-from .cli import UsageError
+from . import output, record, spec
+from .cli import UsageError, package_version
 from .generator import generate_edges
 from .memory import estimate_rank_bytes, gib, mem_available
+from .progress import Progress
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
@@ -34,16 +36,6 @@ from .validate import validate_bfs
 INJECT_ENV = "GRAPH500_INJECT_FAILURE"
 
 WARMUP_SCALE = 8
-
-
-class Progress:
-    def __init__(self, comm, quiet):
-        self.on = comm.Get_rank() == 0 and not quiet
-
-    def __call__(self, fmt, *a):
-        if self.on:
-            sys.stderr.write("graph500: " + (fmt % a if a else fmt) + "\n")
-            sys.stderr.flush()
 
 
 class Phases:
@@ -93,8 +85,9 @@ class BFSKernel:
         return edge_count(self.comm, self.graph, self.parent)
 
     def validate(self, root, nedge):
+        """None, or (message, the spec's check number or None)."""
         fail, _ = validate_bfs(self.comm, self.graph, root, self.parent, nedge)
-        return fail.message() if fail else None
+        return (fail.message(), getattr(fail, "check", None)) if fail else None
 
 
 class SSSPKernel:
@@ -121,7 +114,7 @@ class SSSPKernel:
     def validate(self, root, nedge):
         from .validate_sssp import validate_sssp
         ok, message, _ = validate_sssp(self.comm, self.graph, root, self.dist, self.parent, nedge)
-        return None if ok else message
+        return None if ok else (message, None)   # the SSSP validator names its check in words
 
 
 KERNEL_CLASSES = {"bfs": BFSKernel, "sssp": SSSPKernel}
@@ -190,30 +183,23 @@ def _preflight(comm, local, args, weights):
                              "only %s is available; use more nodes or a smaller SCALE"
                              % (args.scale, gib(need_n), local.Get_size(),
                                 gib(need_n / local.Get_size()), gib(avail_n)))
-    problem = None
-    if comm.Get_rank() == 0 and args.json:
-        problem = _check_writable(args.json)
+    # Rank 0 writes every output file: it checks them all, now, and every rank hears the verdict.
+    problem = output.check_outputs(args) if comm.Get_rank() == 0 else None
     problem = comm.bcast(problem, root=0)
     if problem:
         raise UsageError(problem)
     return need
 
 
-def _check_writable(path):
-    if os.path.isdir(path):
-        return "--json %s is a directory" % path
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        return "--json %s: directory %s does not exist" % (path, d)
-    if not os.access(d, os.W_OK):
-        return "--json %s: directory %s is not writable" % (path, d)
-    return None
-
-
 def _run_kernel(comm, kern, roots, args, phases, log):
-    """Warm-up, then the timed searches with their validations. Returns (record, failure)."""
-    kern.prepare()
-    kern.search(0)  # the reference's untimed warm-up search from vertex 0
+    """Warm-up, then the timed searches with their validations. Returns (record, failure),
+    failure being None or a record.failure() dict."""
+    with log.phase("%s warm-up search" % kern.name, "untimed, from vertex 0"):
+        kern.prepare()
+        kern.search(0)  # the reference's untimed warm-up search from vertex 0
+    log("%s: %d timed searches%s", kern.name, len(roots),
+        "" if args.skip_validation else ", each validated")
+    log.kernel_started()
     times, nedges, vtimes = [], [], []
     for i, root in enumerate(roots):
         kern.prepare()
@@ -235,10 +221,12 @@ def _run_kernel(comm, kern, roots, args, phases, log):
             phases.end("validation")
             vtimes.append(vt)
             if fail:
-                return None, "%s root %d (search %d): %s" % (kern.name.upper(), root, i, fail)
-        log("%s %2d/%d root %d: %.6f s, %.4g TEPS%s", kern.name, i + 1, len(roots), root, t,
+                message, check = fail
+                return None, record.failure(kern.name, root, i, check, message)
+        eta = log.search_done()
+        log("%-4s %2d/%d root %d: %.6f s, %.4g TEPS%s%s", kern.name, i + 1, len(roots), root, t,
             m / t if t > 0 else float("inf"),
-            ", validated in %.4f s" % vtimes[-1] if vtimes else "")
+            ", validated in %.4f s" % vtimes[-1] if vtimes else "", eta)
     record = {"time": times, "nedge": nedges,
               "validate_time": vtimes if not args.skip_validation else None}
     record.update(kernel_statistics(times, nedges, vtimes if not args.skip_validation else None))
@@ -266,6 +254,12 @@ def _energy_loop(comm, kern, roots, nedges, seconds, phases):
             break
     phases.end(name)
     return {"searches": n, "seconds": MPI.Wtime() - start, "harmonic_mean_TEPS": n / per_edge}
+
+
+def _no_roots(args):
+    return UsageError("SCALE %d with edgefactor %d has no vertex with an edge to search from "
+                      "(no search roots): use a larger SCALE or edgefactor"
+                      % (args.scale, args.edgefactor))
 
 
 def _peak_rss_bytes():
@@ -301,7 +295,10 @@ def _threads_per_rank(args, local):
 def run(comm, args):
     import numba
     rank, size = comm.Get_rank(), comm.Get_size()
-    log = Progress(comm, args.quiet)
+    start_wall, start_mono = getattr(args, "started", None) or (time.time(), time.monotonic())
+    log = Progress(comm, args.quiet, t0=start_mono)
+    for note in getattr(args, "notes", ()):
+        log.note(note)
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
     threads = _threads_per_rank(args, local)
     numba.set_num_threads(threads)
@@ -310,38 +307,42 @@ def run(comm, args):
     need = _preflight(comm, local, args, weights)
     log("SCALE %d, edgefactor %d, %d ranks x %d threads, kernels %s; about %s memory per node",
         args.scale, args.edgefactor, size, threads, ",".join(args.kernels), gib(need))
-    startup = _warm_up(comm, local, args, weights)
-    log("start-up (compile or load kernels): %.2f s", startup)
+    with log.phase("compile", "or load the kernels from Numba's cache, untimed"):
+        startup = _warm_up(comm, local, args, weights)
 
     monitor = energy.EnergyMonitor(comm, args.energy_config)
     monitor.start()
     phases = Phases(comm, monitor)
     phases.begin("run")
     if args.idle > 0:
-        phases.begin("idle")
-        time.sleep(args.idle)
-        phases.end("idle")
+        with log.phase("idle", "ranks sleep %g s for the idle power" % args.idle):
+            phases.begin("idle")
+            time.sleep(args.idle)
+            phases.end("idle")
 
-    phases.begin("generation")
-    t0 = MPI.Wtime()
-    a, b = _local_edges(args, comm)
-    src, dst, w = generate_edges(args.scale, args.edgefactor, args.seed[0], args.seed[1], a, b,
-                                 weights=weights)
-    comm.Barrier()
-    generation = MPI.Wtime() - t0
-    phases.end("generation")
-    log("generation: %.3f s", generation)
+    with log.phase("generation"):
+        phases.begin("generation")
+        t0 = MPI.Wtime()
+        a, b = _local_edges(args, comm)
+        src, dst, w = generate_edges(args.scale, args.edgefactor, args.seed[0], args.seed[1], a, b,
+                                     weights=weights)
+        comm.Barrier()
+        generation = MPI.Wtime() - t0
+        phases.end("generation")
 
-    phases.begin("construction")
-    t0 = MPI.Wtime()
-    graph = construct_graph(comm, args.scale, src, dst, w)
-    comm.Barrier()
-    construction = MPI.Wtime() - t0
-    phases.end("construction")
+    with log.phase("construction", "Kernel 1"):
+        phases.begin("construction")
+        t0 = MPI.Wtime()
+        graph = construct_graph(comm, args.scale, src, dst, w)
+        comm.Barrier()
+        construction = MPI.Wtime() - t0
+        phases.end("construction")
     del src, dst, w
-    log("construction: %.3f s", construction)
 
     roots = choose_roots(args.scale, args.roots, args.seed[0], args.seed[1], _has_edge(comm, graph))
+    if not roots:
+        monitor.finish(defer_artefacts=True)
+        raise _no_roots(args)   # same roots on every rank: a collective verdict
     log("%d search roots", len(roots))
 
     result = {"scale": args.scale, "edgefactor": args.edgefactor, "seed": list(args.seed),
@@ -351,34 +352,52 @@ def run(comm, args):
               "validated": not args.skip_validation, "startup_time": startup}
     failure = None
     loops = {}
+    log.plan(len(roots) * len(args.kernels), args.energy_loop * len(args.kernels))
     for name in args.kernels:
         kern = KERNEL_CLASSES[name](comm, graph, args)
         if name == "sssp":
             result["delta"] = kern.delta
-        record, failure = _run_kernel(comm, kern, roots, args, phases, log)
+        with log.phase(name, "Kernel %d" % (2 if name == "bfs" else 3)):
+            record_, failure = _run_kernel(comm, kern, roots, args, phases, log)
         if failure:
             break
         if args.energy_loop > 0:
-            loops[name] = _energy_loop(comm, kern, roots, record["nedge"], args.energy_loop, phases)
-            record["energy_loop"] = loops[name]
-        result[name] = record
+            with log.phase("energy loop " + name, "repeat the searches for %g s" % args.energy_loop):
+                loops[name] = _energy_loop(comm, kern, roots, record_["nedge"], args.energy_loop,
+                                           phases)
+            log.loop_done(args.energy_loop)
+            record_["energy_loop"] = loops[name]
+        result[name] = record_
         del kern
     phases.end("run")
 
-    teps = {k: result[k]["harmonic_mean_TEPS"] if k in result else None for k in ("bfs", "sssp")}
-    loop_teps = {k: loops[k]["harmonic_mean_TEPS"] if k in loops else None for k in ("bfs", "sssp")}
-    energy_result = monitor.finish(teps=teps, loop_teps=loop_teps)
+    if failure:   # an invalid run has no statistics, and so no TEPS to put energy against
+        for name in args.kernels:
+            result.pop(name, None)
+        teps = loop_teps = {k: None for k in ("bfs", "sssp")}
+    else:
+        teps = {k: result[k]["harmonic_mean_TEPS"] if k in result else None for k in ("bfs", "sssp")}
+        loop_teps = {k: loops[k]["harmonic_mean_TEPS"] if k in loops else None
+                     for k in ("bfs", "sssp")}
+    energy_result = monitor.finish(teps=teps, loop_teps=loop_teps, defer_artefacts=True)
     hosts = comm.gather(MPI.Get_processor_name(), root=0)
-    peak_rss = comm.gather(_peak_rss_bytes(), root=0)
+    peak_rss = _peak_rss_bytes()
+    ranks = record.ranks(comm, threads, peak_rss)
+    peak_rss = comm.gather(peak_rss, root=0)
+    nodes = record.count_nodes(comm, local)
     if rank != 0:
         return 1 if failure else 0
+
+    # Results first (the block, the JSON), then the optional artefacts, so that a failing
+    # trace or plot loses only itself.
     if failure:
-        sys.stderr.write("graph500: validation failed: %s\n" % failure)
+        sys.stderr.write("graph500: validation failed: %s root %d (search %d): %s\n"
+                         % (failure["kernel"].upper(), failure["root"], failure["search"],
+                            failure["message"]))
         sys.stdout.write("No results printed for invalid run.\n")
-        sys.stdout.flush()
-        return 1
-    lines = output.reference_block(result) + energy.report_lines(energy_result)
-    sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        lines = output.reference_block(result) + energy.report_lines(energy_result)
+        sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     if args.json:
         result["energy"] = energy_result
@@ -386,5 +405,27 @@ def run(comm, args):
         result["hosts"] = sorted(set(hosts))
         result["peak_rss_bytes"] = peak_rss
         result["host"] = socket.gethostname()
+        result.update(_record_fields(args, start_wall, nodes, ranks, failure))
         output.write_json_atomic(args.json, result)
-    return 0
+    problems = monitor.write_artefacts()
+    for p in problems:
+        log.note("warning: %s", p)
+    if problems and args.json:
+        # The JSON already names the trace and plot: say which of them is missing, and why.
+        result["energy"]["warnings"] = list(result["energy"].get("warnings", [])) + problems
+        for key, word in (("trace", "trace"), ("plot", "plot")):
+            if any(p.startswith("energy %s not written" % word) for p in problems):
+                result["energy"][key] = None
+        output.write_json_atomic(args.json, result)
+    log("done%s", ": validation failed" if failure else "")
+    return 1 if failure else 0
+
+
+def _record_fields(args, start_wall, nodes, ranks, failure):
+    """The record's own keys (graph500/record.py, docs/result-schema.md)."""
+    return {"schema": record.SCHEMA, "graph500_version": package_version(),
+            "start_time": record.iso_utc(start_wall), "end_time": record.iso_utc(time.time()),
+            "argv": list(getattr(args, "argv", sys.argv)), "nodes": nodes, "ranks": ranks,
+            "cpu_model": record.cpu_model(),
+            "status": record.status(not args.skip_validation, failure is not None),
+            "failure": failure, "skipped": list(getattr(args, "skipped", []))}

@@ -1,8 +1,17 @@
-"""The reference's output block (spec section 7) and the JSON result.
+"""The reference's output block (spec section 7), the JSON result, and the output files'
+checks before the run.
 
 Every label is padded so the value starts at column 33; numbers use C's %g (%.11g for the
 edge counts), which Python's %-formatting reproduces exactly.
+
+Output files are checked on rank 0 (which writes them all) before the warm-up, so a path that
+cannot be written is refused in a second, not after an hour of searches. At the end the block
+and the JSON come first and the optional artefacts (trace, plot) after, so a failing artefact
+costs only itself.
 """
+import os
+import tempfile
+
 from energy.join import write_json_atomic  # noqa: F401 - the one atomic writer, shared
 
 from .stats import NAMES
@@ -48,3 +57,62 @@ def reference_block(result):
         for s in NAMES:
             lines.append(_line(PREFIX[k] + s + "_validate:", _g(result[k][s + "_validate"])))
     return lines
+
+
+# --- output files -----------------------------------------------------------------------------
+
+def output_paths(args):
+    """[(flag, path)] of the files rank 0 will write, in the order they are written."""
+    cfg = getattr(args, "energy_config", None)
+    pairs = [("--json", args.json),
+             ("--energy-trace", getattr(cfg, "trace_path", None)),
+             ("--energy-plot", getattr(cfg, "plot_path", None))]
+    return [(flag, path) for flag, path in pairs if path is not None]
+
+
+def check_output_path(flag, path):
+    """None when `path` can be written as a regular file, else the one-line reason."""
+    if os.path.isdir(path):
+        return "%s %s is a directory" % (flag, path)
+    if os.path.lexists(path) and not os.path.isfile(path):
+        return "%s %s exists and is not a regular file" % (flag, path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return "%s %s exists and is not writable" % (flag, path)
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        if os.path.exists(d):
+            return "%s %s: %s is not a directory" % (flag, path, d)
+        return "%s %s: directory %s does not exist" % (flag, path, d)
+    # Create (and remove) a file where the result will go: permissions, read-only mounts and
+    # root's bypassed mode bits all give their real answer, which os.access would not.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".graph500-check-", dir=d)
+    except OSError as e:
+        return "%s %s: directory %s is not writable (%s)" % (flag, path, d, e.strerror or e)
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def check_outputs(args):
+    """Every output path writable and each a different file; None or the one-line reason.
+    Rank 0 only (the rank that writes them)."""
+    seen = {}
+    for flag, path in output_paths(args):
+        problem = check_output_path(flag, path)
+        if problem:
+            return problem
+        key = os.path.realpath(path)
+        for other_flag, other in seen.items():
+            same = other == key or (os.path.exists(key) and os.path.exists(other)
+                                    and os.path.samefile(key, other))
+            if same:
+                return "%s and %s name the same file %s: each output needs its own" % (
+                    other_flag, flag, path)
+        seen[flag] = key
+    # Hook for the energy package's own checks of its files (the plot's format, matplotlib):
+    # EnergyConfig.check_outputs() -> None or a one-line reason, where it exists.
+    energy_check = getattr(getattr(args, "energy_config", None), "check_outputs", None)
+    if callable(energy_check):
+        return energy_check()
+    return None
