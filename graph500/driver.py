@@ -227,11 +227,11 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         log("%-4s %2d/%d root %d: %.6f s, %.4g TEPS%s%s", kern.name, i + 1, len(roots), root, t,
             m / t if t > 0 else float("inf"),
             ", validated in %.4f s" % vtimes[-1] if vtimes else "", eta)
-    record = {"time": times, "nedge": nedges,
-              "validate_time": vtimes if not args.skip_validation else None}
-    record.update(kernel_statistics(times, nedges, vtimes if not args.skip_validation else None))
-    record.update(nedge_statistics(nedges))
-    return record, None
+    rec = {"time": times, "nedge": nedges,
+           "validate_time": vtimes if not args.skip_validation else None}
+    rec.update(kernel_statistics(times, nedges, vtimes if not args.skip_validation else None))
+    rec.update(nedge_statistics(nedges))
+    return rec, None
 
 
 def _energy_loop(comm, kern, roots, nedges, seconds, phases):

@@ -2,6 +2,7 @@
 the README's ./run.sh path."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,6 +30,49 @@ BAD = [
     (["--json", "/tmp", "-s", "4"], "is a directory"),
     (["-s", "36"], "GiB"),                         # memory preflight: both numbers
     (["--bogus"], "unrecognized"),
+    # issue 11.4: every option finite and in range
+    (["--idle", "inf"], "--idle: must be a finite number"),
+    (["--idle", "nan"], "--idle: must be a finite number"),
+    (["--idle", "1e300"], "--idle must be between 0 and 86400"),
+    (["--idle", "-1"], "--idle must be between"),
+    (["--energy-loop", "nan"], "--energy-loop: must be a finite number"),
+    (["--energy-loop", "inf"], "--energy-loop: must be a finite number"),
+    (["--green", "--energy-loop", "nan"], "--energy-loop: must be a finite number"),
+    (["--energy-interval", "nan"], "--energy-interval"),
+    (["--delta", "nan"], "--delta: must be a finite number"),
+    (["--delta", "inf"], "--delta: must be a finite number"),
+    (["--delta", "1e-300"], "--delta must be between 0.0001"),
+    (["--delta", "1e-7"], "--delta must be between 0.0001"),
+    (["--delta", "1e300"], "--delta must be between"),
+    (["--delta", ""], "--delta: must be a number"),
+    (["--threads", "100000"], "CPUs of this machine"),
+    (["--json", ""], "--json must not be empty"),
+    (["--json", " "], "--json must not be empty"),
+    (["--energy-trace", ""], "--energy-trace must not be empty"),
+    (["--energy-plot", ""], "--energy-plot must not be empty"),
+    (["--ipmi-log", ""], "--ipmi-log must not be empty"),
+    (["--powercap-root", ""], "--powercap-root must not be empty"),
+    # issue 10.4: positional SCALE [EDGEFACTOR] must agree with the options
+    (["20", "-s", "21"], "SCALE given twice with different values"),
+    (["20", "16", "-e", "8"], "edgefactor given twice"),
+    (["20", "16", "3"], "unrecognized"),
+    (["x"], "invalid int"),
+    # issue 11.3: outputs checked before the run
+    (["--energy-trace", "/tmp", "-s", "4"], "--energy-trace /tmp is a directory"),
+    (["--energy-plot", "/tmp", "-s", "4"], "--energy-plot /tmp is a directory"),
+    (["--json", "/etc/hostname/r.json", "-s", "4"], "/etc/hostname is not a directory"),
+    (["--energy-trace", "/etc/hostname/t.csv", "-s", "4"], "/etc/hostname"),
+    (["--json", "/dev/null", "-s", "4"], "is not a regular file"),
+]
+
+# Environment variables: checked before the warm-up, one line, exit 2.
+BAD_ENV = [
+    ({"GRAPH500_ENERGY_NODES": "0,1,2"}, "GRAPH500_ENERGY_NODES lists 3 ranks but the run has 1"),
+    ({"GRAPH500_ENERGY_NODES": "block:x"}, "GRAPH500_ENERGY_NODES"),
+    ({"GRAPH500_INJECT_FAILURE": "bfs"}, "expected RANK:PHASE"),
+    ({"GRAPH500_INJECT_FAILURE": "5:bfs"}, "rank 5, but the run has 1 ranks"),
+    ({"SKIP_VALIDATION": "maybe"}, "SKIP_VALIDATION='maybe'"),
+    ({"SKIP_BFS": "1", "SKIP_SSSP": "yes"}, "nothing to run"),
 ]
 
 
@@ -53,11 +97,54 @@ def test_bad_input_single_process(args, needle):
     assert_one_line_error(run_single(args), needle)
 
 
+@pytest.mark.parametrize("env,needle", BAD_ENV, ids=[",".join(e) for e, _ in BAD_ENV])
+def test_bad_environment_single_process(env, needle):
+    assert_one_line_error(run_single(["-s", "4"], env=env), needle)
+
+
 @pytest.mark.parametrize("args,needle", [(["-s", "-1"], "--scale"), (["-s", "36"], "GiB"),
-                                         (["--json", "/tmp", "-s", "4"], "directory")])
+                                         (["--json", "/tmp", "-s", "4"], "directory"),
+                                         (["--idle", "inf"], "finite"),
+                                         (["--json", ""], "must not be empty")])
 def test_bad_input_every_rank_exits_2(args, needle):
     res = run_mpi(3, ["-m", "graph500"] + args, timeout=120)
     assert_one_line_error(res, needle)
+
+
+def test_bad_environment_every_rank_exits_2():
+    res = run_mpi(3, ["-m", "graph500", "-s", "4"], env={"GRAPH500_ENERGY_NODES": "0,1"},
+                  timeout=120)
+    assert_one_line_error(res, "lists 2 ranks but the run has 3")
+
+
+def test_one_rank_refusing_ends_every_rank(monkeypatch):
+    """Ranks may see different machines: one rank's verdict is everyone's (no hang)."""
+    code = ("import os, sys; from mpi4py import MPI\n"
+            "if MPI.COMM_WORLD.Get_rank() == 2: os.cpu_count = lambda: 1\n"
+            "from graph500.cli import main; main(['-s', '4', '--threads', '8'])\n")
+    res = run_mpi(3, ["-c", code], timeout=120)
+    assert_one_line_error(res, "--threads must be between 1 and 4 (4 x the 1 CPUs")
+
+
+def test_equal_output_paths_are_refused(tmp_path):
+    p = str(tmp_path / "r.json")
+    res = run_single(["-s", "4", "--json", p, "--energy-trace", p])
+    assert_one_line_error(res, "--json and --energy-trace name the same file")
+    os.link(__file__, str(tmp_path / "a.csv"))
+    os.link(__file__, str(tmp_path / "b.png"))    # two names of one file count as the same
+    res = run_single(["-s", "4", "--energy-trace", str(tmp_path / "a.csv"),
+                      "--energy-plot", str(tmp_path / "b.png")])
+    assert_one_line_error(res, "name the same file")
+    assert sorted(os.listdir(tmp_path)) == ["a.csv", "b.png"]   # the probe left nothing
+
+
+def test_threads_bound_names_the_cpus():
+    from graph500.cli import THREADS_PER_CPU, parse_args
+    most = THREADS_PER_CPU * (os.cpu_count() or 1)
+    assert parse_args(["--threads", str(most)]).threads == most
+    res = run_single(["--threads", str(most + 1)])
+    assert_one_line_error(res, "between 1 and %d (%d x the %d CPUs" % (most, THREADS_PER_CPU,
+                                                                      os.cpu_count()))
 
 
 def test_memory_refusal_gives_both_numbers():
@@ -80,13 +167,25 @@ def test_failure_on_one_rank_ends_the_job(phase):
 
 
 @pytest.mark.parametrize("kernel", ["bfs", "sssp"])
-def test_failed_validation_exits_1_without_results(kernel):
+def test_failed_validation_exits_1_without_results(kernel, tmp_path):
+    out = tmp_path / "r.json"
     res = run_mpi(2, ["-m", "graph500", "-s", "8", "--roots", "3", "--kernels", kernel,
-                      "--energy", "off", "--quiet"],
+                      "--energy", "off", "--quiet", "--json", str(out)],
                   env={"GRAPH500_INJECT_FAILURE": "1:corrupt-" + kernel}, timeout=120)
     assert res.returncode == 1, res.stderr
     assert res.stdout.strip() == "No results printed for invalid run."
     assert "validation failed: %s root" % kernel.upper() in res.stderr
+    # The record is still written: invalid, with the failing check, and no statistics.
+    r = json.loads(out.read_text())
+    assert r["status"] == "invalid" and r["validated"] is True
+    f = r["failure"]
+    assert set(f) == {"kernel", "root", "search", "check", "message"}
+    assert f["kernel"] == kernel and f["search"] == 0 and f["root"] == r["roots"][0]
+    assert f["message"] and f["message"] in res.stderr
+    if kernel == "bfs":
+        assert isinstance(f["check"], int)
+    assert kernel not in r and "bfs" not in r and "sssp" not in r
+    assert r["energy"]["mteps_per_watt"] in ({}, {kernel: None})
 
 
 def test_skip_validation_prints_minus_one_and_json(tmp_path):
@@ -130,3 +229,88 @@ def test_too_many_ranks_is_refused(monkeypatch):
     comm = MPI.COMM_WORLD
     with pytest.raises(UsageError, match="at most 0 are supported"):
         driver._preflight(comm, comm.Split_type(MPI.COMM_TYPE_SHARED), parse_args(["-s", "4"]), False)
+
+
+def test_record_progress_positional_and_skip_validation(tmp_path):
+    """The reference's way (SCALE as an argument, SKIP_VALIDATION=1) with a JSON record and
+    the progress lines of a run."""
+    out = tmp_path / "r.json"
+    t_before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    res = run_mpi(2, ["-m", "graph500", "8", "--roots", "2", "--kernels", "bfs",
+                      "--json", str(out), "--energy", "off"], env={"SKIP_VALIDATION": "1"})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0] == "SCALE:                          8"
+    assert "bfs  mean_validate:             -1" in res.stdout
+    lines = res.stderr.splitlines()
+    assert all(re.match(r"graph500 \[ *\d+\.\d s\] ", line) for line in lines), lines
+    text = "\n".join(lines)
+    assert "SKIP_VALIDATION=1: validation skipped" in text
+    for phase in ("compile", "generation", "construction", "bfs"):
+        assert re.search(r"\] %s( \(.*\))? \.\.\.$" % phase, text, re.M), phase
+        assert re.search(r"\] %s: done in \d" % phase, text), phase
+    assert re.search(r"bfs   1/2 root \d+: .* TEPS; 1/2 searches, about .* left", text)
+    assert re.search(r"bfs   2/2 root \d+: .* TEPS; 2/2 searches, about 0\.0 s left", text)
+
+    r = json.loads(out.read_text())
+    assert r["schema"] == 2
+    from graph500.cli import package_version
+    assert r["graph500_version"] == package_version() != "unknown"
+    assert t_before <= r["start_time"] <= r["end_time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["end_time"])
+    assert r["argv"] == ["graph500", "8", "--roots", "2", "--kernels", "bfs", "--json", str(out),
+                         "--energy", "off"]
+    assert r["nodes"] == 1 and r["status"] == "not validated" and r["failure"] is None
+    assert r["skipped"] == ["validation"] and r["validated"] is False
+    assert [x["rank"] for x in r["ranks"]] == [0, 1]
+    for x in r["ranks"]:
+        assert set(x) == {"rank", "host", "peak_rss_bytes", "threads", "affinity"}
+        assert x["peak_rss_bytes"] > 0 and x["threads"] == r["threads_per_rank"]
+        assert x["affinity"] is None or all(isinstance(c, int) for c in x["affinity"])
+    assert [x["peak_rss_bytes"] for x in r["ranks"]] == r["peak_rss_bytes"]
+    assert r["cpu_model"] is None or isinstance(r["cpu_model"], str)
+    for key in ("scale", "edgefactor", "seed", "num_mpi_processes", "threads_per_rank", "bfs",
+                "versions", "hosts", "host", "energy", "roots", "kernels", "startup_time"):
+        assert key in r, key                      # every older key is kept
+
+
+def test_no_search_roots_is_a_clear_error():
+    res = run_mpi(2, ["-m", "graph500", "-s", "1", "-e", "1", "--energy", "off", "--quiet"])
+    assert_one_line_error(res, "no search roots")
+
+
+def test_failing_artefact_keeps_the_results(tmp_path):
+    """A trace that cannot be written (a full disk, injected) costs only the trace: the block
+    and the JSON are written first, the failure is one line, no temporary file is left."""
+    out, trace = tmp_path / "r.json", tmp_path / "t.csv"
+    code = ("import os, energy.monitor as m\n"
+            "def full(path, *a, **k):\n"
+            "    open(path + '.tmp' + str(os.getpid()), 'w').write('half')\n"
+            "    raise OSError(28, 'No space left on device')\n"
+            "m.write_trace_csv = full\n"
+            "from graph500.cli import main\n"
+            "main(['-s', '6', '--roots', '2', '--kernels', 'bfs', '--energy', 'off', '--quiet',"
+            " '--json', %r, '--energy-trace', %r])\n" % (str(out), str(trace)))
+    res = run_mpi(1, ["-c", code])
+    assert res.returncode == 0, res.stderr
+    assert "bfs  harmonic_mean_TEPS:     !  " in res.stdout
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(
+        "] warning: energy trace not written: [Errno 28] No space left on device"), err
+    r = json.loads(out.read_text())
+    assert r["status"] == "valid" and r["energy"]["trace"] is None
+    assert any("energy trace not written" in w for w in r["energy"]["warnings"])
+    assert sorted(os.listdir(tmp_path)) == ["r.json"]
+
+
+def test_version_and_help():
+    res = run_single(["--version"])
+    assert res.returncode == 0 and re.fullmatch(r"graph500 \S+\n", res.stdout), res.stdout
+    res = run_single(["--help"])
+    assert res.returncode == 0, res.stderr
+    from graph500.cli import EPILOG, SKIP_ENV
+    from kernels.sssp import DEFAULT_DELTA
+    assert "(default: %g, the measured best)" % DEFAULT_DELTA in " ".join(res.stdout.split())
+    assert EPILOG.strip() in res.stdout
+    for var in list(SKIP_ENV) + ["GRAPH500_ENERGY_NODES", "GRAPH500_INJECT_FAILURE"]:
+        assert var in res.stdout
+    assert "graph500 20 16" in res.stdout

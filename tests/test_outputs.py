@@ -1,0 +1,216 @@
+"""In-process checks of the command line's pieces: the option forms, the SKIP_* switches, the
+output-path checks, the write order of artefacts, the result record's own fields, and the
+progress lines (the end-to-end runs are in test_cli.py)."""
+import io
+import os
+import re
+import stat
+
+import pytest
+
+from energy import EnergyConfig, EnergyMonitor
+from graph500 import output, progress, record
+from graph500.cli import DEFAULT_SCALE, UsageError, parse_args
+
+
+def comparable(args):
+    d = dict(vars(args))
+    for k in ("scale_pos", "edgefactor_pos", "energy_config"):
+        d.pop(k)
+    return d
+
+
+def test_positional_form_equals_option_form():
+    assert comparable(parse_args(["20", "16"], env={})) == \
+        comparable(parse_args(["-s", "20", "-e", "16"], env={}))
+    assert comparable(parse_args(["18"], env={})) == comparable(parse_args(["-s", "18"], env={}))
+    a = parse_args(["18", "-s", "18", "--roots", "2"], env={})    # both, equal: fine
+    assert (a.scale, a.edgefactor, a.roots) == (18, 16, 2)
+    assert parse_args([], env={}).scale == DEFAULT_SCALE
+    with pytest.raises(UsageError, match="SCALE given twice"):
+        parse_args(["18", "-s", "19"], env={})
+
+
+@pytest.mark.parametrize("env,kernels,skip_validation,skipped", [
+    ({}, ["bfs", "sssp"], False, []),
+    ({"SKIP_VALIDATION": "1"}, ["bfs", "sssp"], True, ["validation"]),
+    ({"SKIP_VALIDATION": "0", "SKIP_BFS": ""}, ["bfs", "sssp"], False, []),
+    ({"SKIP_BFS": "1"}, ["sssp"], False, ["bfs"]),
+    ({"SKIP_SSSP": "true", "SKIP_VALIDATION": "yes"}, ["bfs"], True, ["validation", "sssp"]),
+])
+def test_skip_environment(env, kernels, skip_validation, skipped):
+    a = parse_args(["-s", "10"], env=env)
+    assert a.kernels == kernels and a.skip_validation == skip_validation
+    assert a.skipped == skipped
+    assert len(a.notes) == len(skipped)
+    for note, what in zip(a.notes, skipped):
+        assert "%s skipped" % what in note
+
+
+def test_skip_with_kernels_option():
+    with pytest.raises(UsageError, match="nothing to run: bfs skipped by SKIP_BFS"):
+        parse_args(["--kernels", "bfs"], env={"SKIP_BFS": "1"})
+    assert parse_args(["--kernels", "bfs,sssp"], env={"SKIP_SSSP": "1"}).kernels == ["bfs"]
+
+
+def test_green_keeps_larger_values_and_finite():
+    a = parse_args(["--green"], env={})
+    assert (a.energy_loop, a.idle) == (60.0, 30.0)
+    a = parse_args(["--green", "--energy-loop", "90"], env={})
+    assert (a.energy_loop, a.idle) == (90.0, 30.0)
+
+
+# --- output paths ------------------------------------------------------------------------------
+
+def args_for(tmp_path, json=None, trace=None, plot=None):
+    argv = []
+    for flag, p in (("--json", json), ("--energy-trace", trace), ("--energy-plot", plot)):
+        if p is not None:
+            argv += [flag, str(p)]
+    return parse_args(argv, env={})
+
+
+def test_good_outputs_pass_and_leave_nothing(tmp_path):
+    a = args_for(tmp_path, tmp_path / "r.json", tmp_path / "t.csv", tmp_path / "p.png")
+    assert output.check_outputs(a) is None
+    assert os.listdir(tmp_path) == []
+    assert [f for f, _ in output.output_paths(a)] == ["--json", "--energy-trace", "--energy-plot"]
+
+
+def test_outputs_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    os.mkfifo(str(tmp_path / "fifo"))
+    os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
+    cases = [
+        (dict(trace=tmp_path), "--energy-trace %s is a directory" % tmp_path),
+        (dict(json=tmp_path / "file" / "r.json"), "%s is not a directory" % (tmp_path / "file")),
+        (dict(json=tmp_path / "no" / "r.json"), "does not exist"),
+        (dict(trace=tmp_path / "fifo"), "is not a regular file"),
+        (dict(json=tmp_path / "dangling"), "is not a regular file"),
+        (dict(json=tmp_path / "a.json", trace=tmp_path / "a.json"),
+         "--json and --energy-trace name the same file"),
+        (dict(trace=tmp_path / "x.csv", plot=tmp_path / "." / "x.csv"),
+         "--energy-trace and --energy-plot name the same file"),
+    ]
+    for kw, needle in cases:
+        problem = output.check_outputs(args_for(tmp_path, **kw))
+        assert problem is not None and needle in problem, (kw, problem)
+        assert "\n" not in problem
+
+
+def test_unwritable_directory_is_refused(tmp_path, monkeypatch):
+    """Root ignores mode bits, so the probe file is what decides; a failing one is refused."""
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
+    problem = output.check_outputs(args_for(tmp_path, trace=tmp_path / "t.csv"))
+    assert problem == "--energy-trace %s: directory %s is not writable (Permission denied)" % (
+        tmp_path / "t.csv", tmp_path)
+
+
+def test_read_only_existing_file_is_refused(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root may write any file")
+    p = tmp_path / "r.json"
+    p.write_text("{}")
+    p.chmod(0o444)
+    assert "not writable" in output.check_outputs(args_for(tmp_path, json=p))
+
+
+def test_energy_output_hook_is_called(tmp_path, monkeypatch):
+    a = args_for(tmp_path, plot=tmp_path / "p.xyz")
+    monkeypatch.setattr(type(a.energy_config), "check_outputs",
+                        lambda self: "--energy-plot: unknown format xyz", raising=False)
+    assert output.check_outputs(a) == "--energy-plot: unknown format xyz"
+
+
+def test_failing_trace_writer_loses_only_itself(tmp_path, monkeypatch):
+    """The artefacts are written after the results, each on its own: a failing trace (a full
+    disk) is one line, leaves no temporary file, and does not stop the plot."""
+    import energy.monitor as monitor_mod
+    written = []
+
+    def full_disk(path, *a, **k):
+        with open("%s.tmp%d" % (path, os.getpid()), "w") as f:
+            f.write("half")
+        raise OSError(28, "No space left on device")
+
+    def plot(path, *a, **k):
+        written.append(path)
+        return None
+    monkeypatch.setattr(monitor_mod, "write_trace_csv", full_disk)
+    monkeypatch.setattr(monitor_mod, "write_plot", plot)
+    cfg = EnergyConfig(powercap_root=str(tmp_path / "pc"), cray_root=str(tmp_path / "c"),
+                       nvml=False, trace_path=str(tmp_path / "t.csv"),
+                       plot_path=str(tmp_path / "p.png"))
+    mon = EnergyMonitor(None, cfg)
+    mon.start()
+    with mon.phase("run"):
+        pass
+    result = mon.finish(defer_artefacts=True)
+    assert result["trace"] == cfg.trace_path and os.listdir(tmp_path) == []   # nothing yet
+    problems = mon.write_artefacts()
+    assert problems == ["energy trace not written: [Errno 28] No space left on device"]
+    assert written == [cfg.plot_path]
+    assert os.listdir(tmp_path) == []                                         # no .tmp left
+
+
+# --- the record --------------------------------------------------------------------------------
+
+def test_record_fields():
+    assert record.iso_utc(0) == "1970-01-01T00:00:00Z"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record.iso_utc(1.8e9))
+    assert record.status(True, False) == "valid"
+    assert record.status(False, False) == "not validated"
+    assert record.status(True, True) == "invalid"
+    f = record.failure("bfs", 5, 2, 4, "root 5: parent[root] is 7")
+    assert set(f) == {"kernel", "root", "search", "check", "message"} and f["check"] == 4
+    model = record.cpu_model()
+    assert model is None or (isinstance(model, str) and model and "\n" not in model)
+    if os.path.exists("/proc/cpuinfo") and "model name" in open("/proc/cpuinfo").read():
+        assert model in open("/proc/cpuinfo").read()
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+class FakeComm:
+    def __init__(self, rank=0):
+        self.rank = rank
+
+    def Get_rank(self):
+        return self.rank
+
+
+def test_progress_lines_carry_elapsed_time_and_estimate(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    out = io.StringIO()
+    log = progress.Progress(FakeComm(), quiet=False, t0=90.0, stream=out)
+    with log.phase("generation"):
+        now[0] += 2.5
+    log.plan(searches=4, loop_seconds=60.0)
+    log.kernel_started()
+    now[0] += 3.0
+    eta = log.search_done()
+    assert eta == "; 1/4 searches, about 69.0 s left"   # 3 searches x 3 s + 60 s of loop
+    now[0] += 1.0
+    assert log.search_done() == "; 2/4 searches, about 64.0 s left"
+    log.loop_done(60.0)
+    log.note("SKIP_BFS=1: bfs skipped")
+    lines = out.getvalue().splitlines()
+    assert lines == ["graph500 [   10.0 s] generation ...",
+                     "graph500 [   12.5 s] generation: done in 2.5 s",
+                     "graph500 [   16.5 s] SKIP_BFS=1: bfs skipped"]
+
+
+def test_quiet_silences_progress_but_not_notes():
+    out = io.StringIO()
+    log = progress.Progress(FakeComm(), quiet=True, stream=out)
+    with log.phase("compile"):
+        log("x %d", 1)
+    assert out.getvalue() == ""
+    log.note("a note")
+    assert out.getvalue().endswith("] a note\n")
+    other = io.StringIO()
+    progress.Progress(FakeComm(rank=1), quiet=False, stream=other).note("never")
+    assert other.getvalue() == ""
