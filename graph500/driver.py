@@ -391,9 +391,8 @@ def run(comm, args):
     # Results first (the block, the JSON), then the optional artefacts, so that a failing
     # trace or plot loses only itself.
     if failure:
-        sys.stderr.write("graph500: validation failed: %s root %d (search %d): %s\n"
-                         % (failure["kernel"].upper(), failure["root"], failure["search"],
-                            failure["message"]))
+        log.note("validation failed: %s root %d (search %d): %s", failure["kernel"].upper(),
+                 failure["root"], failure["search"], failure["message"])
         sys.stdout.write("No results printed for invalid run.\n")
     else:
         lines = output.reference_block(result) + energy.report_lines(energy_result)
