@@ -51,7 +51,9 @@ environment:
                                          "RANK:corrupt-KERNEL" (break that kernel's output)
   NUMBA_NUM_THREADS, NUMBA_CACHE_DIR     Numba's own (thread pool size, compiled-code cache)
 
-exit status: 0 done, 1 a validation failed (the JSON says which check), 2 bad input.
+exit status: 0 done, 1 a validation failed (the JSON says which check), 2 bad input,
+  3 results printed but the JSON could not be written (a trace or plot that cannot be
+  written is a warning: exit 0).
 """
 
 

@@ -37,6 +37,8 @@ INJECT_ENV = "GRAPH500_INJECT_FAILURE"
 
 WARMUP_SCALE = 8
 
+JSON_LOST = 3   # exit code: results printed, but the --json record could not be written
+
 
 class Phases:
     """Barrier-aligned phase marks for the energy monitor, plus the failure-injection hook."""
@@ -398,6 +400,7 @@ def run(comm, args):
         lines = output.reference_block(result) + energy.report_lines(energy_result)
         sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+    json_lost = None
     if args.json:
         result["energy"] = energy_result
         result["versions"] = _versions()
@@ -405,10 +408,18 @@ def run(comm, args):
         result["peak_rss_bytes"] = peak_rss
         result["host"] = socket.gethostname()
         result.update(_record_fields(args, start_wall, nodes, ranks, failure))
-        output.write_json_atomic(args.json, result)
+        try:
+            output.write_json_atomic(args.json, result)
+        except OSError as e:   # checked writable at the start: a disk that filled up since
+            json_lost = "result JSON not written: %s: %s" % (args.json, e)
     problems = monitor.write_artefacts()
     for p in problems:
         log.note("warning: %s", p)
+    if json_lost:
+        # The block is on stdout and the artefacts are written; the record asked for is not,
+        # which a script must notice: exit 3 (not 1, which means a failed validation).
+        log.note("error: %s", json_lost)
+        return JSON_LOST
     if problems and args.json:
         # The JSON already names the trace and plot: say which of them is missing, and why.
         result["energy"]["warnings"] = list(result["energy"].get("warnings", [])) + problems

@@ -314,3 +314,23 @@ def test_version_and_help():
     for var in list(SKIP_ENV) + ["GRAPH500_ENERGY_NODES", "GRAPH500_INJECT_FAILURE"]:
         assert var in res.stdout
     assert "graph500 20 16" in res.stdout
+
+
+def test_json_lost_at_the_end_keeps_the_rest(tmp_path):
+    """The disk fills up during the run: the block is printed, the trace still written, one
+    error line, exit 3, and no temporary file left."""
+    out, trace = tmp_path / "r.json", tmp_path / "t.csv"
+    code = ("import graph500.output as o\n"
+            "def full(path, data):\n"
+            "    raise OSError(28, 'No space left on device')\n"
+            "o.write_json_atomic = full\n"
+            "from graph500.cli import main\n"
+            "main(['-s', '6', '--roots', '2', '--kernels', 'bfs', '--energy', 'off', '--quiet',"
+            " '--json', %r, '--energy-trace', %r])\n" % (str(out), str(trace)))
+    res = run_mpi(1, ["-c", code])
+    assert res.returncode == 3, res.stderr
+    assert "bfs  harmonic_mean_TEPS:     !  " in res.stdout
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(
+        "] error: result JSON not written: %s: [Errno 28] No space left on device" % out), err
+    assert sorted(os.listdir(tmp_path)) == ["t.csv"]
