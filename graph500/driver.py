@@ -419,14 +419,17 @@ def run(comm, args):
         # The block is on stdout and the artefacts are written; the record asked for is not,
         # which a script must notice: exit 3 (not 1, which means a failed validation).
         log.note("error: %s", json_lost)
-        return JSON_LOST
+        return 1 if failure else JSON_LOST
     if problems and args.json:
         # The JSON already names the trace and plot: say which of them is missing, and why.
         result["energy"]["warnings"] = list(result["energy"].get("warnings", [])) + problems
-        for key, word in (("trace", "trace"), ("plot", "plot")):
-            if any(p.startswith("energy %s not written" % word) for p in problems):
+        for key in ("trace", "plot"):
+            if any(p.startswith("energy %s not written" % key) for p in problems):
                 result["energy"][key] = None
-        output.write_json_atomic(args.json, result)
+        try:
+            output.write_json_atomic(args.json, result)
+        except OSError as e:   # the first JSON stands; it only lacks these warnings
+            log.note("warning: the JSON could not be updated with these warnings: %s", e)
     log("done%s", ": validation failed" if failure else "")
     return 1 if failure else 0
 
