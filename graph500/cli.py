@@ -139,7 +139,7 @@ def build_parser(for_help=False):
                         "on the node / ranks on the node)" % THREADS_PER_CPU)
     p.add_argument("--json", metavar="PATH", default=None,
                    help="write a JSON result to PATH (fields: docs/result-schema.md)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (warnings and SKIP_* notes still print)")
     p.add_argument("--idle", type=_finite, default=0.0, metavar="SECONDS",
                    help="measure idle power for SECONDS (0..%g) before generating (ranks sleep)"
                         % MAX_SECONDS)
