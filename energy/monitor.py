@@ -12,6 +12,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from .atomic import OutputError
 from .config import MIN_INTERVAL, EnergyConfig, EnergyConfigError
 from .meter import NodeMeter
 from .node import NodeMapError, split_nodes
@@ -104,8 +105,12 @@ class EnergyMonitor:
                 rec["warnings"] += self.sampler.errors
         return rec
 
-    def finish(self, teps=None, loop_teps=None):
-        """Collective. The `energy` dict on rank 0, None elsewhere."""
+    def finish(self, teps=None, loop_teps=None, scale=None):
+        """Collective. The `energy` dict on rank 0, None elsewhere. `scale` only titles the plot.
+
+        A trace or plot that cannot be written is a warning in the result (and a line on
+        stderr), never an exception: the measured figures are kept and no partial file is left.
+        """
         if self._finished:
             raise RuntimeError("EnergyMonitor.finish called twice")
         self._finished = True
@@ -133,18 +138,29 @@ class EnergyMonitor:
         traces = [t for _, t in gathered if t is not None]
         warnings = [f"phase {n!r} was still open at finish; ended there" for n in left_open]
         cfg = self.cfg
-        plot_path = None
+        trace_path = plot_path = None
         if cfg.trace_path:
-            write_trace_csv(cfg.trace_path, traces, self.interval / 2)
-        if cfg.plot_path:
-            intervals = {k: v["intervals"] for k, v in self._phases.items()}
-            problem = write_plot(cfg.plot_path, traces, intervals, self.interval / 2)
-            if problem:
+            try:
+                write_trace_csv(cfg.trace_path, traces, self.interval / 2)
+                trace_path = cfg.trace_path
+            except OutputError as e:
+                problem = f"energy trace not written: {e}"
                 print(problem, file=sys.stderr)
                 warnings.append(problem)
+        result = build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
+                              teps=teps, loop_teps=loop_teps, interval=self.interval,
+                              override=self.node.override, extra_warnings=warnings,
+                              trace_path=trace_path, plot_path=None)
+        if cfg.plot_path:
+            intervals = {k: v["intervals"] for k, v in self._phases.items()}
+            ranks = self.comm.Get_size() if self.comm is not None else None
+            method = result["method"]
+            detail = "; ".join(dict.fromkeys(s["method"] for s in result["sources"] if s.get("method")))
+            problem = write_plot(cfg.plot_path, traces, intervals, self.interval / 2, scale=scale,
+                                 ranks=ranks, method=f"{method} ({detail})" if detail else method)
+            if problem:
+                print(problem, file=sys.stderr)
+                result["warnings"].append(problem)
             else:
-                plot_path = cfg.plot_path
-        return build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
-                            teps=teps, loop_teps=loop_teps, interval=self.interval,
-                            override=self.node.override, extra_warnings=warnings,
-                            trace_path=cfg.trace_path, plot_path=plot_path)
+                result["plot"] = cfg.plot_path
+        return result
