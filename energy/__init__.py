@@ -25,10 +25,12 @@ IPMI is opt-in and never forked from a rank: run `python -m energy.ipmi --log PA
 before mpiexec (or call energy.ipmi.start_helper(PATH) before MPI is initialised), then pass
 --ipmi-log PATH.
 
-Modules: source (the interface), sysfs (reads), rapl, nvml, cray, ipmi (the sources), sources
+Modules: source (the interface), sysfs (reads, regular files only), rapl, nvml, cray, ipmi (the
+sources), plausible (physical bounds: resets, jumps, frozen zones, impossible readings), sources
 (which ones a node opens), node (one leader per node), meter (phase accounting), sampler (the
-thread), monitor (collective API), summary (JSON section), report (text), trace (CSV, plot),
-join (external meter), config (options), fakes (fake hardware for tests and benchmarks).
+thread), monitor (collective API), api (energy.Meter: named windows in any Python program), tool
+(`graph500 energy probe|monitor`), summary (JSON section), report (text), trace (CSV, plot),
+join (external meter), atomic (every result file), config (options), fakes (fake hardware).
 
 Environment variables (each overridden by its command-line option where one exists):
 - GRAPH500_ENERGY_NODES: rank->node override for testing one machine as several nodes, either a
@@ -39,8 +41,10 @@ Environment variables (each overridden by its command-line option where one exis
 The three paths may contain `{node}` (the node id: the override's id, else the node's index) and
 `{host}` (the host name), so that each fake node reads its own tree.
 """
+from .api import Meter
 from .config import EnergyConfig, EnergyConfigError, add_arguments
 from .monitor import EnergyMonitor
 from .report import report_lines
 
-__all__ = ["EnergyConfig", "EnergyConfigError", "EnergyMonitor", "add_arguments", "report_lines"]
+__all__ = ["EnergyConfig", "EnergyConfigError", "EnergyMonitor", "Meter", "add_arguments",
+           "report_lines"]
