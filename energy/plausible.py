@@ -9,7 +9,7 @@ before it enters a phase's energy:
   unknown: it is recorded as a gap (never guessed), and the phases around it are incomplete.
 - A counter that stands still for more than FROZEN_S while the CPUs are busy is frozen: a
   powered package or DRAM draws watts, and RAPL, NVML and pm_counters update every 1-100 ms, so
-  nothing real stays flat for a second under load. Each read while it stays flat is a gap.
+  nothing real stays flat for seconds under load. Each read while it stays flat is a gap.
 - Power samples (IPMI, NVML power, external meters): NaN, infinity, negative or above the
   domain's maximum are rejected one by one and counted; the phase they fall in says so.
 
@@ -31,7 +31,8 @@ DEFAULT_MAX_WATTS = {
 }
 HEADROOM = 3.0   # hardware maxima are limits on average power; short bursts go above them
 SLACK_S = 0.05   # counter update period and a read that lands late
-FROZEN_S = 1.0   # a counter flat this long under load is frozen
+FROZEN_S = 2.0   # a counter flat this long under load is frozen (real ones update every 1-100 ms;
+#                 the margin absorbs a reader or a fake tree descheduled on a loaded machine)
 BUSY_CPUS = 0.5  # "busy": at least half a CPU's worth of non-idle time over the frozen span
 
 

@@ -110,7 +110,7 @@ def _draw_panel(ax, pts, means, spans_by_phase, start, xmax, label):
             ax.axvspan(a, b, color=colour, alpha=0.28, lw=0)
     if pts:
         ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1.1, color="black",
-                drawstyle="steps-pre", label=label)
+                drawstyle="steps-pre")
     top = max([p[1] for p in pts] + list(means.values()) + [1.0])
     ax.set_ylim(0, top * 1.22)
     ax.set_xlim(0, xmax)
@@ -124,12 +124,12 @@ def _draw_panel(ax, pts, means, spans_by_phase, start, xmax, label):
                 if e - s >= 0.02 * xmax:
                     ax.hlines(mean, s - start, e - start, colors=PHASE_COLOURS[name], lw=2.0,
                               linestyles="--")
-        if b - a >= 0.07 * xmax:
+        if b - a >= 0.05 * xmax:
             ax.text(0.5 * (a + b), top * 1.2, f"{mean:.0f} W", ha="center", va="top",
                     fontsize="small", color=PHASE_COLOURS[name], fontweight="bold")
     ax.set_ylabel("power (W)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    ax.set_title(label, loc="left", fontsize="small")
 
 
 def write_plot(path, traces, intervals, min_dt, title=None, *, scale=None, ranks=None, method=None):
@@ -175,7 +175,7 @@ def write_plot(path, traces, intervals, min_dt, title=None, *, scale=None, ranks
                    title="phase: mean power" + (" (all nodes)" if len(traces) > 1 else ""),
                    title_fontsize="small", frameon=False)
     fig.suptitle(title)
-    bottom = (0.35 + 0.25 * rows_of_legend) / (2.6 * len(panels) + 1.4) if handles else 0
+    bottom = (0.12 + 0.2 * (rows_of_legend + 1)) / (2.6 * len(panels) + 1.4) if handles else 0
     fig.tight_layout(rect=(0, bottom, 1, 1))
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else "png"
     try:
