@@ -175,9 +175,10 @@ def _print_window(r, rc, seconds):
     if r["joules"] is None:
         print("energy: not measured")
     else:
+        secs = r.get("seconds_metered") or r["seconds"]
         for s in r["sources"]:
             j = r["by_source"].get(s["name"], 0.0)
-            w = j / r["seconds"] if r["seconds"] > 0 else 0.0
+            w = j / secs if secs > 0 else 0.0
             print(f"  {s['name']:<6} {j:12.3f} J  {w:10.3f} W average  ({s['method']}: "
                   f"{', '.join(s['domains'])})")
         state = "" if r["complete"] else f"  INCOMPLETE: {'; '.join(r['incomplete_reasons'])}"
