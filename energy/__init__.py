@@ -3,12 +3,15 @@
 The driver's whole use of it::
 
     energy.add_arguments(parser)              # --energy, --energy-interval, --energy-trace, ...
-    cfg = energy.EnergyConfig.from_args(args)  # EnergyConfigError("one line") on bad values
+    cfg = energy.EnergyConfig.from_args(args)  # EnergyConfigError("one line") on bad values,
+                                               # including trace/plot paths that cannot be written
+    cfg.check_outputs()                        # the same path checks again, on the writing rank
     mon = energy.EnergyMonitor(comm, cfg)      # collective: node split, leaders probe counters
     mon.start()                                # collective: first read, sampler thread
     mon.begin("bfs"); ...; mon.end("bfs")      # every rank, right after a barrier, outside timers
     result = mon.finish(teps={"bfs": hm, "sssp": hm_or_None},
-                        loop_teps={"bfs": t_or_None, "sssp": t_or_None})  # collective; dict on rank 0
+                        loop_teps={"bfs": t_or_None, "sssp": t_or_None},
+                        scale=SCALE)              # collective; dict on rank 0; scale titles the plot
     lines = energy.report_lines(result)        # after the reference block, rank 0
 
 Phase names: idle, generation, construction, bfs, sssp, validation, energy_loop_bfs,
@@ -20,6 +23,9 @@ Cost: only each node's leader reads, at each edge, synchronously: about 30 us fo
 zones, but one NVML energy query took about 4 ms on an H200 VM. Call begin() before a timer
 starts and end() after it stops, with a barrier after begin(), so no leader's read falls inside a
 timed search; the result reports each node's slowest edge read and warns above 1 ms.
+
+Outside the benchmark: `graph500 energy probe|monitor` (energy.tool) and energy.Meter (energy.api)
+measure any command or any Python code on one node.
 
 IPMI is opt-in and never forked from a rank: run `python -m energy.ipmi --log PATH` on each node
 before mpiexec (or call energy.ipmi.start_helper(PATH) before MPI is initialised), then pass

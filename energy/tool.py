@@ -91,6 +91,10 @@ def _file_access(path):
     return {"path": path, "mode": stat.filemode(st.st_mode), "owner": owner, "note": note}
 
 
+def _counted(source, values):
+    return sum(v for v, dom in zip(values, source.domains) if dom.counted)
+
+
 def _probe_node(cfg, node):
     ns = open_node_sources(cfg, node.label, node.host)
     rec = {"node": node.index, "host": node.host, "method": ns.method if ns.sources else "none",
@@ -104,14 +108,17 @@ def _probe_node(cfg, node):
         rec["sources"].append(d)
     if ns.sources:
         # a short reading shows the counters move and what the node draws at rest
-        t0 = time.perf_counter()
-        before = [sum(v for v, dom in zip(s.read(t0), s.domains) if dom.counted) for s in ns.sources]
-        time.sleep(0.25)
-        t1 = time.perf_counter()
-        after = [sum(v for v, dom in zip(s.read(t1), s.domains) if dom.counted) for s in ns.sources]
-        for d, a, b in zip(rec["sources"], before, after):
-            d["watts_now"] = (b - a) / (t1 - t0)
-        rec["watts"] = sum(b - a for a, b in zip(before, after)) / (t1 - t0)
+        try:
+            t0 = time.perf_counter()
+            before = [_counted(s, s.read(t0)) for s in ns.sources]
+            time.sleep(0.25)
+            t1 = time.perf_counter()
+            after = [_counted(s, s.read(t1)) for s in ns.sources]
+            for d, a, b in zip(rec["sources"], before, after):
+                d["watts_now"] = (b - a) / (t1 - t0)
+            rec["watts"] = sum(b - a for a, b in zip(before, after)) / (t1 - t0)
+        except Exception as e:  # a counter that fails now is the probe's finding, not a crash
+            rec["not_measured"].append(f"a first reading failed: {e}")
         for s in ns.sources:
             s.close()
     return rec
@@ -134,15 +141,23 @@ def _print_probe(nodes, nranks):
 
 
 def probe(a):
-    cfg = _config(a)
-    if a.json:
-        check_writable(a.json)
+    cfg = _config(a)  # the same options on every rank: every rank fails alike
     comm = _world()
+    rank = comm.Get_rank() if comm is not None else 0
+    problem = None
+    if a.json and rank == 0:  # only rank 0 writes it; its verdict is every rank's
+        try:
+            check_writable(a.json)
+        except OutputError as e:
+            problem = str(e)
+    if comm is not None:
+        problem = comm.bcast(problem, root=0)
+    if problem:
+        raise ToolError(f"{PROG} probe: error: {problem}" if rank == 0 else "")
     try:
         node = split_nodes(comm, cfg.resolved_node_map())
     except NodeMapError as e:
-        raise ToolError(f"{PROG} probe: error: {e}") from None
-    rank = comm.Get_rank() if comm is not None else 0
+        raise ToolError(f"{PROG} probe: error: {e}" if rank == 0 else "") from None
     rec = _probe_node(cfg, node) if node.is_leader else None
     gathered = comm.gather((rank, node.index, rec), root=0) if comm is not None else [(0, 0, rec)]
     if rank != 0:
@@ -251,6 +266,8 @@ def main(argv=None):
         return e.code if isinstance(e.code, int) else 0
     except ToolError as e:
         msg = str(e)
+        if not msg:  # the same error on another MPI rank: rank 0 says it once
+            return 2
     except (EnergyConfigError, OutputError) as e:
         # the checks are shared with the benchmark, whose flags carry an --energy- prefix
         text = str(e).replace("--energy-interval", "--interval").replace("--energy-max-watts",
