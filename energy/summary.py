@@ -164,10 +164,10 @@ def _warnings(kernels, phases, nodes, nnodes, interval, power_integrated):
 
 
 def _node_outliers(phases, nodes):
-    """Warnings for nodes whose power in a phase is far from the other nodes' median."""
+    """Warnings for nodes whose power in a phase is far from the others' (every node runs the
+    same searches, so a node NODE_SPREAD times above or below the rest has a wrong counter or
+    a wrong zone, or is not doing the same work)."""
     measured = [n for n in nodes if n["method"] != "none"]
-    if len(measured) < 3:  # with two nodes, neither is "the odd one"
-        return []
     out = []
     for name in phases:
         watts = {}
@@ -175,6 +175,12 @@ def _node_outliers(phases, nodes):
             r = n["phases"].get(name)
             if r and r.get("seconds") and r.get("joules") is not None:
                 watts[n["node"]] = r["joules"] / r["seconds"]
+        if len(watts) == 2:
+            (a, wa), (b, wb) = sorted(watts.items(), key=lambda kv: kv[1])
+            if wa > 0 and wb > NODE_SPREAD * wa:
+                out.append(f"nodes {a} and {b} drew {wa:.4g} W and {wb:.4g} W during {name} "
+                           f"(more than {NODE_SPREAD:g}x apart): check their counters")
+            continue
         if len(watts) < 3:
             continue
         values = sorted(watts.values())

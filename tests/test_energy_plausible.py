@@ -348,3 +348,27 @@ def test_monitor_real_time_reset_and_frozen_in_the_energy_loop(tmp_path, case):
     reason = result["kernels"]["bfs"]["reason"]
     assert ("went back" in reason) if case == "reset" else ("frozen" in reason)
     assert loop["watts"] < 150  # never the 65 kW a wrap would have invented
+
+
+def test_nodes_far_apart_are_warned_about():
+    from energy.summary import build_result
+
+    def node(i, watts):
+        return {"node": i, "label": str(i), "host": f"h{i}", "leader_rank": 2 * i,
+                "method": "component sum", "sources": [], "not_measured": [], "notes": [],
+                "files": [f"/x{i}"], "phases": {"bfs": {"count": 1, "seconds": 10.0,
+                                                         "joules": 10.0 * watts, "samples": 100,
+                                                         "wraps": 0, "lost": 0, "complete": True,
+                                                         "largest_gap_s": 0.1}}}
+
+    clock = {"bfs": {"count": 1, "seconds": 10.0, "intervals": []}}
+    three = build_result(nodes=[node(0, 200), node(1, 210), node(2, 5000)], nnodes=3,
+                         rank0_phases=clock, teps={"bfs": 1e9})
+    assert any(w.startswith("node 2: 5000 W during bfs, against a median of 210 W") for w in three["warnings"])
+    assert not any(w.startswith(("node 0:", "node 1:")) for w in three["warnings"])
+    two = build_result(nodes=[node(0, 200), node(1, 20)], nnodes=2, rank0_phases=clock,
+                       teps={"bfs": 1e9})
+    assert any("nodes 1 and 0 drew 20 W and 200 W during bfs" in w for w in two["warnings"])
+    fine = build_result(nodes=[node(0, 200), node(1, 180)], nnodes=2, rank0_phases=clock,
+                        teps={"bfs": 1e9})
+    assert not any("drew" in w for w in fine["warnings"])
