@@ -8,6 +8,7 @@ variables that mpiexec passes to every rank.
 import math
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -52,17 +53,34 @@ def add_arguments(parser):
     return g
 
 
-def plot_formats():
-    """The file extensions matplotlib can save; EnergyConfigError when it cannot be imported."""
+# What matplotlib's default (Agg-based) canvas saves; checked without importing matplotlib, which
+# costs a second and tens of MB on every rank that parses the options.
+PLOT_FORMATS = frozenset({"eps", "jpeg", "jpg", "pdf", "pgf", "png", "ps", "raw", "rgba", "svg",
+                          "svgz", "tif", "tiff", "webp"})
+
+
+def plot_formats(import_matplotlib=False):
+    """The file extensions a plot can take; EnergyConfigError when matplotlib is missing.
+    With import_matplotlib, asks the installed matplotlib itself (the writing rank can afford it)."""
+    import importlib.util
+    missing = EnergyConfigError("--energy-plot needs matplotlib, which is not installed "
+                                "(pip install matplotlib)")
+    try:
+        if sys.modules.get("matplotlib.figure", ()) is None or \
+                importlib.util.find_spec("matplotlib") is None:
+            raise missing
+    except (ImportError, ValueError):
+        raise missing from None
+    if not import_matplotlib:
+        return set(PLOT_FORMATS)
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise EnergyConfigError("--energy-plot needs matplotlib, which is not installed "
-                                "(pip install matplotlib)") from None
+        raise missing from None
     return set(Figure().canvas.get_supported_filetypes())
 
 
-def _check_output_path(flag, path, plot=False):
+def _check_output_path(flag, path, plot=False, import_matplotlib=False):
     """One line (EnergyConfigError) unless `path` can take the artefact at the end of the run:
     a writable regular-file location, and for a plot an extension matplotlib can write."""
     if path is None:
@@ -75,7 +93,7 @@ def _check_output_path(flag, path, plot=False):
         raise EnergyConfigError(f"{flag}: {e}") from None
     if plot:
         ext = os.path.splitext(path)[1].lstrip(".").lower()
-        formats = plot_formats()
+        formats = plot_formats(import_matplotlib)
         if not ext:
             raise EnergyConfigError(f"{flag} {path}: no extension to choose the format by "
                                     f"(one of {', '.join(sorted(formats))})")
@@ -84,10 +102,10 @@ def _check_output_path(flag, path, plot=False):
                                     f"(one of {', '.join(sorted(formats))})")
 
 
-def check_output_paths(trace_path=None, plot_path=None):
+def check_output_paths(trace_path=None, plot_path=None, import_matplotlib=False):
     """Up-front check of the energy artefacts' paths, for the rank that will write them."""
     _check_output_path("--energy-trace", trace_path)
-    _check_output_path("--energy-plot", plot_path, plot=True)
+    _check_output_path("--energy-plot", plot_path, plot=True, import_matplotlib=import_matplotlib)
 
 
 @dataclass
@@ -137,9 +155,11 @@ class EnergyConfig:
             except NodeMapError as e:
                 raise EnergyConfigError(str(e)) from None
 
-    def check_outputs(self):
-        """Check the trace and plot paths now (EnergyConfigError, one line); cheap to repeat."""
-        check_output_paths(self.trace_path, self.plot_path)
+    def check_outputs(self, import_matplotlib=False):
+        """Check the trace and plot paths now (EnergyConfigError, one line). Every rank does the
+        cheap checks when the options are parsed; the writing rank (rank 0) may call this again
+        with import_matplotlib=True just before the run, to load matplotlib itself."""
+        check_output_paths(self.trace_path, self.plot_path, import_matplotlib)
 
     @classmethod
     def from_args(cls, args):

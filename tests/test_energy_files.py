@@ -187,3 +187,13 @@ def test_ipmi_log_that_is_not_a_file_is_not_measured_and_the_tool_goes_on(tmp_pa
                          capture_output=True, text=True, timeout=120, cwd=REPO)
     assert res.returncode == 0, res.stderr
     assert "IPMI not measured" in res.stdout and "not a regular file" in res.stdout
+
+
+def test_plot_check_without_importing_matplotlib_and_with(tmp_path, monkeypatch):
+    cfg = EnergyConfig(plot_path=str(tmp_path / "p.png"))
+    cfg.check_outputs(import_matplotlib=True)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(EnergyConfigError, match="needs matplotlib"):
+        cfg.check_outputs()
+    with pytest.raises(EnergyConfigError, match="needs matplotlib"):
+        cfg.check_outputs(import_matplotlib=True)
