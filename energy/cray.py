@@ -92,7 +92,8 @@ class CraySource(Source):
                 self.record_gap(f"cray {self._files[i]}: {self._frozen.frozen_text()}")
                 continue
             # counters only restart with the controller: a step back is a gap, not a wrap
-            kind, value = plausible.counter_step(prev, v, seconds, None, self._bound)
+            kind, value = plausible.counter_step(prev, v, seconds, None, self._bound,
+                                                 slack=plausible.SLOW_SLACK_S)
             if kind == "gap":
                 self.record_gap(f"cray {self.root}/{self._files[i]} {value}")
             else:

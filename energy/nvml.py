@@ -145,7 +145,8 @@ class NvmlSource(Source):
                     mj = nv.nvmlDeviceGetTotalEnergyConsumption(handle)
                     # only a driver reload resets it: that interval is unknown, not negative
                     kind, value = plausible.counter_step(self._last_mj[i], mj, seconds, None,
-                                                         self._bounds[i], scale=1e-3)
+                                                         self._bounds[i], scale=1e-3,
+                                                         slack=plausible.SLOW_SLACK_S)
                     if kind == "gap":
                         self.record_gap(f"nvml {label}: energy counter {value}")
                     else:

@@ -30,7 +30,8 @@ DEFAULT_MAX_WATTS = {
     "meter": 1e6,        # an external meter or PDU log: up to a megawatt of machine
 }
 HEADROOM = 3.0   # hardware maxima are limits on average power; short bursts go above them
-SLACK_S = 0.05   # counter update period and a read that lands late
+SLACK_S = 0.05   # RAPL: counter update period (about 1 ms) and a read that lands late
+SLOW_SLACK_S = 0.5  # NVML (20-100 ms updates, more under load) and pm_counters (about 10 Hz)
 FROZEN_S = 2.0   # a counter flat this long under load is frozen (real ones update every 1-100 ms;
 #                 the margin absorbs a reader or a fake tree descheduled on a loaded machine)
 BUSY_CPUS = 0.5  # "busy": at least half a CPU's worth of non-idle time over the frozen span
@@ -55,25 +56,26 @@ def max_watts(label, configured=None, hardware=None):
     return DEFAULT_MAX_WATTS[kind], f"default for a {kind} domain"
 
 
-def interval_ok(joules, seconds, bound_w):
-    """Energy over an interval is physically possible for a domain of at most bound_w."""
-    return 0 <= joules <= bound_w * (max(seconds, 0.0) + SLACK_S)
+def interval_ok(joules, seconds, bound_w, slack=SLACK_S):
+    """Energy over an interval is physically possible for a domain of at most bound_w, allowing
+    `slack` seconds for a counter that updates in steps (a step may land between two reads)."""
+    return 0 <= joules <= bound_w * (max(seconds, 0.0) + slack)
 
 
-def counter_step(prev, cur, seconds, max_range, bound_w, scale=1.0):
+def counter_step(prev, cur, seconds, max_range, bound_w, scale=1.0, slack=SLACK_S):
     """Classify one counter interval: ("ok"|"wrap", delta) or ("gap", why).
 
     prev, cur and max_range are raw counter units; scale converts a unit to joules.
     """
     delta = cur - prev
     if delta >= 0:
-        if interval_ok(delta * scale, seconds, bound_w):
+        if interval_ok(delta * scale, seconds, bound_w, slack):
             return "ok", delta
         return "gap", (f"jumped by {delta * scale:.6g} J in {seconds:.3g} s "
                        f"(above {bound_w:g} W): energy of that interval unknown")
     if max_range:
         wrapped = delta + max_range + 1
-        if interval_ok(wrapped * scale, seconds, bound_w):
+        if interval_ok(wrapped * scale, seconds, bound_w, slack):
             return "wrap", wrapped
         return "gap", (f"went back by {-delta * scale:.6g} J, which no wrap explains at up to "
                        f"{bound_w:g} W (reset?): energy of that interval unknown")
