@@ -121,8 +121,12 @@ def test_reset_or_jump_in_the_energy_loop_is_a_gap_and_withholds_mteps(tmp_path,
     assert result["mteps_per_watt"]["bfs"] is None and k["mteps_per_watt"] is None
     assert "energy_loop_bfs energy incomplete" in k["reason"] and "rapl psys" in k["reason"]
     assert result["phases"]["energy_loop_bfs"]["incomplete_reasons"] == loop.reasons
-    mteps_line = [line for line in report_lines(result) if line.startswith("bfs  MTEPS_per_W:")]
+    lines = report_lines(result)
+    mteps_line = [line for line in lines if line.startswith("bfs  MTEPS_per_W:")]
     assert mteps_line[0][32:].startswith("not measured (energy_loop_bfs energy incomplete")
+    loop_w = [line for line in lines if line.startswith("bfs  energy_loop_W:")][0][32:]
+    assert loop_w.endswith("(incomplete: a lower bound, see MTEPS_per_W)")
+    assert "incomplete" not in [line for line in lines if line.startswith("bfs  energy_J:")][0]
 
 
 def test_a_real_wrap_is_still_a_wrap(tmp_path):
