@@ -14,10 +14,11 @@ def _g(x):
 
 
 def _g_phase(x, phase):
-    """A phase's figure, marked when a gap or a rejected reading makes it a lower bound."""
+    """A phase's figure, marked when a gap (energy left out) or a rejected reading (bridged
+    over) makes it uncertain."""
     text = _g(x)
     if x is not None and phase is not None and phase.get("complete") is False:
-        text += "  (incomplete: a lower bound, see MTEPS_per_W)"
+        text += "  (incomplete, see MTEPS_per_W)"
     return text
 
 
