@@ -3,12 +3,15 @@
 The driver's whole use of it::
 
     energy.add_arguments(parser)              # --energy, --energy-interval, --energy-trace, ...
-    cfg = energy.EnergyConfig.from_args(args)  # EnergyConfigError("one line") on bad values
+    cfg = energy.EnergyConfig.from_args(args)  # EnergyConfigError("one line") on bad values,
+                                               # including trace/plot paths that cannot be written
+    cfg.check_outputs()                        # the same path checks again, on the writing rank
     mon = energy.EnergyMonitor(comm, cfg)      # collective: node split, leaders probe counters
     mon.start()                                # collective: first read, sampler thread
     mon.begin("bfs"); ...; mon.end("bfs")      # every rank, right after a barrier, outside timers
     result = mon.finish(teps={"bfs": hm, "sssp": hm_or_None},
-                        loop_teps={"bfs": t_or_None, "sssp": t_or_None})  # collective; dict on rank 0
+                        loop_teps={"bfs": t_or_None, "sssp": t_or_None},
+                        scale=SCALE)              # collective; dict on rank 0; scale titles the plot
     lines = energy.report_lines(result)        # after the reference block, rank 0
 
 Phase names: idle, generation, construction, bfs, sssp, validation, energy_loop_bfs,
@@ -21,14 +24,19 @@ zones, but one NVML energy query took about 4 ms on an H200 VM. Call begin() bef
 starts and end() after it stops, with a barrier after begin(), so no leader's read falls inside a
 timed search; the result reports each node's slowest edge read and warns above 1 ms.
 
+Outside the benchmark: `graph500 energy probe|monitor` (energy.tool) and energy.Meter (energy.api)
+measure any command or any Python code on one node.
+
 IPMI is opt-in and never forked from a rank: run `python -m energy.ipmi --log PATH` on each node
 before mpiexec (or call energy.ipmi.start_helper(PATH) before MPI is initialised), then pass
 --ipmi-log PATH.
 
-Modules: source (the interface), sysfs (reads), rapl, nvml, cray, ipmi (the sources), sources
+Modules: source (the interface), sysfs (reads, regular files only), rapl, nvml, cray, ipmi (the
+sources), plausible (physical bounds: resets, jumps, frozen zones, impossible readings), sources
 (which ones a node opens), node (one leader per node), meter (phase accounting), sampler (the
-thread), monitor (collective API), summary (JSON section), report (text), trace (CSV, plot),
-join (external meter), config (options), fakes (fake hardware for tests and benchmarks).
+thread), monitor (collective API), api (energy.Meter: named windows in any Python program), tool
+(`graph500 energy probe|monitor`), summary (JSON section), report (text), trace (CSV, plot),
+join (external meter), atomic (every result file), config (options), fakes (fake hardware).
 
 Environment variables (each overridden by its command-line option where one exists):
 - GRAPH500_ENERGY_NODES: rank->node override for testing one machine as several nodes, either a
@@ -39,8 +47,10 @@ Environment variables (each overridden by its command-line option where one exis
 The three paths may contain `{node}` (the node id: the override's id, else the node's index) and
 `{host}` (the host name), so that each fake node reads its own tree.
 """
+from .api import Meter
 from .config import EnergyConfig, EnergyConfigError, add_arguments
 from .monitor import EnergyMonitor
 from .report import report_lines
 
-__all__ = ["EnergyConfig", "EnergyConfigError", "EnergyMonitor", "add_arguments", "report_lines"]
+__all__ = ["EnergyConfig", "EnergyConfigError", "EnergyMonitor", "Meter", "add_arguments",
+           "report_lines"]

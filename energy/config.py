@@ -8,10 +8,12 @@ variables that mpiexec passes to every rank.
 import math
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
 from . import cray, rapl
+from .atomic import OutputError, check_writable
 from .node import ENV_NODES, NodeMapError, parse_node_map
 
 ENV_POWERCAP = "GRAPH500_POWERCAP_ROOT"
@@ -40,6 +42,10 @@ def add_arguments(parser):
     g.add_argument("--ipmi-log", metavar="PATH",
                    help=f"the IPMI logger's CSV, {{node}}/{{host}} allowed (env {ENV_IPMI_LOG})")
     g.add_argument("--no-nvml", action="store_true", help="do not read NVIDIA GPUs through NVML")
+    g.add_argument("--energy-max-watts", type=float, metavar="WATTS",
+                   help="most power any one measured domain can draw; a counter interval above it "
+                        "is a gap, a power reading above it is rejected (default: the hardware's "
+                        "limits times 3, else generous per-domain defaults, see energy/plausible.py)")
     g.add_argument("--powercap-root", metavar="PATH",
                    help=f"powercap sysfs root (env {ENV_POWERCAP}; default {rapl.DEFAULT_ROOT})")
     g.add_argument("--cray-root", metavar="PATH",
@@ -47,12 +53,59 @@ def add_arguments(parser):
     return g
 
 
-def _check_output_path(flag, path):
+# What matplotlib's default (Agg-based) canvas saves; checked without importing matplotlib, which
+# costs a second and tens of MB on every rank that parses the options.
+PLOT_FORMATS = frozenset({"eps", "jpeg", "jpg", "pdf", "pgf", "png", "ps", "raw", "rgba", "svg",
+                          "svgz", "tif", "tiff", "webp"})
+
+
+def plot_formats(import_matplotlib=False):
+    """The file extensions a plot can take; EnergyConfigError when matplotlib is missing.
+    With import_matplotlib, asks the installed matplotlib itself (the writing rank can afford it)."""
+    import importlib.util
+    missing = EnergyConfigError("--energy-plot needs matplotlib, which is not installed "
+                                "(pip install matplotlib)")
+    try:
+        if sys.modules.get("matplotlib.figure", ()) is None or \
+                importlib.util.find_spec("matplotlib") is None:
+            raise missing
+    except (ImportError, ValueError):
+        raise missing from None
+    if not import_matplotlib:
+        return set(PLOT_FORMATS)
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise missing from None
+    return set(Figure().canvas.get_supported_filetypes())
+
+
+def _check_output_path(flag, path, plot=False, import_matplotlib=False):
+    """One line (EnergyConfigError) unless `path` can take the artefact at the end of the run:
+    a writable regular-file location, and for a plot an extension matplotlib can write."""
     if path is None:
         return
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise EnergyConfigError(f"{flag} {path}: directory {parent} does not exist")
+    if not str(path).strip():
+        raise EnergyConfigError(f"{flag} needs a path, got an empty string")
+    try:
+        check_writable(path)
+    except OutputError as e:
+        raise EnergyConfigError(f"{flag}: {e}") from None
+    if plot:
+        ext = os.path.splitext(path)[1].lstrip(".").lower()
+        formats = plot_formats(import_matplotlib)
+        if not ext:
+            raise EnergyConfigError(f"{flag} {path}: no extension to choose the format by "
+                                    f"(one of {', '.join(sorted(formats))})")
+        if ext not in formats:
+            raise EnergyConfigError(f"{flag} {path}: matplotlib cannot write .{ext} files "
+                                    f"(one of {', '.join(sorted(formats))})")
+
+
+def check_output_paths(trace_path=None, plot_path=None, import_matplotlib=False):
+    """Up-front check of the energy artefacts' paths, for the rank that will write them."""
+    _check_output_path("--energy-trace", trace_path)
+    _check_output_path("--energy-plot", plot_path, plot=True, import_matplotlib=import_matplotlib)
 
 
 @dataclass
@@ -67,6 +120,7 @@ class EnergyConfig:
     powercap_root: Optional[str] = None
     cray_root: Optional[str] = None
     node_map: Optional[str] = None   # else env GRAPH500_ENERGY_NODES, else the real node split
+    max_watts: Optional[float] = None  # bound on any one domain's power (energy.plausible)
 
     def __post_init__(self):
         if self.mode not in ("auto", "off"):
@@ -79,8 +133,19 @@ class EnergyConfig:
             raise EnergyConfigError(f"--energy-interval must be between {MIN_INTERVAL:g} and "
                                     f"{MAX_INTERVAL:g} s (wraps must stay unambiguous), got {self.interval}")
         self.interval = interval
-        _check_output_path("--energy-trace", self.trace_path)
-        _check_output_path("--energy-plot", self.plot_path)
+        if self.max_watts is not None:
+            try:
+                w = float(self.max_watts)
+            except (TypeError, ValueError):
+                raise EnergyConfigError(f"--energy-max-watts {self.max_watts!r} is not a number") from None
+            if not math.isfinite(w) or w <= 0:
+                raise EnergyConfigError(f"--energy-max-watts must be a positive finite number of "
+                                        f"watts, got {self.max_watts}")
+            self.max_watts = w
+        if self.trace_path is not None and self.plot_path is not None and \
+                os.path.abspath(self.trace_path) == os.path.abspath(self.plot_path):
+            raise EnergyConfigError("--energy-trace and --energy-plot name the same file")
+        self.check_outputs()
         if self.ipmi_log:
             self.ipmi = True
         if self.node_map is not None:
@@ -89,6 +154,12 @@ class EnergyConfig:
                                len(self.node_map.split(",")))
             except NodeMapError as e:
                 raise EnergyConfigError(str(e)) from None
+
+    def check_outputs(self, import_matplotlib=False):
+        """Check the trace and plot paths now (EnergyConfigError, one line). Every rank does the
+        cheap checks when the options are parsed; the writing rank (rank 0) may call this again
+        with import_matplotlib=True just before the run, to load matplotlib itself."""
+        check_output_paths(self.trace_path, self.plot_path, import_matplotlib)
 
     @classmethod
     def from_args(cls, args):
@@ -99,7 +170,8 @@ class EnergyConfig:
                    trace_path=get("energy_trace"), plot_path=get("energy_plot"),
                    ipmi=bool(get("ipmi", False)), ipmi_log=get("ipmi_log"),
                    nvml=not get("no_nvml", False),
-                   powercap_root=get("powercap_root"), cray_root=get("cray_root"))
+                   powercap_root=get("powercap_root"), cray_root=get("cray_root"),
+                   max_watts=get("energy_max_watts"))
 
     @property
     def enabled(self):

@@ -6,9 +6,14 @@ the record. The files are refreshed together by the blade controller (about 10 H
 changes at every refresh, so a set of values is consistent only when freshness reads the same
 before and after it: otherwise the read is repeated. Values look like "123456 J 1700000000 us";
 the first token is the number.
+
+Each interval of the node counter is checked like any counter (energy.plausible): going back or
+jumping beyond the node's maximum power is a gap, and a counter flat under load is frozen.
 """
+import math
 import re
 
+from . import plausible
 from .source import Domain, Source, SourceReadError, SourceUnavailable
 from .sysfs import FileReader, read_int
 
@@ -21,7 +26,7 @@ class CraySource(Source):
     kind = "counter"
     method = "Cray pm_counters node energy"
 
-    def __init__(self, root=DEFAULT_ROOT, reader=None, attempts=5):
+    def __init__(self, root=DEFAULT_ROOT, reader=None, attempts=5, max_watts=None, busy=None):
         super().__init__()
         self.method = CraySource.method
         self.root = root
@@ -50,6 +55,10 @@ class CraySource(Source):
         self._last = list(self._base)
         self._cum = [0] * len(self._files)
         self.files = list(getattr(self.reader, "opened", []))
+        self._bound, origin = plausible.max_watts("node", max_watts)
+        self.limits = {"node": {"max_W": self._bound, "from": origin}}
+        self._t = None
+        self._frozen = plausible.FrozenWatch(1, busy)
 
     def _consistent_values(self):
         fresh_path = f"{self.root}/freshness"
@@ -72,15 +81,29 @@ class CraySource(Source):
 
     def read(self, now):
         values = self._consistent_values()
+        seconds = math.inf if self._t is None else now - self._t
+        self._t = now
         for i, v in enumerate(values):
-            if v < self._last[i]:
-                # counters only restart with the controller: the interval is unknown
-                self.lost += self.domains[i].counted
-                self.warn_once(f"{self.root}/{self._files[i]} went back: interval dropped")
+            prev, self._last[i] = self._last[i], v
+            if not self.domains[i].counted:
+                self._cum[i] += max(v - prev, 0)  # for the record only
+                continue
+            if self._frozen.update(0, v != prev, now):
+                self.record_gap(f"cray {self._files[i]}: {self._frozen.frozen_text()}")
+                continue
+            # counters only restart with the controller: a step back is a gap, not a wrap
+            kind, value = plausible.counter_step(prev, v, seconds, None, self._bound,
+                                                 slack=plausible.SLOW_SLACK_S)
+            if kind == "gap":
+                self.record_gap(f"cray {self.root}/{self._files[i]} {value}")
             else:
-                self._cum[i] += v - self._last[i]
-            self._last[i] = v
+                self._cum[i] += value
         return [float(c) for c in self._cum]
+
+    def describe(self):
+        out = super().describe()
+        out["max_W"] = dict(self.limits)
+        return out
 
     def close(self):
         close = getattr(self.reader, "close", None)

@@ -9,6 +9,12 @@ CSV; the node leader only reads that file. Two ways to start the logger:
   refuses once MPI is initialised and starts nothing on ranks other than node-local rank 0.
 The log is also a valid meter log for `graph500 energy-join` (columns `time`, `watts`), which
 integrates the BMC's own timestamps instead of our sample-and-hold of the latest reading.
+
+The log is read only when it is a regular file (a FIFO or /dev/zero would block or never end),
+from its last LOG_TAIL bytes at the probe and at most LOG_CHUNK bytes per read after that, so a
+huge or endless file cannot stall a phase edge. A reading that is not finite, negative or above
+the node's maximum power (energy.plausible) is rejected, counted, and the previous good reading
+is held; the phases it falls in say so.
 """
 import argparse
 import atexit
@@ -21,7 +27,12 @@ import subprocess
 import sys
 import time
 
+from . import plausible
 from .source import Domain, PowerIntegrator, Source, SourceReadError, SourceUnavailable
+from .sysfs import NotARegularFile, open_regular
+
+LOG_TAIL = 1 << 16    # bytes of an existing log read at the probe: only the newest lines matter
+LOG_CHUNK = 1 << 20   # bytes read per read() at most; the rest waits for the next read
 
 DEFAULT_COMMAND = "ipmitool dcmi power reading"
 NEEDS_HELPER = ("IPMI not measured: --ipmi needs a logger started outside MPI (forking ipmitool "
@@ -114,22 +125,28 @@ class IpmiSource(Source):
     kind = "power"
     method = "IPMI DCMI node power (BMC), sample-and-hold"
 
-    def __init__(self, log_path, wait=3.0, stale_after=5.0, clock=time.time):
+    def __init__(self, log_path, wait=3.0, stale_after=5.0, clock=time.time, max_watts=None):
         super().__init__()
         self.method = IpmiSource.method
         self.path = log_path
         self.stale_after = stale_after
         self._clock = clock
+        self._bound, origin = plausible.max_watts("node", max_watts)
+        self.limits = {"node": {"max_W": self._bound, "from": origin}}
         try:
-            self._fd = os.open(log_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            self._fd = open_regular(log_path)
         except FileNotFoundError:
             raise SourceUnavailable(f"IPMI not measured: no logger output at {log_path} "
                                     "(start `python -m energy.ipmi --log PATH` before mpiexec)") from None
+        except NotARegularFile as e:
+            raise SourceUnavailable(f"IPMI not measured: {e}") from None
         except OSError as e:
             raise SourceUnavailable(f"IPMI not measured: cannot open {log_path}: {e.strerror}") from None
         self.files = [log_path]
-        self._offset = 0
+        size = os.fstat(self._fd).st_size
+        self._offset = max(0, size - LOG_TAIL)
         self._partial = b""
+        self._skip_first = self._offset > 0  # the tail starts mid-line
         self.latest = None
         deadline = time.monotonic() + wait
         while True:
@@ -139,26 +156,42 @@ class IpmiSource(Source):
             time.sleep(0.1)
         if self.latest is None:
             os.close(self._fd)
-            raise SourceUnavailable(f"IPMI not measured: no reading in {log_path} yet")
+            why = (f"no plausible reading in {log_path} ({self.rejected} rejected: not finite, "
+                   f"negative or above {self._bound:g} W)" if self.rejected
+                   else f"no reading in {log_path} yet")
+            raise SourceUnavailable(f"IPMI not measured: {why}")
+        # readings rejected before the run are not the run's
+        self.rejected, self.gaps, self.warnings = 0, {}, []
         self.domains = [Domain("node")]
         self._integrator = PowerIntegrator(1)
         self.stale_reads = 0
 
     def _drain(self):
-        while True:
-            chunk = os.pread(self._fd, 65536, self._offset)
+        budget = LOG_CHUNK
+        while budget > 0:
+            chunk = os.pread(self._fd, min(65536, budget), self._offset)
             if not chunk:
                 break
+            budget -= len(chunk)
             self._offset += len(chunk)
             lines = (self._partial + chunk).split(b"\n")
             self._partial = lines.pop()
-            for line in reversed(lines):
+            if len(self._partial) > 4096:
+                self._partial = b""  # no real log line is this long: drop it, not memory
+            if self._skip_first and lines:
+                lines.pop(0)
+                self._skip_first = False
+            for line in lines:
                 fields = line.split(b",")
                 try:
-                    self.latest = (float(fields[0]), float(fields[1]))
-                    break
+                    t, watts = float(fields[0]), float(fields[1])
                 except (ValueError, IndexError):
                     continue  # the header, or a torn line
+                if not plausible.power_ok(watts, self._bound) or not plausible.power_ok(t, float("inf")):
+                    self.reject_sample(f"ipmi: reading rejected (not finite, negative or above "
+                                       f"{self._bound:g} W) in {self.path}")
+                    continue
+                self.latest = (t, watts)
 
     def read(self, now):
         try:
@@ -171,6 +204,11 @@ class IpmiSource(Source):
             self.warn_once(f"IPMI log {self.path} is stale (last reading {self._clock() - t:.0f} s old): "
                            "held power may be wrong")
         return self._integrator.add(now, [watts])
+
+    def describe(self):
+        out = super().describe()
+        out["max_W"] = dict(self.limits)
+        return out
 
     def close(self):
         try:

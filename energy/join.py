@@ -8,18 +8,30 @@ time.time(), even when no counter was readable), so the meter's samples are join
 Edges up to one meter period outside the log are held at the nearest reading; beyond that the
 interval is "not covered" and the phase's energy is null, never extrapolated. EEHPC flags: a
 phase shorter than 60 s, fewer than 10 readings inside it, a meter slower than 1 Hz. The updated
-result goes to a new file (temporary file, then os.replace), never over the run's own record.
-Errors are one line on stderr and exit status 2.
+result goes to a new file (energy.atomic: temporary file, then rename), never over the run's own
+record. Every input is checked before anything is written: the files must be regular files of a
+bounded size (a FIFO or /dev/zero is refused, not waited on), the result's fields must have
+their types, intervals must not run backwards, and the --time-offset shifts every timestamp
+before the ordering check. Power readings that are not finite, negative or above --max-watts
+are rejected one by one and counted; a phase whose energy rests on them says so and gets no
+MTEPS/W. Errors are one line on stderr and exit status 2.
 """
 import argparse
 import csv
 import json
 import os
 import sys
-import tempfile
 from datetime import datetime, timezone
 
+import math
+
 import numpy as np
+
+from . import plausible
+from .atomic import OutputError, check_writable, write_json_atomic
+from .sysfs import NotARegularFile, open_regular
+
+MAX_INPUT_BYTES = 1 << 30  # a meter log or result larger than this is not what it claims
 
 PROG = "graph500 energy-join"
 MIN_SECONDS, MIN_READINGS, MAX_PERIOD = 60.0, 10, 1.0
@@ -56,20 +68,40 @@ def _parser():
                    help="zone of ISO timestamps without an offset (default local)")
     p.add_argument("--time-offset", type=float, default=0.0, metavar="SECONDS",
                    help="added to the meter's timestamps to correct its clock")
+    p.add_argument("--max-watts", type=float, default=plausible.DEFAULT_MAX_WATTS["meter"],
+                   metavar="WATTS", help="readings above this (or negative, NaN, infinite) are "
+                   "rejected and counted (default %(default)g)")
     p.add_argument("--delimiter", default=",", help="CSV delimiter (default ',')")
     p.add_argument("-o", "--output", help="output JSON (default RESULT.joined.json)")
     return p
 
 
 # -- reading ---------------------------------------------------------------------------------
+def read_text(path):
+    """A regular file's text, refused (one line) when it is not one or is too large."""
+    try:
+        fd = open_regular(path)
+    except NotARegularFile as e:
+        raise JoinError(str(e)) from None
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise JoinError(f"{path}: larger than {MAX_INPUT_BYTES >> 20} MiB")
+    return data.decode("utf-8", "replace")
+
+
 def parse_time(text, fmt, naive_tz):
     text = text.strip()
     if fmt in ("auto", "epoch"):
         try:
-            return float(text)
+            t = float(text)
         except ValueError:
             if fmt == "epoch":
                 raise
+        else:
+            if not math.isfinite(t):
+                raise ValueError("not a finite time")
+            return t
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if dt.tzinfo is None and naive_tz == "utc":
         dt = dt.replace(tzinfo=timezone.utc)
@@ -89,10 +121,13 @@ def _column(spec, header, path):
 
 
 def read_meter(path, a):
-    """(times, values in W or J, kind) from the meter CSV, sorted checks included."""
-    with open(path, newline="") as f:
-        rows = [(i + 1, r) for i, r in enumerate(csv.reader(f, delimiter=a.delimiter))
-                if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    """(times, values in W or J, kind, rejected times) from the meter CSV, all checks included.
+
+    Times are shifted by --time-offset before they are compared, so an offset of any size keeps
+    an ordered log ordered."""
+    text = read_text(path)
+    rows = [(i + 1, r) for i, r in enumerate(csv.reader(text.splitlines(), delimiter=a.delimiter))
+            if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     if not rows:
         raise JoinError(f"{path}: no rows")
     kind = "energy" if a.energy_col else "power"
@@ -111,34 +146,47 @@ def read_meter(path, a):
     tcol = _column(a.time_col, header, path)
     vcols = [_column(s, header, path) for s in specs[1:]]
     scale = _ENERGY_UNITS[a.energy_unit] if kind == "energy" else _POWER_UNITS[a.power_unit]
-    ts, vs = [], []
+    ts, vs, rejected = [], [], []
+    last_t = None
     for line, r in rows:
         try:
-            t = parse_time(r[tcol], a.time_format, a.naive_tz)
-        except (ValueError, IndexError):
+            t = parse_time(r[tcol], a.time_format, a.naive_tz) + a.time_offset
+        except (ValueError, IndexError, OverflowError):
             cell = r[tcol] if tcol < len(r) else ""
             raise JoinError(f"{path}:{line}: cannot read a timestamp from {cell!r}") from None
         try:
-            v = sum(float(r[c]) for c in vcols)
+            v = sum(float(r[c]) for c in vcols) * scale
         except (ValueError, IndexError):
             raise JoinError(f"{path}:{line}: cannot read a number from the {kind} column") from None
-        if ts and t < ts[-1]:
+        if last_t is not None and t < last_t:
             raise JoinError(f"{path}:{line}: timestamp goes back in time")
-        if kind == "energy" and vs and v * scale < vs[-1]:
+        last_t = t
+        if kind == "power" and not plausible.power_ok(v, a.max_watts):
+            rejected.append(t)  # NaN, inf, negative or above --max-watts: never integrated
+            continue
+        if kind == "energy" and not math.isfinite(v):
+            rejected.append(t)
+            continue
+        if kind == "energy" and vs and v < vs[-1]:
             raise JoinError(f"{path}:{line}: cumulative energy decreases (counter reset?)")
-        ts.append(t + a.time_offset)
-        vs.append(v * scale)
+        ts.append(t)
+        vs.append(v)
     if len(ts) < 2:
-        raise JoinError(f"{path}: needs at least two readings")
-    return np.array(ts), np.array(vs), kind
+        why = f" ({len(rejected)} rejected as impossible)" if rejected else ""
+        raise JoinError(f"{path}: needs at least two usable readings{why}")
+    return np.array(ts), np.array(vs), kind, np.array(rejected)
+
+
+def _number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def load_result(path):
-    with open(path) as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as e:
-            raise JoinError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+    """(data, energy section, intervals) with every field the join uses type-checked."""
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise JoinError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
     if isinstance(data, dict) and isinstance(data.get("energy"), dict):
         energy = data["energy"]
     elif isinstance(data, dict) and "intervals" in data:
@@ -148,11 +196,29 @@ def load_result(path):
     intervals = energy.get("intervals")
     if not isinstance(intervals, dict) or not intervals:
         raise JoinError(f"{path}: the energy section records no phase intervals")
-    try:
-        intervals = {k: [(float(s), float(e)) for s, e in v] for k, v in intervals.items()}
-    except (TypeError, ValueError):
-        raise JoinError(f"{path}: malformed phase intervals") from None
-    return data, energy, intervals
+    out = {}
+    for name, spans in intervals.items():
+        if not isinstance(spans, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(_number(x) for x in p) for p in spans):
+            raise JoinError(f"{path}: phase {name!r}: intervals must be a list of "
+                            "[start, end] pairs of finite numbers")
+        for s0, e0 in spans:
+            if e0 < s0:
+                raise JoinError(f"{path}: phase {name!r}: interval [{s0}, {e0}] ends before it starts")
+        out[name] = [(float(s0), float(e0)) for s0, e0 in spans]
+    kernels = energy.get("kernels")
+    if kernels is not None:
+        if not isinstance(kernels, dict):
+            raise JoinError(f"{path}: `kernels` must be an object of kernel entries, "
+                            f"not {type(kernels).__name__}")
+        for k, entry in kernels.items():
+            if not isinstance(entry, dict):
+                raise JoinError(f"{path}: `kernels.{k}` must be an object, not {type(entry).__name__}")
+            teps = entry.get("teps")
+            if teps is not None and not (_number(teps) and teps >= 0):
+                raise JoinError(f"{path}: `kernels.{k}.teps` must be a non-negative number or null, "
+                                f"not {teps!r}")
+    return data, energy, out
 
 
 # -- joining ---------------------------------------------------------------------------------
@@ -170,7 +236,8 @@ def interval_energy(ts, vs, kind, a, b):
     return float(np.sum(0.5 * (w[1:] + w[:-1]) * np.diff(t)))
 
 
-def join(energy, intervals, ts, vs, kind):
+def join(energy, intervals, ts, vs, kind, rejected=()):
+    rejected = np.asarray(rejected, dtype=float)
     period = float(np.median(np.diff(ts)))
     phases, flags = {}, []
     if period > MAX_PERIOD * 1.05:
@@ -187,37 +254,37 @@ def join(energy, intervals, ts, vs, kind):
             phase_flags.append(f"fewer than {MIN_READINGS} meter readings (EEHPC)")
         if uncovered:
             phase_flags.append(f"meter log does not cover {uncovered} of {len(spans)} interval(s)")
+        # a rejected reading inside an interval, or in the stretch bridged to its edges
+        bad = int(sum(np.count_nonzero((rejected >= a - period) & (rejected <= b + period))
+                      for a, b in spans)) if rejected.size else 0
+        if bad:
+            phase_flags.append(f"rests on {bad} rejected reading(s) (not finite, negative or too high)")
         phases[name] = {"count": len(spans), "seconds": seconds, "joules": joules,
                         "watts": joules / seconds if joules is not None and seconds > 0 else None,
-                        "readings": readings, "flags": phase_flags}
+                        "readings": readings, "rejected_readings": bad, "flags": phase_flags}
     mteps = {}
     for k, entry in (energy.get("kernels") or {}).items():
         loop = f"energy_loop_{k}"
         used = loop if loop in phases and phases[loop]["seconds"] > 0 else k
-        w = phases.get(used, {}).get("watts")
+        ph = phases.get(used, {})
+        w = ph.get("watts")
         teps = entry.get("teps")
-        mteps[k] = {"power_phase": used, "watts": w,
-                    "mteps_per_watt": teps / 1e6 / w if teps and w and w > 0 else None}
+        reason = None
+        if not teps:
+            reason = f"no {k} TEPS in the result"
+        elif ph.get("rejected_readings"):
+            reason = f"{used} rests on {ph['rejected_readings']} rejected meter reading(s)"
+        elif w is None:
+            reason = f"meter log does not cover {used}" if ph else f"no {used} phase in the result"
+        elif not w > 0:
+            reason = f"no energy registered during {used}"
+        mteps[k] = {"power_phase": used, "watts": w, "reason": reason,
+                    "mteps_per_watt": teps / 1e6 / w if reason is None else None}
+    if rejected.size:
+        flags.append(f"{rejected.size} meter reading(s) rejected: not finite, negative or too high")
     return {"method": "external meter", "period_s": period, "readings": int(len(ts)),
-            "phases": phases, "kernels": mteps,
+            "rejected_readings": int(rejected.size), "phases": phases, "kernels": mteps,
             "mteps_per_watt": {k: v["mteps_per_watt"] for k, v in mteps.items()}, "flags": flags}
-
-
-def write_json_atomic(path, data):
-    """Readers never see a half-written file: temp file in the same directory, fsync, rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def default_output(result_path):
@@ -226,12 +293,18 @@ def default_output(result_path):
 
 
 def run(a):
+    for flag, value in (("--time-offset", a.time_offset), ("--max-watts", a.max_watts)):
+        if not math.isfinite(value):
+            raise JoinError(f"{flag} must be a finite number, got {value}")
+    if not a.max_watts > 0:
+        raise JoinError(f"--max-watts must be positive, got {a.max_watts:g}")
     out_path = a.output or default_output(a.result)
     if os.path.exists(out_path) and os.path.samefile(out_path, a.result):
         raise JoinError("the output must be a new file: the run's own result is kept as it is")
     data, energy, intervals = load_result(a.result)
-    ts, vs, kind = read_meter(a.meter, a)
-    joined = join(energy, intervals, ts, vs, kind)
+    ts, vs, kind, rejected = read_meter(a.meter, a)
+    check_writable(out_path)
+    joined = join(energy, intervals, ts, vs, kind, rejected)
     joined.update(meter_file=os.path.abspath(a.meter), column_kind=kind)
     energy["external_meter"] = joined
     write_json_atomic(out_path, data)
@@ -240,7 +313,7 @@ def run(a):
         flags = f"  [{'; '.join(p['flags'])}]" if p["flags"] else ""
         print(f"{name:<18} {p['seconds']:10.3f} s  {j}  {p['readings']} readings{flags}")
     for k, m in joined["kernels"].items():
-        v = "not measured" if m["mteps_per_watt"] is None else f"{m['mteps_per_watt']:g}"
+        v = f"not measured ({m['reason']})" if m["mteps_per_watt"] is None else f"{m['mteps_per_watt']:g}"
         print(f"{k:<5}MTEPS_per_W (external meter, power from {m['power_phase']}): {v}")
     for f in joined["flags"]:
         print(f"warning: {f}")
@@ -256,7 +329,7 @@ def main(argv=None):
         return e.code if isinstance(e.code, int) else 2
     try:
         return run(a)
-    except JoinError as e:
+    except (JoinError, OutputError) as e:
         msg = str(e)
     except OSError as e:
         msg = f"{e.filename}: {e.strerror}" if e.filename else str(e)

@@ -10,7 +10,7 @@ entered again accumulates into the same record.
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, List
 
 
 @dataclass
@@ -24,21 +24,25 @@ class PhaseRecord:
     lost: int = 0             # intervals a source could not account for (energy under-counted)
     failed: bool = False      # a source stopped answering during the phase
     largest_gap: float = 0.0  # longest time between two reads inside the phase
+    rejected: int = 0         # impossible power readings refused inside the phase
+    reasons: List[str] = field(default_factory=list)  # why it is incomplete, each once
 
     @property
     def complete(self):
-        return self.lost == 0 and not self.failed
+        return self.lost == 0 and not self.failed and self.rejected == 0
 
     def to_dict(self):
         return {"count": self.count, "seconds": self.seconds, "joules": self.joules,
                 "watts": self.joules / self.seconds if self.seconds > 0 else None,
                 "joules_by_domain": dict(self.joules_by_domain), "samples": self.samples,
                 "wraps": self.wraps, "lost": self.lost, "failed": self.failed,
-                "complete": self.complete, "largest_gap_s": self.largest_gap}
+                "complete": self.complete, "largest_gap_s": self.largest_gap,
+                "rejected_samples": self.rejected, "incomplete_reasons": list(self.reasons)}
 
 
 class _Open:
-    __slots__ = ("t", "total", "cum", "wraps", "lost", "failed", "samples", "gap", "edge_ok")
+    __slots__ = ("t", "total", "cum", "wraps", "lost", "failed", "samples", "gap", "edge_ok",
+                 "rejected", "gaps", "failures")
 
 
 # Consecutive failed reads after which a source is given up. One failure is retried: the
@@ -117,6 +121,11 @@ class NodeMeter:
         return (sum(s.wraps for s in self.sources), sum(s.lost for s in self.sources),
                 sum(self._failed))
 
+    def _gap_state(self):
+        """(rejected samples, every source's gap reasons with counts, failures so far)."""
+        return (sum(s.rejected for s in self.sources),
+                [dict(s.gaps) for s in self.sources], len(self.failures))
+
     def start(self):
         with self._lock:
             self._read("start", "")
@@ -137,6 +146,7 @@ class NodeMeter:
             op.t, op.total = now, self.total
             op.cum = [list(c) for c in self._cum]
             op.wraps, op.lost, op.failed = self._state()
+            op.rejected, op.gaps, op.failures = self._gap_state()
             op.samples, op.gap = 1, 0.0
             self._open[name] = op
 
@@ -161,6 +171,16 @@ class NodeMeter:
             rec.lost += lost - op.lost
             rec.failed = rec.failed or failed > op.failed or not (ok and op.edge_ok)
             rec.largest_gap = max(rec.largest_gap, op.gap)
+            rejected, gaps, failures = self._gap_state()
+            rec.rejected += rejected - op.rejected
+            new = [text for before, after in zip(op.gaps, gaps) for text, n in after.items()
+                   if n > before.get(text, 0)]
+            new += self.failures[op.failures:failures]
+            if not (ok and op.edge_ok) and failed == op.failed:
+                new.append("a counter read failed at a phase edge")
+            for text in new:
+                if text not in rec.reasons:
+                    rec.reasons.append(text)
 
     def _edge_cost(self, started):
         cost = self._clock() - started

@@ -13,6 +13,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from .atomic import OutputError
 from .config import MIN_INTERVAL, EnergyConfig, EnergyConfigError
 from .meter import NodeMeter
 from .node import NodeMapError, split_nodes
@@ -105,10 +106,15 @@ class EnergyMonitor:
                 rec["warnings"] += self.sampler.errors
         return rec
 
-    def finish(self, teps=None, loop_teps=None, defer_artefacts=False):
-        """Collective. The `energy` dict on rank 0, None elsewhere. With defer_artefacts the
-        trace and plot are written only by write_artefacts() (rank 0), so that a caller can
-        write its results first and lose none of them to a failing optional file."""
+    def finish(self, teps=None, loop_teps=None, scale=None, defer_artefacts=False):
+        """Collective. The `energy` dict on rank 0, None elsewhere. `scale` only titles the plot.
+
+        With defer_artefacts the trace and plot are written only by write_artefacts() (rank 0),
+        so that a caller can write its results first and lose none of them to a failing
+        optional file. A trace or plot that cannot be written is a warning (in the result and
+        on stderr), never an exception: the measured figures are kept and no partial file is
+        left.
+        """
         if self._finished:
             raise RuntimeError("EnergyMonitor.finish called twice")
         self._finished = True
@@ -136,48 +142,43 @@ class EnergyMonitor:
         traces = [t for _, t in gathered if t is not None]
         warnings = [f"phase {n!r} was still open at finish; ended there" for n in left_open]
         cfg = self.cfg
-        plot_path = None
-        if defer_artefacts:
-            self._artefacts = (traces, {k: v["intervals"] for k, v in self._phases.items()})
-            plot_path = cfg.plot_path
-        elif cfg.trace_path:
-            write_trace_csv(cfg.trace_path, traces, self.interval / 2)
-        if cfg.plot_path and not defer_artefacts:
-            intervals = {k: v["intervals"] for k, v in self._phases.items()}
-            problem = write_plot(cfg.plot_path, traces, intervals, self.interval / 2)
-            if problem:
+        result = build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
+                              teps=teps, loop_teps=loop_teps, interval=self.interval,
+                              override=self.node.override, extra_warnings=warnings,
+                              trace_path=cfg.trace_path, plot_path=cfg.plot_path)
+        self._artefacts = (traces, {k: v["intervals"] for k, v in self._phases.items()}, scale,
+                           result)
+        if not defer_artefacts:
+            for problem in self.write_artefacts():
                 print(problem, file=sys.stderr)
-                warnings.append(problem)
-            else:
-                plot_path = cfg.plot_path
-        return build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
-                            teps=teps, loop_teps=loop_teps, interval=self.interval,
-                            override=self.node.override, extra_warnings=warnings,
-                            trace_path=cfg.trace_path, plot_path=plot_path)
+                result["warnings"].append(problem)
+        return result
 
     def write_artefacts(self):
-        """Rank 0, after finish(defer_artefacts=True): write the trace, then the plot; each
-        failure is one line in the returned list, and neither stops the other."""
-        traces, intervals = self._artefacts
+        """Rank 0, after finish(): write the trace, then the plot. Each failure is one line in
+        the returned list and sets that artefact's path in the result to None; neither stops
+        the other."""
+        traces, intervals, scale, result = self._artefacts
+        cfg = self.cfg
         problems = []
-        if self.cfg.trace_path:
+        if cfg.trace_path:
             try:
-                write_trace_csv(self.cfg.trace_path, traces, self.interval / 2)
-            except (OSError, ValueError) as e:
+                write_trace_csv(cfg.trace_path, traces, self.interval / 2)
+            except (OutputError, OSError, ValueError) as e:
                 problems.append(f"energy trace not written: {e}")
-                _remove(f"{self.cfg.trace_path}.tmp{os.getpid()}")
-        if self.cfg.plot_path:
+                result["trace"] = None
+        if cfg.plot_path:
+            ranks = self.comm.Get_size() if self.comm is not None else None
+            method = result["method"]
+            detail = "; ".join(dict.fromkeys(s["method"] for s in result["sources"]
+                                             if s.get("method")))
             try:
-                problem = write_plot(self.cfg.plot_path, traces, intervals, self.interval / 2)
-            except (OSError, ValueError) as e:
+                problem = write_plot(cfg.plot_path, traces, intervals, self.interval / 2,
+                                     scale=scale, ranks=ranks,
+                                     method=f"{method} ({detail})" if detail else method)
+            except (OutputError, OSError, ValueError) as e:
                 problem = f"energy plot not written: {e}"
             if problem:
                 problems.append(problem)
+                result["plot"] = None
         return problems
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

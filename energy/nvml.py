@@ -6,7 +6,16 @@ good as the sampling rate and the driver's own averaging of that reading. Every 
 becomes a reason ("GPU not measured: NVIDIA driver not loaded"), never an exception out of the
 probe: a node without GPUs is the common case. NVML enumerates every GPU of the node whatever
 CUDA_VISIBLE_DEVICES says, which is what one meter per node needs.
+
+Plausibility (energy.plausible): an energy-counter interval above the GPU's maximum power, or a
+counter that goes back, is a gap; a power reading that is not finite, negative or above the
+maximum is rejected and the previous good reading is held. The maximum is --energy-max-watts,
+else the GPU's power-limit range times a headroom, else a default.
 """
+import math
+import time
+
+from . import plausible
 from .source import Domain, PowerIntegrator, Source, SourceReadError, SourceUnavailable
 
 # NVML return codes, as in nvml.h; used when the module lacks the named constant.
@@ -49,8 +58,10 @@ def _import_pynvml():
 class NvmlSource(Source):
     name = "nvml"
 
-    def __init__(self, module=None):
+    def __init__(self, module=None, max_watts=None, clock=time.perf_counter):
         super().__init__()
+        self._max_watts = max_watts
+        self._t = clock()
         nv = module if module is not None else _import_pynvml()
         self._nv = nv
         try:
@@ -72,6 +83,7 @@ class NvmlSource(Source):
         if count == 0:
             raise SourceUnavailable("GPU not measured: NVML found no GPU")
         self._handles, self._modes, self._base, self.gpus = [], [], [], []
+        self._bounds, self.limits = [], {}
         for i in range(count):
             try:
                 handle = nv.nvmlDeviceGetHandleByIndex(i)
@@ -96,6 +108,14 @@ class NvmlSource(Source):
                                              f"energy counter {energy_reason}; power {nvml_reason(nv, e2)}")
             if mode is None:
                 continue
+            hardware = None
+            try:
+                hardware = nv.nvmlDeviceGetPowerManagementLimitConstraints(handle)[1] / 1000.0
+            except Exception:
+                pass  # older GPUs and the fake module: the default bound applies
+            bound, origin = plausible.max_watts("gpu", self._max_watts, hardware)
+            self._bounds.append(bound)
+            self.limits[f"gpu{i}"] = {"max_W": bound, "from": origin}
             self._handles.append(handle)
             self._modes.append(mode)
             self._base.append(base)
@@ -110,27 +130,41 @@ class NvmlSource(Source):
         self._integrator = PowerIntegrator(len(self._handles))
         self._last_mj = list(self._base)
         self._cum_mj = [0] * len(self._handles)
+        self._good_w = [None] * len(self._handles)
         self.read_power_only = [m == "power" for m in self._modes]
 
     def read(self, now):
         nv = self._nv
+        seconds = now - self._t if now >= self._t else math.inf
+        self._t = now
         watts = []
         for i, handle in enumerate(self._handles):
+            label = f"gpu{self.gpus[i]['index']}"
             try:
                 if self._modes[i] == "energy":
                     mj = nv.nvmlDeviceGetTotalEnergyConsumption(handle)
-                    if mj < self._last_mj[i]:
-                        # only a driver reload resets it: that interval is unknown, not negative
-                        self.lost += 1
-                        self.warn_once("gpu energy counter went back (driver reloaded?): interval dropped")
+                    # only a driver reload resets it: that interval is unknown, not negative
+                    kind, value = plausible.counter_step(self._last_mj[i], mj, seconds, None,
+                                                         self._bounds[i], scale=1e-3,
+                                                         slack=plausible.SLOW_SLACK_S)
+                    if kind == "gap":
+                        self.record_gap(f"nvml {label}: energy counter {value}")
                     else:
-                        self._cum_mj[i] += mj - self._last_mj[i]
+                        self._cum_mj[i] += value
                     self._last_mj[i] = mj
                     watts.append(0.0)
                 else:
-                    watts.append(nv.nvmlDeviceGetPowerUsage(handle) / 1000.0)
+                    w = nv.nvmlDeviceGetPowerUsage(handle) / 1000.0
+                    if not plausible.power_ok(w, self._bounds[i]):
+                        self.reject_sample(f"nvml {label}: power reading rejected (not finite, "
+                                           f"negative or above {self._bounds[i]:g} W)")
+                        w = self._good_w[i] if self._good_w[i] is not None else 0.0
+                        if self._good_w[i] is None:
+                            self.record_gap(f"nvml {label}: no good power reading yet")
+                    self._good_w[i] = w
+                    watts.append(w)
             except Exception as e:
-                raise SourceReadError(f"NVML gpu{self.gpus[i]['index']}: {nvml_reason(nv, e)}") from None
+                raise SourceReadError(f"NVML {label}: {nvml_reason(nv, e)}") from None
         integrated = self._integrator.add(now, watts)
         return [integrated[i] if self._modes[i] == "power" else self._cum_mj[i] / 1000.0
                 for i in range(len(self._handles))]
@@ -138,6 +172,7 @@ class NvmlSource(Source):
     def describe(self):
         out = super().describe()
         out["gpus"] = list(self.gpus)
+        out["max_W"] = dict(self.limits)
         return out
 
     def _shutdown(self):

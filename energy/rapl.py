@@ -15,17 +15,23 @@ one wrap period: `max_interval` tells the sampler how close. The counter's true 
 max_energy_range_uj plus one hardware energy unit (about 61 uJ, not exported), so adding
 max + 1 undercounts by less than one unit per wrap. Without max_energy_range_uj a counter that
 goes back cannot be unwrapped: that interval is dropped and counted in `lost`, never negative.
+
+Every interval is also checked against the domain's maximum power (energy.plausible): a counter
+that goes back is a wrap only when the wrapped difference is possible at that power, so a reset
+or a jump becomes a recorded gap instead of 262 kJ of invented energy; a counter that stands
+still under load (a frozen zone) is a gap too. The maximum comes from --energy-max-watts, else
+from the zone's constraint_*_max_power_uw files (times a headroom), else a per-domain default.
 """
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
 
+from . import plausible
 from .source import Domain, Source, SourceReadError, SourceUnavailable
 from .sysfs import FileReader, read_int
 
 DEFAULT_ROOT = "/sys/class/powercap"
-# No package or platform domain draws more than this: it bounds how fast a counter can wrap.
-PEAK_WATTS = 2000.0
 
 _ZONE_DIR = re.compile(r"^(intel-rapl|intel-rapl-mmio):([0-9a-fA-F]+)(?::([0-9a-fA-F]+))?$")
 _PACKAGE = re.compile(r"^package-(\d+)(?:-die-(\d+))?$")
@@ -140,21 +146,38 @@ def choose_domains(zones):
     return selected, notes, not_measured
 
 
-def unwrap(prev, cur, max_range):
-    """(delta, wrapped) between two counter values; delta None when it cannot be known."""
-    delta = cur - prev
-    if delta >= 0:
-        return delta, False
-    if max_range:
-        return delta + max_range + 1, True
-    return None, False
+def unwrap(prev, cur, max_range, seconds=math.inf, max_watts=math.inf):
+    """(delta, wrapped) between two counter values (uJ); delta None when it cannot be known:
+    no range to unwrap with, or a change no wrap explains at up to max_watts over `seconds`."""
+    kind, value = plausible.counter_step(prev, cur, seconds, max_range, max_watts, scale=1e-6)
+    if kind == "gap":
+        return None, False
+    return value, kind == "wrap"
+
+
+def hardware_max_watts(reader, zone_path):
+    """The largest constraint_*_max_power_uw of a zone in watts, or None when none is readable."""
+    try:
+        names = reader.listdir(zone_path)
+    except OSError:
+        return None
+    best = None
+    for n in names:
+        if n.startswith("constraint_") and n.endswith("_max_power_uw"):
+            try:
+                v = read_int(reader, f"{zone_path}/{n}")
+            except (OSError, ValueError):
+                continue
+            if v > 0 and (best is None or v > best):
+                best = v
+    return best / 1e6 if best else None
 
 
 class RaplSource(Source):
     name = "rapl"
     kind = "counter"
 
-    def __init__(self, root=DEFAULT_ROOT, reader=None):
+    def __init__(self, root=DEFAULT_ROOT, reader=None, max_watts=None, busy=None):
         super().__init__()
         self.root = root
         self.reader = reader if reader is not None else FileReader()
@@ -164,11 +187,15 @@ class RaplSource(Source):
         selected, self.notes, self.not_measured = choose_domains(zones)
         if not selected:
             raise SourceUnavailable(f"no RAPL package or psys zone in {root}")
-        self._paths, self._ranges, self._last = [], [], []
+        self._paths, self._ranges, self._last, self._bounds = [], [], [], []
+        self.limits = {}
         wrap_seconds = []
         for label, z in selected:
             self.domains.append(Domain(label))
             self._paths.append(f"{z.path}/energy_uj")
+            bound, origin = plausible.max_watts(label, max_watts, hardware_max_watts(self.reader, z.path))
+            self._bounds.append(bound)
+            self.limits[label] = {"max_W": bound, "from": origin}
             try:
                 rng = read_int(self.reader, f"{z.path}/max_energy_range_uj")
                 rng = rng if rng > 0 else None
@@ -178,7 +205,7 @@ class RaplSource(Source):
                 self.notes.append(f"{z.describe()}: max_energy_range_uj missing, a counter wrap "
                                   "cannot be unwrapped (such an interval is dropped and flagged)")
             else:
-                wrap_seconds.append(rng / 1e6 / PEAK_WATTS)
+                wrap_seconds.append(rng / 1e6 / bound)
             self._ranges.append(rng)
         for path in self._paths:
             try:
@@ -194,6 +221,7 @@ class RaplSource(Source):
             self.max_interval = self._wrap_seconds / 2
         self._cum = [0] * len(self._paths)
         self._t = None
+        self._frozen = plausible.FrozenWatch(len(self._paths), busy)
         self.files = list(getattr(self.reader, "opened", []))
         if selected[0][0].startswith("psys"):
             self.method = "RAPL psys (platform) counter"
@@ -203,25 +231,35 @@ class RaplSource(Source):
             self.method = "RAPL package counters"
 
     def read(self, now):
-        if self._t is not None and self._wrap_seconds and now - self._t > self._wrap_seconds:
-            self.warn_once(f"RAPL read gap {now - self._t:.0f} s exceeds the shortest wrap period "
-                           f"({self._wrap_seconds:.0f} s at {PEAK_WATTS:.0f} W): a wrap may be missed")
+        # the first read after the probe has no interval to bound: the probe's time is unknown
+        seconds = math.inf if self._t is None else now - self._t
+        if self._t is not None and self._wrap_seconds and seconds > self._wrap_seconds:
+            self.warn_once(f"RAPL read gap {seconds:.0f} s exceeds the shortest wrap period "
+                           f"({self._wrap_seconds:.0f} s at full power): a wrap may be missed")
         self._t = now
         for i, path in enumerate(self._paths):
             try:
                 cur = read_int(self.reader, path)
             except (OSError, ValueError) as e:
                 raise SourceReadError(f"reading {path}: {getattr(e, 'strerror', None) or e}") from None
-            delta, wrapped = unwrap(self._last[i], cur, self._ranges[i])
-            self._last[i] = cur
-            if delta is None:
-                self.lost += 1
-                self.warn_once(f"{path} went back with no max_energy_range_uj: "
-                               "that interval's energy is dropped (under-counted)")
+            prev, self._last[i] = self._last[i], cur
+            label = self.domains[i].label
+            if self._frozen.update(i, cur != prev, now):
+                self.record_gap(f"rapl {label}: {self._frozen.frozen_text()}")
                 continue
-            self.wraps += wrapped
-            self._cum[i] += delta
+            kind, value = plausible.counter_step(prev, cur, seconds, self._ranges[i], self._bounds[i],
+                                                 scale=1e-6)
+            if kind == "gap":
+                self.record_gap(f"rapl {label}: {path} {value}")
+                continue
+            self.wraps += kind == "wrap"
+            self._cum[i] += value
         return [c / 1e6 for c in self._cum]
+
+    def describe(self):
+        out = super().describe()
+        out["max_W"] = dict(self.limits)
+        return out
 
     def close(self):
         close = getattr(self.reader, "close", None)

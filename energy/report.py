@@ -13,6 +13,15 @@ def _g(x):
     return "%g" % x if x is not None else "not measured"
 
 
+def _g_phase(x, phase):
+    """A phase's figure, marked when a gap (energy left out) or a rejected reading (bridged
+    over) makes it uncertain."""
+    text = _g(x)
+    if x is not None and phase is not None and phase.get("complete") is False:
+        text += "  (incomplete, see MTEPS_per_W)"
+    return text
+
+
 def _kernel_prefix(k):
     return f"{k:<5}"  # "bfs  ", "sssp ": the reference block's spacing
 
@@ -43,10 +52,12 @@ def report_lines(result):
     lines.append(_line("energy_idle_W:", idle_text))
     for k, e in result.get("kernels", {}).items():
         p = _kernel_prefix(k)
-        lines.append(_line(f"{p}energy_J:", _g(e["joules"])))
-        lines.append(_line(f"{p}avg_power_W:", _g(e["watts"])))
+        phases = result.get("phases", {})
+        lines.append(_line(f"{p}energy_J:", _g_phase(e["joules"], phases.get(k))))
+        lines.append(_line(f"{p}avg_power_W:", _g_phase(e["watts"], phases.get(k))))
         if e.get("loop_seconds"):
-            lines.append(_line(f"{p}energy_loop_W:", _g(e["loop_watts"])))
+            lines.append(_line(f"{p}energy_loop_W:",
+                               _g_phase(e["loop_watts"], phases.get(f"energy_loop_{k}"))))
             lines.append(_line(f"{p}energy_loop_seconds:", "%g" % e["loop_seconds"]))
         if e.get("loop_teps") is not None:
             lines.append(_line(f"{p}energy_loop_TEPS:", "%g" % e["loop_teps"]))

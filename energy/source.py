@@ -40,6 +40,8 @@ class Source:
         self.files = []       # every file opened, for the audit in the result
         self.wraps = 0        # counter wraps unwrapped so far
         self.lost = 0         # read intervals whose energy could not be known (dropped, not guessed)
+        self.rejected = 0     # power samples refused as impossible (NaN, inf, negative, too high)
+        self.gaps = {}        # why each lost interval or rejected sample happened -> how often
         self.max_interval = math.inf  # longest gap between reads that stays unambiguous
         self.method = ""
 
@@ -53,6 +55,18 @@ class Source:
     def warn_once(self, text):
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def record_gap(self, text):
+        """One interval whose energy cannot be known: nothing is added for it, and it is said."""
+        self.lost += 1
+        self.gaps[text] = self.gaps.get(text, 0) + 1
+        self.warn_once(text)
+
+    def reject_sample(self, text):
+        """One power reading refused as physically impossible; the integral bridges over it."""
+        self.rejected += 1
+        self.gaps[text] = self.gaps.get(text, 0) + 1
+        self.warn_once(text)
 
     def describe(self):
         return {

@@ -6,7 +6,10 @@ right after a barrier). MTEPS/W = harmonic-mean TEPS / 1e6 / average system watt
 the searches ran in: the kernel's energy loop when one ran (steady state), else the kernel phase.
 It is null, with the reason, whenever the power is not known for the whole system: no counters,
 the CPUs (where the searches run) unmeasured even if GPUs are, some nodes unmeasured, an
-interval lost to an un-unwrappable counter, a source that died.
+interval lost to an un-unwrappable counter, a counter reset, jump or freeze (energy.plausible),
+a rejected power reading, a source that died. Every such phase says why in
+`incomplete_reasons`. Nodes are also checked against each other: one node drawing far more or
+far less than the others in the same phase is warned about (a wrong zone, a broken counter).
 Idle power is reported beside it, never subtracted (Green Graph500 rules).
 """
 from .sources import COMPONENT_GAPS
@@ -19,6 +22,7 @@ EEHPC_MIN_READINGS = 10
 LOOP_TEPS_TOLERANCE = 0.10
 SLOW_EDGE = 0.001  # seconds: an edge read slower than this can show in a search's time
 SHORT_INTERVAL = 0.1  # seconds: below this a phase edge pair spans few counter updates
+NODE_SPREAD = 5.0     # a node's phase power this many times above or below the median is odd
 CLAIM_NOTE = ("on-board counters, not a wall meter: they cannot back a Green Graph500 list claim; "
               "join a wall meter's log with `graph500 energy-join RESULT.json METER.csv`")
 
@@ -51,14 +55,20 @@ def system_phases(nodes, rank0_phases, nnodes):
         seconds = clock["seconds"]
         rec = {"count": clock["count"], "seconds": seconds, "joules": None, "watts": None,
                "nodes_measured": len(recs), "nodes_total": nnodes,
-               "samples": None, "wraps": None, "lost": None, "complete": None, "largest_gap_s": None}
+               "samples": None, "wraps": None, "lost": None, "complete": None, "largest_gap_s": None,
+               "rejected_samples": None, "incomplete_reasons": []}
         if recs:
             joules = sum(r["joules"] for r in recs)
+            where = [(n["node"], r) for n in measured for r in [n["phases"].get(name)] if r is not None]
+            reasons = group_by_nodes([(node, t) for node, r in where
+                                      for t in r.get("incomplete_reasons", [])], nnodes)
             rec.update(joules=joules, watts=joules / seconds if seconds > 0 else None,
                        samples=min(r["samples"] for r in recs), wraps=sum(r["wraps"] for r in recs),
                        lost=sum(r["lost"] for r in recs),
                        complete=all(r["complete"] for r in recs) and len(recs) == nnodes,
-                       largest_gap_s=max(r["largest_gap_s"] for r in recs))
+                       largest_gap_s=max(r["largest_gap_s"] for r in recs),
+                       rejected_samples=sum(r.get("rejected_samples", 0) for r in recs),
+                       incomplete_reasons=reasons)
         out[name] = rec
     return out
 
@@ -91,7 +101,11 @@ def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
         # power of the machine doing the work, so it cannot stand under MTEPS/W.
         entry["reason"] = "the searches run on the CPUs, which were not measured: " + "; ".join(cpu_gaps)
     elif not used["complete"]:
-        entry["reason"] = f"{power_phase} energy incomplete (a counter interval was lost or a source failed)"
+        why = "; ".join(used.get("incomplete_reasons") or []) or \
+            "a counter interval was lost or a source failed"
+        if used.get("rejected_samples"):
+            why = f"rests on {used['rejected_samples']} rejected power reading(s); " + why
+        entry["reason"] = f"{power_phase} energy incomplete ({why})"
     elif not used["watts"] or used["watts"] <= 0:
         entry["reason"] = f"no energy registered during {power_phase} (counter did not advance)"
     else:
@@ -138,6 +152,7 @@ def _warnings(kernels, phases, nodes, nnodes, interval, power_integrated):
         if n.get("largest_gap_s", 0) > gap_limit:
             out.append(f"node {n['node']}: largest gap between counter reads {n['largest_gap_s']:.2f} s "
                        f"(sampling every {interval:g} s): the sampler was starved")
+    out += _node_outliers(phases, nodes)
     seen = {}
     for n in nodes:
         key = (n["host"], tuple(sorted(n.get("files", []))))
@@ -145,6 +160,37 @@ def _warnings(kernels, phases, nodes, nnodes, interval, power_integrated):
             out.append(f"nodes {seen[key]} and {n['node']} read the same counter files on {n['host']}: "
                        "their energy is counted twice")
         seen.setdefault(key, n["node"])
+    return out
+
+
+def _node_outliers(phases, nodes):
+    """Warnings for nodes whose power in a phase is far from the others' (every node runs the
+    same searches, so a node NODE_SPREAD times above or below the rest has a wrong counter or
+    a wrong zone, or is not doing the same work)."""
+    measured = [n for n in nodes if n["method"] != "none"]
+    out = []
+    for name in phases:
+        watts = {}
+        for n in measured:
+            r = n["phases"].get(name)
+            if r and r.get("seconds") and r.get("joules") is not None:
+                watts[n["node"]] = r["joules"] / r["seconds"]
+        if len(watts) == 2:
+            (a, wa), (b, wb) = sorted(watts.items(), key=lambda kv: kv[1])
+            if wa > 0 and wb > NODE_SPREAD * wa:
+                out.append(f"nodes {a} and {b} drew {wa:.4g} W and {wb:.4g} W during {name} "
+                           f"(more than {NODE_SPREAD:g}x apart): check their counters")
+            continue
+        if len(watts) < 3:
+            continue
+        values = sorted(watts.values())
+        median = values[len(values) // 2]
+        if median <= 0:
+            continue
+        for node, w in watts.items():
+            if w > NODE_SPREAD * median or w < median / NODE_SPREAD:
+                out.append(f"node {node}: {w:.4g} W during {name}, against a median of {median:.4g} W "
+                           "over the nodes: check that node's counters")
     return out
 
 

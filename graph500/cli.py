@@ -283,6 +283,9 @@ def main(argv=None):
     if argv[:1] == ["energy-join"]:
         from energy.join import main as join_main
         sys.exit(join_main(argv[1:]))
+    if argv[:1] == ["energy"]:  # `graph500 energy probe|monitor`: the meter on its own
+        from energy.tool import main as tool_main
+        sys.exit(tool_main(argv[1:]))
 
     # Decide the thread count before Numba reads NUMBA_NUM_THREADS at import.
     try:

@@ -381,7 +381,8 @@ def run(comm, args):
         teps = {k: result[k]["harmonic_mean_TEPS"] if k in result else None for k in ("bfs", "sssp")}
         loop_teps = {k: loops[k]["harmonic_mean_TEPS"] if k in loops else None
                      for k in ("bfs", "sssp")}
-    energy_result = monitor.finish(teps=teps, loop_teps=loop_teps, defer_artefacts=True)
+    energy_result = monitor.finish(teps=teps, loop_teps=loop_teps, scale=args.scale,
+                                   defer_artefacts=True)
     hosts = comm.gather(MPI.Get_processor_name(), root=0)
     peak_rss = _peak_rss_bytes()
     ranks = record.ranks(comm, threads, peak_rss)
@@ -422,10 +423,8 @@ def run(comm, args):
         return 1 if failure else JSON_LOST
     if problems and args.json:
         # The JSON already names the trace and plot: say which of them is missing, and why.
+        # (write_artefacts has already set the missing one's path in result["energy"] to None)
         result["energy"]["warnings"] = list(result["energy"].get("warnings", [])) + problems
-        for key in ("trace", "plot"):
-            if any(p.startswith("energy %s not written" % key) for p in problems):
-                result["energy"][key] = None
         try:
             output.write_json_atomic(args.json, result)
         except OSError as e:   # the first JSON stands; it only lacks these warnings

@@ -10,9 +10,9 @@ and the JSON come first and the optional artefacts (trace, plot) after, so a fai
 costs only itself.
 """
 import os
-import tempfile
 
-from energy.join import write_json_atomic  # noqa: F401 - the one atomic writer, shared
+from energy.atomic import OutputError, check_writable, write_json_atomic  # noqa: F401 - the one writer
+from energy.config import EnergyConfigError
 
 from .stats import NAMES
 
@@ -71,26 +71,12 @@ def output_paths(args):
 
 
 def check_output_path(flag, path):
-    """None when `path` can be written as a regular file, else the one-line reason."""
-    if os.path.isdir(path):
-        return "%s %s is a directory" % (flag, path)
-    if os.path.lexists(path) and not os.path.isfile(path):
-        return "%s %s exists and is not a regular file" % (flag, path)
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        return "%s %s exists and is not writable" % (flag, path)
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        if os.path.exists(d):
-            return "%s %s: %s is not a directory" % (flag, path, d)
-        return "%s %s: directory %s does not exist" % (flag, path, d)
-    # Create (and remove) a file where the result will go: permissions, read-only mounts and
-    # root's bypassed mode bits all give their real answer, which os.access would not.
+    """None when `path` can be written as a result file, else the one-line reason. The rules
+    are the atomic writer's own (energy/atomic.py), so what passes here is what it writes."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=".graph500-check-", dir=d)
-    except OSError as e:
-        return "%s %s: directory %s is not writable (%s)" % (flag, path, d, e.strerror or e)
-    os.close(fd)
-    os.unlink(probe)
+        check_writable(path)
+    except OutputError as e:
+        return "%s %s" % (flag, e)
     return None
 
 
@@ -110,9 +96,11 @@ def check_outputs(args):
                 return "%s and %s name the same file %s: each output needs its own" % (
                     other_flag, flag, path)
         seen[flag] = key
-    # Hook for the energy package's own checks of its files (the plot's format, matplotlib):
-    # EnergyConfig.check_outputs() -> None or a one-line reason, where it exists.
-    energy_check = getattr(getattr(args, "energy_config", None), "check_outputs", None)
-    if callable(energy_check):
-        return energy_check()
+    # The energy package's own checks of its files (the plot's format, matplotlib importable).
+    cfg = getattr(args, "energy_config", None)
+    if cfg is not None:
+        try:
+            cfg.check_outputs(import_matplotlib=True)
+        except EnergyConfigError as e:
+            return str(e)
     return None

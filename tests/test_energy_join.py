@@ -158,3 +158,136 @@ def test_bad_input_exits_2_with_one_line(files, capsys, case):
     assert main(args) == 2
     one_line_error(capsys)
     assert not (tmp / "result.joined.json").exists()
+
+
+# -- issue 11: offsets, field types, reversed intervals, impossible readings, odd files -----------
+def shifted_meter(path, shift, period=0.1):
+    """The meter's clock runs `shift` seconds behind the run's: its stamps are t - shift."""
+    lines = ["time,watts"]
+    for t in meter_times(period):
+        lines.append(f"{t - shift:.3f},{power_at(t)}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("shift", [0.35, 3.0, 37.5, -0.35, -3.0, -37.5])
+def test_time_offset_of_several_periods_either_sign(files, shift):
+    tmp, result = files
+    shifted_meter(tmp / "meter.csv", shift)
+    out = tmp / "out.json"
+    assert main([str(result), str(tmp / "meter.csv"), "--time-offset", str(shift), "-o", str(out)]) == 0
+    phases = joined(out)["phases"]
+    for name, joules in EXPECTED.items():
+        assert phases[name]["joules"] == pytest.approx(joules, rel=0.01), name
+
+
+def test_time_offset_is_needed_the_unshifted_log_is_off(files):
+    tmp, result = files
+    shifted_meter(tmp / "meter.csv", 37.5)
+    out = tmp / "out.json"
+    assert main([str(result), str(tmp / "meter.csv"), "-o", str(out)]) == 0
+    assert joined(out)["phases"]["bfs"]["joules"] != pytest.approx(3000.0, rel=0.01)
+
+
+@pytest.mark.parametrize("case", ["kernels_list", "kernel_str", "teps_str", "teps_nan", "reversed",
+                                  "interval_str", "offset_inf", "offset_nan", "max_watts_zero",
+                                  "dev_zero_meter", "dir_meter", "only_nan"])
+def test_more_bad_input_exits_2_before_writing(files, capsys, case):
+    tmp, result = files
+    meter = tmp / "meter.csv"
+    write_meter(meter)
+    data = json.loads(result.read_text())
+    args = [str(result), str(meter)]
+    if case == "kernels_list":
+        data["energy"]["kernels"] = ["bfs"]
+    elif case == "kernel_str":
+        data["energy"]["kernels"] = {"bfs": "fast"}
+    elif case == "teps_str":
+        data["energy"]["kernels"]["bfs"]["teps"] = "2.8e9"
+    elif case == "teps_nan":
+        result.write_text(json.dumps(data).replace('"teps": 2800000000.0', '"teps": NaN'))
+    elif case == "reversed":
+        data["energy"]["intervals"]["bfs"][1] = [T0 + 83.5, T0 + 78.5]
+    elif case == "interval_str":
+        data["energy"]["intervals"]["bfs"] = "70-75"
+    elif case == "offset_inf":
+        args += ["--time-offset", "inf"]
+    elif case == "offset_nan":
+        args += ["--time-offset", "nan"]
+    elif case == "max_watts_zero":
+        args += ["--max-watts", "0"]
+    elif case == "dev_zero_meter":
+        args[1] = "/dev/zero"
+    elif case == "dir_meter":
+        args[1] = str(tmp)
+    elif case == "only_nan":
+        meter.write_text(f"time,watts\n{T0},nan\n{T0 + 1},inf\n{T0 + 2},-5\n")
+    if case != "teps_nan" and case.split("_")[0] not in ("offset", "max", "dev", "dir", "only"):
+        result.write_text(json.dumps(data))
+    assert main(args) == 2
+    err = one_line_error(capsys)
+    assert not (tmp / "result.joined.json").exists()
+    assert not [p for p in tmp.iterdir() if p.name.startswith(".")]  # no temporary file either
+    if case == "reversed":
+        assert "ends before it starts" in err
+    if case == "kernels_list":
+        assert "`kernels` must be an object" in err
+    if case == "dev_zero_meter":
+        assert "not a regular file" in err
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "-140", "1e12"])
+def test_impossible_power_readings_are_rejected_and_counted(files, bad):
+    tmp, result = files
+    write_meter(tmp / "meter.csv")
+    lines = (tmp / "meter.csv").read_text().splitlines()
+    # three readings inside the second bfs interval (78.5 .. 83.5 s after T0) go bad
+    idx = [i for i, line in enumerate(lines[1:], 1)
+           if 80.0 < float(line.split(",")[0]) - T0 < 80.3]
+    assert len(idx) == 3
+    for i in idx:
+        t, _, e = lines[i].split(",")
+        lines[i] = f"{t},{bad},{e}"
+    (tmp / "meter.csv").write_text("\n".join(lines) + "\n")
+    out = tmp / "out.json"
+    assert main([str(result), str(tmp / "meter.csv"), "--power-col", "watts", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    j = json.loads(text)["energy"]["external_meter"]
+    assert j["rejected_readings"] == 3
+    bfs = j["phases"]["bfs"]
+    assert bfs["rejected_readings"] == 3 and any("rejected" in f for f in bfs["flags"])
+    assert bfs["joules"] == pytest.approx(3000.0, rel=0.01)  # bridged over, never negative or huge
+    assert j["phases"]["idle"]["rejected_readings"] == 0
+    # MTEPS/W comes from the energy loop, which the bad readings do not touch
+    assert j["mteps_per_watt"]["bfs"] == pytest.approx(2.8e9 / 1e6 / 280.0, rel=0.01)
+
+
+def test_rejected_readings_in_the_power_phase_withhold_mteps(files, capsys):
+    tmp, result = files
+    write_meter(tmp / "meter.csv")
+    lines = (tmp / "meter.csv").read_text().splitlines()
+    i = next(i for i, line in enumerate(lines[1:], 1) if float(line.split(",")[0]) - T0 > 100)
+    t, _, e = lines[i].split(",")
+    lines[i] = f"{t},nan,{e}"
+    (tmp / "meter.csv").write_text("\n".join(lines) + "\n")
+    out = tmp / "out.json"
+    assert main([str(result), str(tmp / "meter.csv"), "--power-col", "watts", "-o", str(out)]) == 0
+    j = json.loads(out.read_text())["energy"]["external_meter"]
+    assert j["mteps_per_watt"]["bfs"] is None
+    assert "rejected" in j["kernels"]["bfs"]["reason"]
+    assert "MTEPS_per_W (external meter, power from energy_loop_bfs): not measured (" \
+        in capsys.readouterr().out
+
+
+def test_fifo_as_meter_log_is_refused_not_waited_on(files, tmp_path):
+    import os
+    import subprocess
+    import sys
+    tmp, result = files
+    fifo = tmp / "meter.fifo"
+    os.mkfifo(fifo)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    res = subprocess.run([sys.executable, "-m", "energy.join", str(result), str(fifo)],
+                         capture_output=True, text=True, timeout=60, cwd=repo)
+    assert res.returncode == 2
+    assert "not a regular file but a FIFO" in res.stderr and len(res.stderr.splitlines()) == 1

@@ -20,6 +20,9 @@ def config(tmp_path, **kw):
     kw.setdefault("powercap_root", str(tmp_path / "pc"))
     kw.setdefault("cray_root", str(tmp_path / "no-cray"))
     kw.setdefault("nvml", False)
+    # these tests step counters instantly (joules in microseconds): a bound far above any real
+    # power keeps them about accounting; plausibility has its own tests (test_energy_plausible)
+    kw.setdefault("max_watts", 1e12)
     return EnergyConfig(**kw)
 
 
@@ -159,7 +162,7 @@ def test_wraps_between_edges_are_kept_by_sampling(tmp_path):
     """Three wraps inside one phase: each is seen by a sample in between, none is lost."""
     rng = 1000 * J
     fakes.powercap_zone(tmp_path, "intel-rapl:0", "package-0", 0, max_range=rng)
-    meter = NodeMeter([RaplSource(str(tmp_path))])
+    meter = NodeMeter([RaplSource(str(tmp_path), max_watts=1e12)])
     meter.start()
     meter.begin("bfs")
     total = 0
@@ -207,10 +210,16 @@ def test_trace_csv_and_plot(tmp_path):
     assert value_of(report_lines(result), "energy_trace:") == str(tmp_path / "trace.csv")
 
 
-def test_plot_without_matplotlib_says_so_and_continues(tmp_path, monkeypatch, capsys):
+def test_plot_without_matplotlib_is_refused_up_front(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(EnergyConfigError, match="--energy-plot needs matplotlib"):
+        config(tmp_path, plot_path=str(tmp_path / "p.png"))
+
+
+def test_plot_without_matplotlib_at_the_end_says_so_and_continues(tmp_path, monkeypatch, capsys):
     fakes.powercap_zone(tmp_path / "pc", "intel-rapl:0", "package-0")
     mon = EnergyMonitor(None, config(tmp_path, plot_path=str(tmp_path / "p.png")))
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # vanished during the run
     mon.start()
     result = mon.finish()
     assert "matplotlib is not installed" in capsys.readouterr().err

@@ -86,7 +86,6 @@ def test_outputs_refused(tmp_path):
         (dict(json=tmp_path / "file" / "r.json"), "%s is not a directory" % (tmp_path / "file")),
         (dict(json=tmp_path / "no" / "r.json"), "does not exist"),
         (dict(trace=tmp_path / "fifo"), "is not a regular file"),
-        (dict(json=tmp_path / "dangling"), "is not a regular file"),
         (dict(json=tmp_path / "a.json", trace=tmp_path / "a.json"),
          "--json and --energy-trace name the same file"),
         (dict(trace=tmp_path / "x.csv", plot=tmp_path / "." / "x.csv"),
@@ -99,28 +98,34 @@ def test_outputs_refused(tmp_path):
 
 
 def test_unwritable_directory_is_refused(tmp_path, monkeypatch):
-    """Root ignores mode bits, so the probe file is what decides; a failing one is refused."""
-    def refuse(*a, **k):
-        raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
+    """Root ignores mode bits, so creating a probe file is what decides; a failing one is
+    refused (injected: the probe lands in a directory that does not exist)."""
+    import energy.atomic
+    monkeypatch.setattr(energy.atomic, "_temp_name", lambda target: str(tmp_path / "gone" / "p"))
     problem = output.check_outputs(args_for(tmp_path, trace=tmp_path / "t.csv"))
-    assert problem == "--energy-trace %s: directory %s is not writable (Permission denied)" % (
-        tmp_path / "t.csv", tmp_path)
+    assert problem.startswith("--energy-trace %s: cannot create a file in %s" % (
+        tmp_path / "t.csv", tmp_path)), problem
+
+
+def test_dangling_symlink_is_written_through(tmp_path):
+    os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
+    assert output.check_outputs(args_for(tmp_path, json=tmp_path / "dangling")) is None
 
 
 def test_read_only_existing_file_is_refused(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root may write any file")
     p = tmp_path / "r.json"
     p.write_text("{}")
-    p.chmod(0o444)
-    assert "not writable" in output.check_outputs(args_for(tmp_path, json=p))
+    p.chmod(0o444)   # refused from the mode bits, also for root
+    assert "read-only" in output.check_outputs(args_for(tmp_path, json=p))
 
 
 def test_energy_output_hook_is_called(tmp_path, monkeypatch):
     a = args_for(tmp_path, plot=tmp_path / "p.xyz")
-    monkeypatch.setattr(type(a.energy_config), "check_outputs",
-                        lambda self: "--energy-plot: unknown format xyz", raising=False)
+    from energy.config import EnergyConfigError
+
+    def refuse(self, import_matplotlib=False):
+        raise EnergyConfigError("--energy-plot: unknown format xyz")
+    monkeypatch.setattr(type(a.energy_config), "check_outputs", refuse)
     assert output.check_outputs(a) == "--energy-plot: unknown format xyz"
 
 
