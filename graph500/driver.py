@@ -354,7 +354,7 @@ def run(comm, args):
               "validated": not args.skip_validation, "startup_time": startup}
     failure = None
     loops = {}
-    log.plan(len(roots) * len(args.kernels), args.energy_loop * len(args.kernels))
+    log.plan(args.kernels, len(roots), args.energy_loop)
     for name in args.kernels:
         kern = KERNEL_CLASSES[name](comm, graph, args)
         if name == "sssp":
@@ -367,7 +367,6 @@ def run(comm, args):
             with log.phase("energy loop " + name, "repeat the searches for %g s" % args.energy_loop):
                 loops[name] = _energy_loop(comm, kern, roots, record_["nedge"], args.energy_loop,
                                            phases)
-            log.loop_done(args.energy_loop)
             record_["energy_loop"] = loops[name]
         result[name] = record_
         del kern

@@ -5,9 +5,11 @@ after each search the searches done out of all and an estimate of the time left.
     graph500 [   14.9 s] construction: 2.581 s
     graph500 [   15.2 s] bfs  3/64 root 12345: 0.0123 s, 1.23e+08 TEPS, validated in 0.0456 s; 3/128 searches, about 9.1 s left
 
-The estimate is what the searches so far took per search (with their validations and the
-barriers between them) times the searches left, plus any energy loops still to come; the
-other kernel's searches are assumed to cost as much as the current kernel's until they start.
+The estimate is what this kernel's searches so far took per search (with their validations
+and the barriers between them) times its searches left, plus its energy loop. A kernel not yet
+started has no honest estimate (SSSP costs tens of times what BFS does, by graph and machine),
+so while one is still to come the line says "left before sssp"; from the last kernel on, the
+estimate is for the whole run.
 """
 import sys
 import time
@@ -60,19 +62,22 @@ class Progress:
 
     # --- searches and the estimate of what is left --------------------------------------------
 
-    def plan(self, searches, loop_seconds):
-        self.total, self.done, self.loops_left = searches, 0, loop_seconds
+    def plan(self, kernels, searches_per_kernel, loop_seconds):
+        """kernels in run order; loop_seconds: each kernel's energy loop (0 for none)."""
+        self.kernels, self.per_kernel, self.loop = list(kernels), searches_per_kernel, loop_seconds
+        self.total, self.done = len(self.kernels) * searches_per_kernel, 0
+        self._current = -1
 
     def kernel_started(self):
+        self._current += 1
         self._kernel_t0, self._kernel_done = time.monotonic(), 0
 
     def search_done(self):
-        """Count one search; returns ', n/total searches, about T left' for the search line."""
+        """Count one search; returns '; n/total searches, about T left' for the search line."""
         self.done += 1
         self._kernel_done += 1
-        self._per_search = (time.monotonic() - self._kernel_t0) / self._kernel_done
-        left = (self.total - self.done) * self._per_search + self.loops_left
-        return "; %d/%d searches, about %s left" % (self.done, self.total, _duration(left))
-
-    def loop_done(self, seconds):
-        self.loops_left = max(0.0, self.loops_left - seconds)
+        per_search = (time.monotonic() - self._kernel_t0) / self._kernel_done
+        left = (self.per_kernel - self._kernel_done) * per_search + self.loop
+        later = self.kernels[self._current + 1:]
+        return "; %d/%d searches, about %s left%s" % (
+            self.done, self.total, _duration(left), " before " + ",".join(later) if later else "")

@@ -193,19 +193,23 @@ def test_progress_lines_carry_elapsed_time_and_estimate(monkeypatch):
     log = progress.Progress(FakeComm(), quiet=False, t0=90.0, stream=out)
     with log.phase("generation"):
         now[0] += 2.5
-    log.plan(searches=4, loop_seconds=60.0)
+    log.plan(["bfs", "sssp"], searches_per_kernel=3, loop_seconds=60.0)
     log.kernel_started()
     now[0] += 3.0
-    eta = log.search_done()
-    assert eta == "; 1/4 searches, about 69.0 s left"   # 3 searches x 3 s + 60 s of loop
+    # 2 searches x 3 s + this kernel's 60 s loop; sssp has no estimate before it starts
+    assert log.search_done() == "; 1/6 searches, about 66.0 s left before sssp"
     now[0] += 1.0
-    assert log.search_done() == "; 2/4 searches, about 64.0 s left"
-    log.loop_done(60.0)
+    assert log.search_done() == "; 2/6 searches, about 62.0 s left before sssp"
+    now[0] += 2.0
+    assert log.search_done() == "; 3/6 searches, about 60.0 s left before sssp"
+    log.kernel_started()
+    now[0] += 40.0
+    assert log.search_done() == "; 4/6 searches, about 2 min 20 s left"
     log.note("SKIP_BFS=1: bfs skipped")
     lines = out.getvalue().splitlines()
     assert lines == ["graph500 [   10.0 s] generation ...",
                      "graph500 [   12.5 s] generation: done in 2.5 s",
-                     "graph500 [   16.5 s] SKIP_BFS=1: bfs skipped"]
+                     "graph500 [   58.5 s] SKIP_BFS=1: bfs skipped"]
 
 
 def test_quiet_silences_progress_but_not_notes():
