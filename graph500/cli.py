@@ -113,6 +113,12 @@ def main(argv=None):
     if argv[:1] == ["energy-join"]:
         from energy.join import main as join_main
         sys.exit(join_main(argv[1:]))
+    if argv[:1] == ["report"]:      # reads a result JSON: no MPI, no Numba
+        from .report import main as report_main
+        sys.exit(report_main(argv[1:]))
+    if argv[:1] == ["compare"]:
+        from .compare import main as compare_main
+        sys.exit(compare_main(argv[1:]))
 
     # Decide the thread count before Numba reads NUMBA_NUM_THREADS at import.
     try:
