@@ -319,3 +319,21 @@ def test_odd_values_in_any_key_are_shown_not_raised(name, tmp_path):
             assert report.render(report.summary(r)).startswith("graph500 report: odd.json")
             runs = [first, r]
             assert "run 2: odd.json" in compare.render(runs, compare.rows(runs), [])
+
+
+def test_readme_examples_are_real_output(capsys, monkeypatch):
+    """Each `$ graph500 report|compare ...` example in the README is this code's output on the
+    records in tests/data (the README leaves some sections out, never changes a line)."""
+    monkeypatch.chdir(ROOT)              # the examples name tests/data/... from the clone's root
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```")[0] for b in text.split("```text\n$ graph500 ")[1:]]
+    assert len(blocks) >= 2
+    for block in blocks:
+        command, _, shown = block.partition("\n")
+        argv = command.split()
+        main = {"report": report.main, "compare": compare.main}[argv[0]]
+        code, out, _ = call(main, argv[1:], capsys)
+        assert code == 0
+        lines = out.splitlines()
+        for line in shown.splitlines():
+            assert line in lines, line
