@@ -15,14 +15,16 @@ import json
 import shlex
 import sys
 
+# EEHPC Level 1: core-phase power averaged over at least a minute, from a meter read at least
+# once a second: the limits energy-join flags a joined meter's phases with.
+from energy.join import MAX_PERIOD as EEHPC_MAX_PERIOD, MIN_SECONDS as EEHPC_MIN_SECONDS
+
 from .result_file import (NOT_RECORDED, ResultFileError, dict_at, fmt, integer, load, mib, number,
                           strings)
 from .spec import EDGEFACTOR, KERNELS, MAX_ROOTS
 
 PROG = "graph500 report"
 LABEL = 30          # value column, like the reference block's padded labels
-EEHPC_MIN_SECONDS = 60.0   # EEHPC Level 1: core-phase power averaged over at least a minute
-EEHPC_MAX_PERIOD = 1.0     # ... from a meter read at least once a second
 GIGA = 1e9
 TEPS_STATS = ("harmonic_mean", "harmonic_stddev", "min", "median", "max")
 
@@ -151,15 +153,16 @@ def measurement_level(r):
     short = []
     period = number(ext.get("period_s"))
     if period is None or period > EEHPC_MAX_PERIOD * 1.05:
-        short.append("meter period %s (Level 1 needs >= 1 Hz)" % fmt(period, 3, "s"))
+        short.append("meter period %s (Level 1 needs >= %g Hz)"
+                     % (fmt(period, 3, "s"), 1 / EEHPC_MAX_PERIOD))
     phases = _meter_power_phases(ext)
     if not phases:
         short.append("no kernel's power phase recorded")
     for k, name, phase in phases:
         seconds = number(phase.get("seconds"))
         if seconds is None or seconds < EEHPC_MIN_SECONDS:
-            short.append("%s power from %s over %s (Level 1 needs >= 60 s)"
-                         % (k, name or "no phase", fmt(seconds, 3, "s")))
+            short.append("%s power from %s over %s (Level 1 needs >= %g s)"
+                         % (k, name or "no phase", fmt(seconds, 3, "s"), EEHPC_MIN_SECONDS))
     if short:
         return "below EEHPC Level 1 (external meter): " + "; ".join(short)
     return ("external meter: EEHPC Level 1 time span and sampling met; machine fraction, "
