@@ -15,10 +15,6 @@ import json
 import shlex
 import sys
 
-# EEHPC Level 1: core-phase power averaged over at least a minute, from a meter read at least
-# once a second: the limits energy-join flags a joined meter's phases with.
-from energy.join import MAX_PERIOD as EEHPC_MAX_PERIOD, MIN_SECONDS as EEHPC_MIN_SECONDS
-
 from .result_file import (NOT_RECORDED, ResultFileError, dict_at, fmt, integer, load, mib, number,
                           strings)
 from .spec import EDGEFACTOR, KERNELS, MAX_ROOTS
@@ -150,6 +146,11 @@ def measurement_level(r):
             return "none: nothing measured"
         return ("none: on-board counters (%s), not an external meter; join a wall meter's log "
                 "with `graph500 energy-join`" % method)
+    # EEHPC Level 1: core-phase power averaged over at least a minute, from a meter read at
+    # least once a second: the limits energy-join flags a joined meter's phases with. Imported
+    # here, as only a joined record needs them: the energy package (and NumPy) would triple
+    # the command's start-up.
+    from energy.join import MAX_PERIOD as EEHPC_MAX_PERIOD, MIN_SECONDS as EEHPC_MIN_SECONDS
     short = []
     period = number(ext.get("period_s"))
     if period is None or period > EEHPC_MAX_PERIOD * 1.05:
