@@ -24,31 +24,40 @@ def rows(runs):
     def add(section, label, values):
         out.append((section, label, [None if r.invalid else v for r, v in zip(runs, values)]))
 
-    kernels = [k for k in KERNELS if any(k in r.kernels for r in runs)]
-    for k in kernels:
-        for stat, name in TEPS_ROWS:
-            add("TEPS", "%s GTEPS %s" % (k.upper(), name),
-                [None if r.teps(k, stat) is None else r.teps(k, stat) / 1e9 for r in runs])
-    phases = [r.phase_seconds() for r in runs]
-    names = ["generation", "construction", "audit"]
-    names += [k + " searches" for k in kernels] + [k + " validation" for k in kernels]
-    names.append("start-up")
-    for name in names:
-        add("time (s)", name, [p[name] for p in phases])
-    add("memory (MiB)", "peak RSS, largest rank",
-        [mib(max(r.peak_rss)) if r.peak_rss else None for r in runs])
-    add("memory (MiB)", "peak RSS, all ranks", [mib(sum(r.peak_rss)) if r.peak_rss else None
-                                                for r in runs])
-    add("memory (MiB)", "estimate per node", [mib(r.memory_estimate) for r in runs])
+    def ran(r, k, v):
+        return v if k in r.kernels else "not run"
+
     def measured(r, v, what="not measured"):
         # A record with an energy section that holds no number measured nothing: say so,
         # rather than "not recorded", which means the record has no such key.
         return v if v is not None or r.energy is None else what
 
+    kernels = [k for k in KERNELS if any(k in r.kernels for r in runs)]
     for k in kernels:
-        add("energy", "%s MTEPS/W" % k.upper(), [measured(r, r.mteps_per_watt(k)[0]) for r in runs])
-        add("energy", "%s average power (W)" % k.upper(), [measured(r, r.power_watts(k))
-                                                          for r in runs])
+        for stat, name in TEPS_ROWS:
+            add("TEPS", "%s GTEPS %s" % (k.upper(), name),
+                [ran(r, k, None if r.teps(k, stat) is None else r.teps(k, stat) / 1e9)
+                 for r in runs])
+    phases = [r.phase_seconds() for r in runs]
+    for name in ("generation", "construction", "audit"):
+        add("time (s)", name, [p[name] for p in phases])
+    for what in ("searches", "validation"):
+        for k in kernels:
+            name = "%s %s" % (k, what)
+            add("time (s)", name, [ran(r, k, "skipped" if what == "validation" and p[name] is None
+                                       and r.status[0] == "not validated" else p[name])
+                                   for r, p in zip(runs, phases)])
+    add("time (s)", "start-up", [p["start-up"] for p in phases])
+    add("memory (MiB)", "peak RSS, largest rank",
+        [mib(max(r.peak_rss)) if r.peak_rss else None for r in runs])
+    add("memory (MiB)", "peak RSS, all ranks", [mib(sum(r.peak_rss)) if r.peak_rss else None
+                                                for r in runs])
+    add("memory (MiB)", "estimate per node", [mib(r.memory_estimate) for r in runs])
+    for k in kernels:
+        add("energy", "%s MTEPS/W" % k.upper(),
+            [ran(r, k, measured(r, r.mteps_per_watt(k)[0])) for r in runs])
+        add("energy", "%s average power (W)" % k.upper(),
+            [ran(r, k, measured(r, r.power_watts(k))) for r in runs])
     add("energy", "idle power (W)",
         [measured(r, r.idle_watts, "not measured" if r.idle_run else "not run") for r in runs])
     return out

@@ -173,7 +173,8 @@ def test_compare_ratios_to_the_first(capsys):
     assert gen["ratios"][1] == pytest.approx(b["graph_generation"] / a["graph_generation"])
     rss = rows["peak RSS, largest rank"]
     assert rss["values"][1] == pytest.approx(max(b["peak_rss_bytes"]) / 2 ** 20)
-    assert rows["SSSP GTEPS harmonic mean"]["values"][1] is None   # bfs-only run: no SSSP
+    assert rows["SSSP GTEPS harmonic mean"]["values"][1] == "not run"   # a bfs-only run
+    assert rows["SSSP GTEPS harmonic mean"]["ratios"][1] is None
 
 
 def test_compare_text_table(capsys):
@@ -214,6 +215,16 @@ def test_compare_refuses_different_scales_unless_asked():
     res = run_cli(["compare", fixture("bfs"), fixture("scale11"), "--allow-different-scale"])
     assert res.returncode == 0, res.stderr
     assert "note: different SCALEs" in res.stdout
+
+
+def test_compare_kernel_not_run_and_validation_skipped(capsys):
+    code, out, _ = call(compare.main, [fixture("skip-validation"), fixture("bfs")], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    row = next(l for l in lines if l.startswith("bfs validation"))
+    assert row.split()[2] == "skipped" and "(x" not in row      # no ratio against "skipped"
+    row = next(l for l in lines if l.startswith("sssp searches"))
+    assert row.rstrip().endswith("not run")
 
 
 def test_compare_says_when_edgefactors_differ(capsys):
