@@ -54,7 +54,7 @@ def summary(r):
     out.update({
         "nodes": nodes, "nodes_from": nodes_from, "ranks": r.nranks,
         "threads_per_rank": list(threads) if isinstance(threads, tuple) else threads,
-        "cores_used": (r.nranks * threads if isinstance(threads, int) and r.nranks else None),
+        "cores_used": r.cores_used,
         "device": r.device, "gpus": r.gpus, "cpu_model": r.get("cpu_model"),
         "hosts": r.hosts, "threading_layer": r.get("threading_layer"),
         "memory_estimate_bytes_per_node": r.memory_estimate,
@@ -265,7 +265,7 @@ def render(s):
               _line("nodes", nodes),
               _line("MPI ranks", _text(s["ranks"])),
               _line("threads per rank", threads),
-              _line("cores used (ranks x threads)", _text(s["cores_used"])),
+              _line("cores used (all threads)", _text(s["cores_used"])),
               _line("device", device),
               _line("CPU model", _text(s["cpu_model"])),
               _line("hosts", ", ".join(s["hosts"]) if s["hosts"] else NOT_RECORDED),

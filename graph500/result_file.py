@@ -185,6 +185,15 @@ class Result:
         return integer(self.data.get("threads_per_rank"))
 
     @property
+    def cores_used(self):
+        """Threads over all ranks: the ranks objects' sum, else ranks x threads per rank."""
+        per = [integer(r.get("threads")) for r in self._rank_objects()]
+        if per and None not in per:
+            return sum(per)
+        t = integer(self.data.get("threads_per_rank"))
+        return self.nranks * t if t is not None and self.nranks is not None else None
+
+    @property
     def nodes(self):
         """(count, where it came from): the record's `nodes`, else its distinct hosts."""
         n = integer(self.data.get("nodes"))

@@ -90,6 +90,17 @@ def test_report_schema2_record(capsys):
     assert s["threads_per_rank"] == d["ranks"][0]["threads"]
 
 
+def test_report_gpu_device_and_uneven_threads():
+    d = data("schema2")
+    d.update(device="gpu", gpus=[{"rank": 0, "index": 0, "name": "NVIDIA H200"},
+                                 {"rank": 1, "index": 1, "name": "NVIDIA H200"}])
+    d["ranks"][1]["threads"] = 3
+    out = report.render(report.summary(Result("gpu.json", d)))
+    assert "device:                        gpu (NVIDIA H200)" in out
+    assert "threads per rank:              1 to 3" in out
+    assert "cores used (all threads):      4" in out
+
+
 def test_report_invalid_run_has_failure_and_no_numbers(capsys):
     d = data("invalid")
     assert d["status"] == "invalid" and "bfs" not in d
