@@ -39,6 +39,10 @@ examples:
   graph500 -s 16 --kernels bfs --roots 8 --json r.json
   mpiexec -n 8 graph500 -s 24 --green --energy-trace p.csv
   graph500 energy-join r.json meter.csv          add a wall meter's log afterwards
+  graph500 report r.json                         the summary a list submission asks for
+  graph500 compare a.json b.json                 runs side by side, with ratios
+  graph500 energy probe                          which power counters this node can read
+  graph500 energy monitor -- COMMAND             meter any command
 
 environment:
   SKIP_VALIDATION, SKIP_BFS, SKIP_SSSP   set to 1 to skip validation or a kernel, like the
@@ -110,7 +114,8 @@ def build_parser(for_help=False):
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Graph500 v3 BFS and SSSP benchmark (Green Graph500 energy "
                             "reporting). Launch with mpiexec/mpirun/srun; "
-                            "'graph500 energy-join -h' joins a wall meter's log afterwards.")
+                            "subcommands: report, compare, energy-join, energy probe|monitor "
+                            "(each with -h).")
     p.add_argument("scale_pos", nargs="?", type=int, metavar="SCALE",
                    help="as --scale (the reference binaries' first argument)")
     p.add_argument("edgefactor_pos", nargs="?", type=int, metavar="EDGEFACTOR",
@@ -286,6 +291,12 @@ def main(argv=None):
     if argv[:1] == ["energy"]:  # `graph500 energy probe|monitor`: the meter on its own
         from energy.tool import main as tool_main
         sys.exit(tool_main(argv[1:]))
+    if argv[:1] == ["report"]:      # reads a result JSON: no MPI, no Numba
+        from .report import main as report_main
+        sys.exit(report_main(argv[1:]))
+    if argv[:1] == ["compare"]:
+        from .compare import main as compare_main
+        sys.exit(compare_main(argv[1:]))
 
     # Decide the thread count before Numba reads NUMBA_NUM_THREADS at import.
     try:
