@@ -23,8 +23,11 @@ from .trace import write_plot, write_trace_csv
 
 
 class EnergyMonitor:
-    def __init__(self, comm, cfg=None, *, nvml_module=None, reader_factory=FileReader):
+    def __init__(self, comm, cfg=None, *, nvml_module=None, reader_factory=FileReader,
+                 search_device="cpu"):
         self.comm = comm
+        # "cpu" or "gpu": which processors run the searches, i.e. whose power MTEPS/W needs.
+        self.search_device = search_device
         self.cfg = cfg if cfg is not None else EnergyConfig()
         self.rank = comm.Get_rank() if comm is not None else 0
         try:
@@ -147,4 +150,5 @@ class EnergyMonitor:
         return build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
                             teps=teps, loop_teps=loop_teps, interval=self.interval,
                             override=self.node.override, extra_warnings=warnings,
-                            trace_path=cfg.trace_path, plot_path=plot_path)
+                            trace_path=cfg.trace_path, plot_path=plot_path,
+                            search_device=self.search_device)

@@ -62,6 +62,10 @@ def build_parser():
                         "to measure steady power")
     p.add_argument("--green", action="store_true",
                    help="Green Graph500 submission preset: --energy-loop 60 --idle 30")
+    # GPU searches (graph500/device.py, kernels/gpu_*.py; needs the gpu extra).
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                   help="where the searches run: cpu (default) or gpu, one GPU per rank "
+                        "(needs pip install -e .[gpu])")
     energy.add_arguments(p)
     return p
 
@@ -89,6 +93,9 @@ def parse_args(argv):
         raise UsageError("--threads must be a positive integer, got %d" % args.threads)
     if args.delta is not None and not (args.delta > 0 and args.delta < float("inf")):
         raise UsageError("--delta must be a positive number, got %r" % args.delta)
+    if args.device == "gpu" and args.scale > 31:
+        raise UsageError("--device gpu supports SCALE <= 31 (32-bit vertex ids on the GPU), "
+                         "got %d" % args.scale)
     if args.green:
         args.energy_loop = max(args.energy_loop, 60.0)
         args.idle = max(args.idle, 30.0)
