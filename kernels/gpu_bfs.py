@@ -48,11 +48,11 @@ NEG1 = np.int64(-1)
 
 
 @cuda.jit(device=True, inline=True)
-def _claimed(j, deg, qs, qm, ql, cnt):
+def _claimed(j, deg, qs, qm, ql, cnt, small, large):
     """Append the newly visited local vertex j to its degree bin of the next frontier."""
-    if deg < SMALL:
+    if deg < small:
         qs[agg_inc(cnt, C_SMALL)] = j
-    elif deg < LARGE:
+    elif deg < large:
         qm[agg_inc(cnt, C_MID)] = j
     else:
         ql[agg_inc(cnt, C_LARGE)] = j
@@ -60,14 +60,14 @@ def _claimed(j, deg, qs, qm, ql, cnt):
 
 
 @cuda.jit(device=True, inline=True)
-def _visit(v, ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, prop, cap):
+def _visit(v, ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, small, large, prop, cap):
     if v >= lo and v < hi:
         j = v - lo
         # Read first: most neighbours of a big frontier are visited, and a plain load is far
         # cheaper than a failing compare-and-swap.
         if parent[j] == NEG1:
             if cuda.atomic.cas(parent, j, NEG1, ug) == NEG1:
-                _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt)
+                _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt, small, large)
     else:
         p = agg_inc(cnt, C_PROP)
         if p < cap:
@@ -76,38 +76,41 @@ def _visit(v, ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, prop, cap):
 
 
 @cuda.jit
-def _td_thread(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, prop, cap):
+def _td_thread(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, small, large, prop, cap):
     t = cuda.grid(1)
     if t < nq:
         i = q[t]
         ug = np.int64(i) + lo
         for k in range(rowptr[i], rowptr[i + 1]):
-            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, prop, cap)
+            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, small, large, prop,
+                   cap)
 
 
 @cuda.jit
-def _td_warp(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, prop, cap):
+def _td_warp(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, small, large, prop, cap):
     t = cuda.grid(1)
     w = t // WARP
     if w < nq:
         i = q[w]
         ug = np.int64(i) + lo
         for k in range(rowptr[i] + (t % WARP), rowptr[i + 1], WARP):
-            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, prop, cap)
+            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, small, large, prop,
+                   cap)
 
 
 @cuda.jit
-def _td_block(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, prop, cap):
+def _td_block(q, nq, lo, hi, rowptr, col, parent, qs, qm, ql, cnt, small, large, prop, cap):
     b = cuda.blockIdx.x
     if b < nq:
         i = q[b]
         ug = np.int64(i) + lo
         for k in range(rowptr[i] + cuda.threadIdx.x, rowptr[i + 1], cuda.blockDim.x):
-            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, prop, cap)
+            _visit(col[k], ug, lo, hi, rowptr, parent, qs, qm, ql, cnt, small, large, prop,
+                   cap)
 
 
 @cuda.jit
-def _td_apply(recv, n, lo, rowptr, parent, qs, qm, ql, cnt):
+def _td_apply(recv, n, lo, rowptr, parent, qs, qm, ql, cnt, small, large):
     """Proposals from other ranks: the first for a still unvisited vertex wins."""
     t = cuda.grid(1)
     if t < n:
@@ -115,14 +118,14 @@ def _td_apply(recv, n, lo, rowptr, parent, qs, qm, ql, cnt):
         ug = np.int64(recv[2 * t + 1])
         if parent[j] == NEG1:
             if cuda.atomic.cas(parent, j, NEG1, ug) == NEG1:
-                _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt)
+                _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt, small, large)
 
 
 @cuda.jit
-def _seed(j, root, rowptr, parent, qs, qm, ql, cnt):
+def _seed(j, root, rowptr, parent, qs, qm, ql, cnt, small, large):
     if cuda.grid(1) == 0:
         parent[j] = root
-        _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt)
+        _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt, small, large)
 
 
 @cuda.jit
@@ -156,26 +159,28 @@ def _queue_to_bits(q, nq, bits):
 
 
 @cuda.jit
-def _bits_to_queue(bits, nlocal, rowptr, qs, qm, ql, cnt):
+def _bits_to_queue(bits, nlocal, rowptr, qs, qm, ql, cnt, small, large):
     j = cuda.grid(1)
     if j < nlocal:
         if (bits[j >> 5] >> np.uint32(j & 31)) & ONE32:
-            _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt)
+            _claimed(j, rowptr[j + 1] - rowptr[j], qs, qm, ql, cnt, small, large)
 
 
 # Every kernel of this module, for the PTX tests: name -> (kernel, argument types).
 def kernel_signatures():
     from numba import types as t
     i32a, i64a, u32a = t.int32[::1], t.int64[::1], t.uint32[::1]
-    td = (i32a, t.int64, t.int64, t.int64, i64a, i32a, i64a, i32a, i32a, i32a, i64a, i32a,
-          t.int64)
+    td = (i32a, t.int64, t.int64, t.int64, i64a, i32a, i64a, i32a, i32a, i32a, i64a, t.int64,
+          t.int64, i32a, t.int64)
     return {
         "_td_thread": (_td_thread, td), "_td_warp": (_td_warp, td), "_td_block": (_td_block, td),
-        "_td_apply": (_td_apply, (i32a, t.int64, t.int64, i64a, i64a, i32a, i32a, i32a, i64a)),
-        "_seed": (_seed, (t.int64, t.int64, i64a, i64a, i32a, i32a, i32a, i64a)),
+        "_td_apply": (_td_apply, (i32a, t.int64, t.int64, i64a, i64a, i32a, i32a, i32a, i64a,
+                                   t.int64, t.int64)),
+        "_seed": (_seed, (t.int64, t.int64, i64a, i64a, i32a, i32a, i32a, i64a, t.int64, t.int64)),
         "_bu": (_bu, (t.int64, i64a, i32a, i64a, u32a, u32a, t.int64, i64a)),
         "_queue_to_bits": (_queue_to_bits, (i32a, t.int64, u32a)),
-        "_bits_to_queue": (_bits_to_queue, (u32a, t.int64, i64a, i32a, i32a, i32a, i64a)),
+        "_bits_to_queue": (_bits_to_queue, (u32a, t.int64, i64a, i32a, i32a, i32a, i64a, t.int64,
+                                             t.int64)),
     }
 
 
@@ -206,9 +211,14 @@ def _host_buffer(n, dtype):
 class GPUBFSWorkspace:
     """Device buffers reused by every search on one graph (allocated once, untimed)."""
 
-    def __init__(self, graph, comm):
+    def __init__(self, graph, comm, small=SMALL, large=LARGE, alpha=ALPHA, beta=BETA):
         part = graph.part
         self.comm, self.graph, self.part = comm, graph, part
+        # The degree bins' bounds (tests lower them to reach every bin on a tiny graph).
+        self.small, self.large = int(small), int(large)
+        # The direction switch's parameters (kernels/bfs.py); tests force one direction.
+        self.alpha, self.beta = alpha, beta
+        self.steps = []   # the last search's levels, "td" or "bu" (cheap; for tests and tuning)
         self.g = on_device(graph)
         n = max(part.nlocal, 1)
         self.parent = cuda.device_array(n, dtype=np.int64)
@@ -244,19 +254,21 @@ class GPUBFSWorkspace:
         search."""
         lo, hi, rowptr, col, parent = self.part.lo, self.part.hi, self.g.rowptr, self.g.col, \
             self.parent
+        sl = (self.small, self.large)
         args = (lo, hi, rowptr, col, parent, self.nxt[0], self.nxt[1], self.nxt[2], self.cnt,
-                self.prop, self.cap)
+                *sl, self.prop, self.cap)
         for k in (_td_thread, _td_warp, _td_block):
             k[1, TPB](self.cur[0], 0, *args)
         _td_apply[1, TPB](self.recv, 0, lo, rowptr, parent, self.nxt[0], self.nxt[1],
-                          self.nxt[2], self.cnt)
+                          self.nxt[2], self.cnt, *sl)
         _bu[1, TPB](0, rowptr, col, parent, self.front_bits, self.next_bits, 0, self.cnt)
         _queue_to_bits[1, TPB](self.cur[0], 0, self.next_bits)
         _bits_to_queue[1, TPB](self.next_bits, 0, rowptr, self.cur[0], self.cur[1],
-                               self.cur[2], self.cnt)
+                               self.cur[2], self.cnt, *sl)
         self._zero()
         if self.part.nlocal:
-            _seed[1, 1](0, lo, rowptr, parent, self.cur[0], self.cur[1], self.cur[2], self.cnt)
+            _seed[1, 1](0, lo, rowptr, parent, self.cur[0], self.cur[1], self.cur[2], self.cnt,
+                        *sl)
         fill(fill_i64, self.parent, NEG1)
         fill(fill_u32, self.next_bits, np.uint32(0))
         _group(np.zeros(2, np.int32), 0, self.part.nranks, self.part.scale, self.part.shift,
@@ -311,9 +323,12 @@ def bfs(ws, root):
     g, part, comm = ws.g, ws.part, ws.comm
     lo, hi, nlocal, nranks = part.lo, part.hi, part.nlocal, part.nranks
     rowptr, col, parent = g.rowptr, g.col, ws.parent
+    sl = (ws.small, ws.large)
+    ws.steps = steps = []
     ws._zero()
     if lo <= root < hi:
-        _seed[1, 1](root - lo, root, rowptr, parent, ws.cur[0], ws.cur[1], ws.cur[2], ws.cnt)
+        _seed[1, 1](root - lo, root, rowptr, parent, ws.cur[0], ws.cur[1], ws.cur[2], ws.cnt,
+                    *sl)
     c = ws._counters()
     nq = [int(c[C_SMALL]), int(c[C_MID]), int(c[C_LARGE])]
     local_edges = int(c[C_EDGES])
@@ -324,7 +339,7 @@ def bfs(ws, root):
     unexplored = ws.total_entries - scout
     top_down = True
     while nfront > 0:
-        if top_down and scout > unexplored / ALPHA:
+        if top_down and scout > unexplored / ws.alpha:
             # Switch to bottom-up: the frontier becomes a bitmap.
             fill(fill_u32, ws.next_bits, np.uint32(0))
             for b in range(3):
@@ -335,7 +350,8 @@ def bfs(ws, root):
             ws._zero()
             if nranks > 1:
                 ws._reserve(local_edges)
-            args = (lo, hi, rowptr, col, parent, ws.nxt[0], ws.nxt[1], ws.nxt[2], ws.cnt,
+            steps.append("td" + "smb"[0:1] * (nq[0] > 0) + "m" * (nq[1] > 0) + "b" * (nq[2] > 0))
+            args = (lo, hi, rowptr, col, parent, ws.nxt[0], ws.nxt[1], ws.nxt[2], ws.cnt, *sl,
                     ws.prop, ws.cap)
             if nq[0]:
                 _td_thread[blocks(nq[0]), TPB](ws.cur[0], nq[0], *args)
@@ -347,12 +363,13 @@ def bfs(ws, root):
                 m = ws._exchange(int(ws._counters()[C_PROP]))
                 if m:
                     _td_apply[blocks(m), TPB](ws.recv, m, lo, rowptr, parent, ws.nxt[0],
-                                              ws.nxt[1], ws.nxt[2], ws.cnt)
+                                              ws.nxt[1], ws.nxt[2], ws.cnt, *sl)
             c = ws._counters()
             ws.cur, ws.nxt = ws.nxt, ws.cur
             nq = [int(c[C_SMALL]), int(c[C_MID]), int(c[C_LARGE])]
             nn, nedges = sum(nq), int(c[C_EDGES])
         else:
+            steps.append("bu")
             if nranks == 1:
                 ws.front_bits, ws.next_bits = ws.next_bits, ws.front_bits
             else:
@@ -374,12 +391,12 @@ def bfs(ws, root):
         prev = nfront
         nfront, scout = int(glob[0]), int(glob[1])
         unexplored -= scout
-        if not top_down and nfront < prev and nfront < part.nglobal / BETA:
+        if not top_down and nfront < prev and nfront < part.nglobal / ws.beta:
             # Back to top-down: the frontier becomes queues again.
             ws._zero()
             if nlocal:
                 _bits_to_queue[blocks(nlocal), TPB](ws.next_bits, nlocal, rowptr, ws.cur[0],
-                                                    ws.cur[1], ws.cur[2], ws.cnt)
+                                                    ws.cur[1], ws.cur[2], ws.cnt, *sl)
             c = ws._counters()
             nq = [int(c[C_SMALL]), int(c[C_MID]), int(c[C_LARGE])]
             local_edges = int(c[C_EDGES])

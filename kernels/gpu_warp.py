@@ -31,6 +31,10 @@ WARP = 32
 # Threads per block of every kernel: 8 warps, enough to hide latency, small enough that the
 # block-per-vertex kernels do not leave most of a block idle on a row of ~1000 entries.
 TPB = 256
+if SIM:
+    # The simulator starts one Python thread per GPU thread of a block: one warp per block
+    # keeps the tests fast, and the stand-ins above need no particular block size.
+    TPB = WARP
 
 
 if SIM:

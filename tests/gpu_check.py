@@ -6,6 +6,7 @@ the CPU kernels' exactly, the edge counts agree, and the GPU outputs pass the va
 Rank 0 writes what it found to OUT.json.
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -55,23 +56,35 @@ def main(scale, nroots, out, delta=0.1):
     roots = choose_roots(scale, nroots, 2, 3, _has_edge(comm, g))
     report = {"ranks": p, "gpu": gpu, "roots": [int(x) for x in roots], "bfs": [], "sssp": []}
 
-    cpu_ws, gpu_ws = BFSWorkspace(g, comm), GPUBFSWorkspace(g, comm)
+    # Degree bins lowered so that a tiny graph reaches all three (thread, warp, block), and
+    # the direction switch as usual, never (top-down only), and at every chance (bottom-up
+    # at once, back to top-down whenever the frontier shrinks: both conversions, often).
+    cpu_ws = BFSWorkspace(g, comm)
+    variants = [GPUBFSWorkspace(g, comm, small=16, large=48),
+                GPUBFSWorkspace(g, comm, small=16, large=48, alpha=1e-12),
+                GPUBFSWorkspace(g, comm, alpha=1e12, beta=1.0)]
+    steps = set()
     cs_ws, gs_ws = SSSPWorkspace(g, delta=delta), GPUSSSPWorkspace(g, comm, delta)
+    trace = os.environ.get("GPU_CHECK_TRACE")
     for root in list(roots) + [0]:   # vertex 0 too: the driver's warm-up root, maybe isolated
         root = int(root)
+        if trace:
+            sys.stderr.write("rank %d root %d\n" % (r, root))
         cpu_ws.reset()
         cp = bfs(cpu_ws, root).copy()
-        gpu_ws.reset()
-        gpu_bfs(gpu_ws, root)
-        gp = gpu_ws.parent_host().copy()
-        mc, mg = edge_count(comm, g, cp), edge_count(comm, g, gp)
-        fail, _ = validate_bfs(comm, g, root, gp, mg)
-        cpa, gpa = gather(comm, g.part, cp), gather(comm, g.part, gp)
-        same = bool(np.array_equal(depth(cpa, root), depth(gpa, root)))
-        report["bfs"].append({"root": root, "same_depths": same, "nedge_cpu": mc,
-                              "nedge_gpu": mg, "valid": fail is None,
-                              "failure": fail.message() if fail else None,
-                              "reached": int((gpa >= 0).sum())})
+        for gpu_ws in variants:
+            gpu_ws.reset()
+            gpu_bfs(gpu_ws, root)
+            gp = gpu_ws.parent_host().copy()
+            steps.update(gpu_ws.steps)
+            mc, mg = edge_count(comm, g, cp), edge_count(comm, g, gp)
+            fail, _ = validate_bfs(comm, g, root, gp, mg)
+            cpa, gpa = gather(comm, g.part, cp), gather(comm, g.part, gp)
+            same = bool(np.array_equal(depth(cpa, root), depth(gpa, root)))
+            report["bfs"].append({"root": root, "same_depths": same, "nedge_cpu": mc,
+                                  "nedge_gpu": mg, "valid": fail is None,
+                                  "failure": fail.message() if fail else None,
+                                  "reached": int((gpa >= 0).sum()), "steps": gpu_ws.steps})
 
         cd, cpar = sssp(g, root, delta, cs_ws, comm)
         gs_ws.reset()
@@ -84,9 +97,12 @@ def main(scale, nroots, out, delta=0.1):
                                "nedge_cpu": mc, "nedge_gpu": mg, "valid": bool(ok),
                                "failure": None if ok else msg,
                                "reached": int(np.isfinite(gda).sum())})
+    report["steps"] = sorted(set().union(*comm.allgather(steps)))
     if r == 0:
         with open(out, "w") as f:
             json.dump(report, f)
+    if trace:
+        sys.stderr.write("rank %d done\n" % r)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,15 @@ def test_every_kernel_compiles_to_ptx_for_sm80_and_sm90():
 @pytest.mark.parametrize("nranks", [1, 2])
 def test_simulated_gpu_kernels_equal_cpu_kernels_and_validate(tmp_path, nranks):
     out = tmp_path / "check.json"
-    r = run_mpi(nranks, [str(ROOT / "tests" / "gpu_check.py"), "6", "2", str(out)], timeout=900,
+    r = run_mpi(nranks, [str(ROOT / "tests" / "gpu_check.py"), "5", "1", str(out)], timeout=900,
                 env=SIM)
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["ranks"] == nranks and rep["gpu"]["name"] == "Numba CUDA simulator"
-    assert len(rep["bfs"]) == len(rep["sssp"]) == 3
+    assert len(rep["bfs"]) == 3 * len(rep["sssp"]) == 6
+    # both step kinds, and top-down steps with each degree bin (thread, warp, block per vertex)
+    steps = "".join(rep["steps"])
+    assert "bu" in rep["steps"] and all(b in steps for b in "smb"), rep["steps"]
     for b in rep["bfs"]:
         assert b["valid"], b
         assert b["same_depths"] and b["nedge_cpu"] == b["nedge_gpu"] > 0, b
@@ -139,7 +142,8 @@ def _gpu_node(not_measured, sources):
             "not_measured": not_measured,
             "phases": {"bfs": {"count": 1, "seconds": 1.0, "joules": 200.0, "samples": 10,
                                "wraps": 0, "lost": 0, "complete": True, "largest_gap_s": 0.1}},
-            "sources": [{"name": s} for s in sources], "notes": [], "warnings": []}
+            "sources": [{"name": s, "domains": [s]} for s in sources], "notes": [],
+            "warnings": []}
 
 
 def test_mteps_per_watt_on_the_gpu_is_labelled_gpu_board_power():
