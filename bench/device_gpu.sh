@@ -42,6 +42,7 @@ fi
 
 echo "== environment"
 nvidia-smi -L 2>&1 | head -4 || true
+free -g | head -2 || true     # the preflight refuses a SCALE whose estimate exceeds MemAvailable
 "$PY" - <<'EOF' || { echo "device_gpu: a required package is missing (see above)"; exit 99; }
 import numpy, numba, mpi4py
 from mpi4py import MPI

@@ -302,6 +302,8 @@ class GPUBFSWorkspace:
     def _exchange(self, nprop):
         """Host-staged: proposals to their owners; returns how many arrived here."""
         part, comm = self.part, self.comm
+        if nprop > self.cap:   # cannot happen: one proposal per frontier edge at most
+            raise RuntimeError("GPU BFS: %d proposals overflowed %d slots" % (nprop, self.cap))
         h = np.empty(2 * nprop, dtype=np.int32)
         if nprop:
             self.prop[:2 * nprop].copy_to_host(h)

@@ -270,6 +270,8 @@ class GPUSSSPWorkspace:
 
     def _exchange(self, nrec):
         part = self.part
+        if nrec > self.cap:   # cannot happen: one record per queued entry at most
+            raise RuntimeError("GPU SSSP: %d records overflowed %d slots" % (nrec, self.cap))
         h = np.empty(3 * nrec, dtype=np.int32)
         if nrec:
             self.rec[:3 * nrec].copy_to_host(h)
