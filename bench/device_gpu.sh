@@ -49,7 +49,10 @@ from mpi4py import MPI
 from numba import cuda
 print("python packages: numpy", numpy.__version__, "numba", numba.__version__, "mpi4py",
       mpi4py.__version__, "|", MPI.Get_library_version().splitlines()[0].strip())
-print("numba-cuda sees:", [g.name for g in cuda.gpus])
+try:
+    print("numba-cuda sees:", [getattr(g, "name", g) for g in cuda.gpus])
+except Exception as e:  # a driver problem shows here, and again in the runs
+    print("numba-cuda sees no GPU:", e)
 EOF
 
 fail() {   # stage, log
@@ -84,7 +87,7 @@ for stage in $STAGES; do
     case $stage in
     idle)
         echo "== idle: GPU board power at rest (NVML, 10 s)"
-        "$PY" - "$OUTDIR/idle.json" <<'EOF' || fail idle "$OUTDIR/idle.json"
+        "$PY" - "$OUTDIR/idle.json" <<'EOF' 2>&1 | tee "$OUTDIR/idle.log" || fail idle "$OUTDIR/idle.log"
 import json, sys, time
 import pynvml as nv
 nv.nvmlInit()

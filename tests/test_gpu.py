@@ -171,3 +171,9 @@ def test_mteps_per_watt_on_the_gpu_is_labelled_gpu_board_power():
                      teps={"bfs": 1e10}, search_device="gpu")
     assert r["mteps_per_watt"]["bfs"] is None
     assert "GPUs, which were not measured" in r["kernels"]["bfs"]["reason"]
+
+
+def test_gpu_bench_script_parses():
+    r = subprocess.run(["bash", "-n", str(ROOT / "bench" / "device_gpu.sh")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
