@@ -25,8 +25,11 @@ from .trace import write_plot, write_trace_csv
 
 
 class EnergyMonitor:
-    def __init__(self, comm, cfg=None, *, nvml_module=None, reader_factory=FileReader):
+    def __init__(self, comm, cfg=None, *, nvml_module=None, reader_factory=FileReader,
+                 search_device="cpu"):
         self.comm = comm
+        # "cpu" or "gpu": which processors run the searches, i.e. whose power MTEPS/W needs.
+        self.search_device = search_device
         self.cfg = cfg if cfg is not None else EnergyConfig()
         self.rank = comm.Get_rank() if comm is not None else 0
         try:
@@ -145,7 +148,8 @@ class EnergyMonitor:
         result = build_result(nodes=nodes, nnodes=self.node.nnodes, rank0_phases=self._phases,
                               teps=teps, loop_teps=loop_teps, interval=self.interval,
                               override=self.node.override, extra_warnings=warnings,
-                              trace_path=cfg.trace_path, plot_path=cfg.plot_path)
+                              trace_path=cfg.trace_path, plot_path=cfg.plot_path,
+                              search_device=self.search_device)
         self._artefacts = (traces, {k: v["intervals"] for k, v in self._phases.items()}, scale,
                            result)
         if not defer_artefacts:

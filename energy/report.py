@@ -66,6 +66,8 @@ def report_lines(result):
             idle_part = "idle not run" if idle is None else f"idle {idle_text} W"
             detail = (f"power from {e['power_phase']} over {used['seconds']:.3g} s; {method}; "
                       f"{nodes} nodes; {idle_part}")
+            if e.get("power_scope"):
+                detail += "; " + e["power_scope"]
             lines.append(_line(f"{p}MTEPS_per_W:", f"{e['mteps_per_watt']:g}  ({detail})"))
         else:
             lines.append(_line(f"{p}MTEPS_per_W:", f"not measured ({e['reason']})"))

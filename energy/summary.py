@@ -73,8 +73,17 @@ def system_phases(nodes, rank0_phases, nnodes):
     return out
 
 
-def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
+GPU_ONLY = "GPU board power only (every GPU of the measured nodes; host CPUs and DRAM not included)"
+GPU_AND_CPU = "GPU board power + CPU packages/DRAM (RAPL), summed"
+
+
+def _kernel_entry(k, phases, teps, loop_teps, method, reasons, search_device="cpu",
+                  gpu_metered=False):
     cpu_gaps = [r for r in reasons if r.startswith("CPU not measured")]
+    # --device gpu: the searches run on the GPUs, so their boards' power is the one that
+    # matters; with RAPL too both are summed. A component sum without the GPUs cannot stand.
+    on_gpu = search_device == "gpu" and method == "component sum"
+    scope = (GPU_ONLY if cpu_gaps else GPU_AND_CPU) if on_gpu and gpu_metered else None
     loop_name = f"energy_loop_{k}"
     loop = phases.get(loop_name)
     if loop is not None and not loop["seconds"] > 0:
@@ -86,7 +95,8 @@ def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
              "seconds": phases.get(k, {}).get("seconds"),
              "loop_joules": loop and loop["joules"], "loop_watts": loop and loop["watts"],
              "loop_seconds": loop and loop["seconds"],
-             "power_W": used and used["watts"], "mteps_per_watt": None, "reason": None}
+             "power_W": used and used["watts"], "mteps_per_watt": None, "reason": None,
+             "power_scope": scope}
     if method == "none":
         entry["reason"] = "; ".join(reasons) if reasons else "no power counter"
     elif teps is None:
@@ -96,7 +106,9 @@ def _kernel_entry(k, phases, teps, loop_teps, method, reasons):
     elif used["nodes_measured"] < used["nodes_total"]:
         entry["reason"] = (f"only {used['nodes_measured']}/{used['nodes_total']} nodes measured: "
                            "system power unknown")
-    elif cpu_gaps:
+    elif on_gpu and not gpu_metered:
+        entry["reason"] = "the searches run on the GPUs, which were not measured (no NVML)"
+    elif cpu_gaps and not on_gpu:
         # The searches run on the CPUs: a sum without them (GPUs alone, say) is not the
         # power of the machine doing the work, so it cannot stand under MTEPS/W.
         entry["reason"] = "the searches run on the CPUs, which were not measured: " + "; ".join(cpu_gaps)
@@ -195,7 +207,8 @@ def _node_outliers(phases, nodes):
 
 
 def build_result(*, nodes, nnodes, rank0_phases, teps=None, loop_teps=None, interval=0.1,
-                 override=None, extra_warnings=(), trace_path=None, plot_path=None):
+                 override=None, extra_warnings=(), trace_path=None, plot_path=None,
+                 search_device="cpu"):
     """The JSON-able `energy` section. nodes: the leaders' records, one per measured-or-not node."""
     teps, loop_teps = dict(teps or {}), dict(loop_teps or {})
     nodes = sorted(nodes, key=lambda n: n["node"])
@@ -210,10 +223,13 @@ def build_result(*, nodes, nnodes, rank0_phases, teps=None, loop_teps=None, inte
     phases = system_phases(nodes, rank0_phases, nnodes)
     reasons = [r for n in nodes for r in n["not_measured"] if r != COMPONENT_GAPS]
     reasons = list(dict.fromkeys(reasons))
+    gpu_metered = bool(measured) and all(any(s.get("name") == "nvml" for s in n.get("sources", []))
+                                         for n in measured)
     kernels = {}
     for k in KERNELS:
         if teps.get(k) is not None or k in phases or f"energy_loop_{k}" in phases:
-            kernels[k] = _kernel_entry(k, phases, teps.get(k), loop_teps.get(k), method, reasons)
+            kernels[k] = _kernel_entry(k, phases, teps.get(k), loop_teps.get(k), method, reasons,
+                                       search_device, gpu_metered)
     power_integrated = any(n.get("power_integrated") for n in measured)
     warnings = list(extra_warnings)
     if override:

@@ -154,6 +154,10 @@ def build_parser(for_help=False):
     p.add_argument("--green", action="store_true",
                    help="Green Graph500 submission preset: --energy-loop 60 --idle 30 "
                         "(larger values given with them are kept)")
+    # GPU searches (graph500/device.py, kernels/gpu_*.py; needs the gpu extra).
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                   help="where the searches run: cpu (default) or gpu, one GPU per rank "
+                        "(needs pip install -e .[gpu])")
     energy.add_arguments(p)
     return p
 
@@ -229,6 +233,9 @@ def parse_args(argv, env=None):
     for flag, value in (("--idle", args.idle), ("--energy-loop", args.energy_loop)):
         if not 0 <= value <= MAX_SECONDS:
             raise UsageError("%s must be between 0 and %g seconds, got %r" % (flag, MAX_SECONDS, value))
+    if args.device == "gpu" and args.scale > 31:
+        raise UsageError("--device gpu supports SCALE <= 31 (32-bit vertex ids on the GPU), "
+                         "got %d" % args.scale)
     if args.green:
         args.energy_loop = max(args.energy_loop, 60.0)
         args.idle = max(args.idle, 30.0)

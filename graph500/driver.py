@@ -24,6 +24,7 @@ from kernels.teps import edge_count
 
 from . import output, record, spec
 from .cli import UsageError, package_version
+from .device import open_device
 from .generator import generate_edges
 from .memory import estimate_rank_bytes, gib, mem_available
 from .progress import Progress
@@ -145,7 +146,7 @@ def _has_edge(comm, graph):
     return has_edge
 
 
-def _warm_up(comm, local, args, weights):
+def _warm_up(comm, local, args, weights, dev):
     """Compile (or load from Numba's cache) every kernel on a tiny graph, outside all timed
     regions. One rank writes the cache first: concurrent writers of one cache entry race."""
     def one_pass():
@@ -157,7 +158,7 @@ def _warm_up(comm, local, args, weights):
         g = construct_graph(self_comm, WARMUP_SCALE, src, dst, w)
         roots = choose_roots(WARMUP_SCALE, 2, 2, 3, _has_edge(self_comm, g))
         for name in args.kernels:
-            k = KERNEL_CLASSES[name](self_comm, g, args)
+            k = dev.kernel_class(name, KERNEL_CLASSES)(self_comm, g, args)
             k.prepare()
             k.search(roots[0])
             k.validate(roots[0], k.nedge())
@@ -309,10 +310,12 @@ def run(comm, args):
     need = _preflight(comm, local, args, weights)
     log("SCALE %d, edgefactor %d, %d ranks x %d threads, kernels %s; about %s memory per node",
         args.scale, args.edgefactor, size, threads, ",".join(args.kernels), gib(need))
+    # --device: which processor searches (graph500/device.py); cpu changes nothing.
+    dev = open_device(getattr(args, "device", "cpu"), comm, local)
     with log.phase("compile", "or load the kernels from Numba's cache, untimed"):
-        startup = _warm_up(comm, local, args, weights)
+        startup = _warm_up(comm, local, args, weights, dev)
 
-    monitor = energy.EnergyMonitor(comm, args.energy_config)
+    monitor = energy.EnergyMonitor(comm, args.energy_config, search_device=dev.name)
     monitor.start()
     phases = Phases(comm, monitor)
     phases.begin("run")
@@ -336,6 +339,7 @@ def run(comm, args):
         phases.begin("construction")
         t0 = MPI.Wtime()
         graph = construct_graph(comm, args.scale, src, dst, w)
+        dev.load(graph)   # --device gpu: the CSR copied to the GPU, part of Kernel 1
         comm.Barrier()
         construction = MPI.Wtime() - t0
         phases.end("construction")
@@ -352,11 +356,12 @@ def run(comm, args):
               "graph_generation": generation, "construction_time": construction,
               "roots": [int(r) for r in roots], "kernels": list(args.kernels),
               "validated": not args.skip_validation, "startup_time": startup}
+    result.update(dev.record(comm))   # "device", and with gpu the GPU of each rank
     failure = None
     loops = {}
     log.plan(args.kernels, len(roots), args.energy_loop)
     for name in args.kernels:
-        kern = KERNEL_CLASSES[name](comm, graph, args)
+        kern = dev.kernel_class(name, KERNEL_CLASSES)(comm, graph, args)
         if name == "sssp":
             result["delta"] = kern.delta
         with log.phase(name, "Kernel %d" % (2 if name == "bfs" else 3)):

@@ -1,0 +1,58 @@
+"""The rank's graph on its GPU (--device gpu), and which GPU a rank uses.
+
+Each rank drives one GPU: its rank on the node modulo the GPUs it can see (CUDA_VISIBLE_DEVICES
+narrows and renumbers them before this runs, as CUDA always does). The CSR of the rank's block
+(kernels/graph.py) is copied to that GPU once, as the last step of Kernel 1 (timed there: the
+searches need it in the device's memory, which is building the search structure); the host
+copy stays for edge counts and validation. Nothing in the CPU path imports this module.
+"""
+import numpy as np
+from numba import cuda
+
+from .gpu_warp import SIM
+
+
+def select_device(local_rank):
+    """Bind this process to GPU local_rank mod the visible GPUs; returns what it bound to."""
+    n = len(cuda.gpus)
+    if n == 0:
+        raise RuntimeError("no CUDA GPU is visible (check the driver and CUDA_VISIBLE_DEVICES)")
+    index = local_rank % n
+    cuda.select_device(index)
+    if SIM:
+        return {"index": index, "visible": n, "name": "Numba CUDA simulator",
+                "compute_capability": None}
+    dev = cuda.get_current_device()
+    name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+    return {"index": index, "visible": n, "name": name,
+            "compute_capability": list(dev.compute_capability)}
+
+
+class GPUGraph:
+    """Device copies of rowptr (int64), col (int32 global ids) and weight (float32 or None)."""
+
+    def __init__(self, graph):
+        if graph.col.dtype != np.int32:
+            raise ValueError("the GPU kernels need int32 vertex ids (SCALE <= 31)")
+        self.part = graph.part
+        self.rowptr = cuda.to_device(np.ascontiguousarray(graph.rowptr, dtype=np.int64))
+        # A device array cannot be empty in every Numba version: keep one dummy entry.
+        self.col = cuda.to_device(graph.col if len(graph.col) else np.zeros(1, np.int32))
+        self.weight = None
+        if graph.weight is not None:
+            self.weight = cuda.to_device(graph.weight if len(graph.weight)
+                                         else np.zeros(1, np.float32))
+        self.nentries = int(graph.rowptr[-1])
+        self.maxdeg = int(np.diff(graph.rowptr).max()) if graph.part.nlocal else 0
+        cuda.synchronize()
+
+
+def on_device(graph):
+    """The graph's device copy, made on first use (the driver makes it inside Kernel 1;
+    the warm-up's tiny graph gets its own here). Kept on the DistGraph itself so that it
+    lives and dies with the graph."""
+    g = getattr(graph, "gpu", None)
+    if g is None:
+        g = GPUGraph(graph)
+        graph.gpu = g
+    return g
