@@ -58,8 +58,8 @@ BAD = [
     (["20", "16", "3"], "unrecognized"),
     (["x"], "invalid int"),
     # issue 11.3: outputs checked before the run
-    (["--energy-trace", "/tmp", "-s", "4"], "--energy-trace /tmp is a directory"),
-    (["--energy-plot", "/tmp", "-s", "4"], "--energy-plot /tmp is a directory"),
+    (["--energy-trace", "/tmp", "-s", "4"], "--energy-trace: /tmp is a directory"),
+    (["--energy-plot", "/tmp", "-s", "4"], "--energy-plot: /tmp is a directory"),
     (["--json", "/etc/hostname/r.json", "-s", "4"], "/etc/hostname is not a directory"),
     (["--energy-trace", "/etc/hostname/t.csv", "-s", "4"], "/etc/hostname"),
     (["--json", "/dev/null", "-s", "4"], "is not a regular file"),
