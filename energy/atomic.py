@@ -35,7 +35,7 @@ def target_of(path):
 def _check_existing(path, target):
     try:
         st = os.stat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):   # the directory check says which
         return
     except OSError as e:
         raise OutputError(f"{path}: {e.strerror}") from None
