@@ -72,13 +72,13 @@ def main():
     report = {"nranks": comm.Get_size(), "graphs": {}}
     for name, scale, (src, dst, w) in graphs():
         g = common.build_graph(comm, scale, src, dst, w)
-        ws = SSSPWorkspace(g)
+        ws = SSSPWorkspace(g, comm)
         roots = pick_roots(src, dst, 3)
         ref = common.reference_distances(scale, src, dst, w, roots) if rank == 0 else None
         entry = {}
         for i, root in enumerate(roots):
             for delta in DELTAS:
-                dist, parent = sssp(g, root, delta, ws, comm)
+                dist, parent = sssp(ws, root, delta)
                 full = common.gather_block(comm, dist)
                 nedge = common.tuples_reached(src, dst, full) if rank == 0 else None
                 nedge = comm.bcast(nedge)

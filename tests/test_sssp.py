@@ -31,7 +31,7 @@ def random_case():
     scale = 10
     src, dst, w = common.random_edges(scale, 8 << scale, 11)
     g = common.build_graph(COMM, scale, src, dst, w)
-    return scale, src, dst, w, g, SSSPWorkspace(g)
+    return scale, src, dst, w, g, SSSPWorkspace(g, COMM)
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +39,15 @@ def solved(random_case):
     """A correct result to mutate: (graph, root, dist, parent, nedge)."""
     scale, src, dst, w, g, ws = random_case
     root = roots_of(src, dst, 1, seed=5)[0]
-    dist, parent = sssp(g, root, DEFAULT_DELTA, ws, COMM)
-    return g, root, dist, parent, common.tuples_reached(src, dst, dist)
+    dist, parent = sssp(ws, root, DEFAULT_DELTA)
+    # The workspace's arrays: copies, since later tests search again with the same workspace.
+    return g, root, dist.copy(), parent.copy(), common.tuples_reached(src, dst, dist)
 
 
 def check_against_dijkstra(scale, src, dst, w, g, ws, roots, delta):
     ref = common.reference_distances(scale, src, dst, w, roots)
     for root, expect in zip(roots, ref):
-        dist, parent = sssp(g, root, delta, ws, COMM)
+        dist, parent = sssp(ws, root, delta)
         assert dist.dtype == np.float32 and parent.dtype == np.int64
         reached = np.isfinite(expect)
         np.testing.assert_array_equal(np.isinf(dist), ~reached)
@@ -69,17 +70,17 @@ def test_matches_dijkstra_kronecker():
     scale = 11
     src, dst, w = common.benchmark_edges(scale)
     g = common.build_graph(COMM, scale, src, dst, w)
-    ws = SSSPWorkspace(g)
+    ws = SSSPWorkspace(g, COMM)
     check_against_dijkstra(scale, src, dst, w, g, ws, roots_of(src, dst, 3), DEFAULT_DELTA)
 
 
 def test_pull_and_push_agree(random_case):
     """Heavy phases pulled (the default here) or always pushed give the same distances."""
     scale, src, dst, w, g, ws = random_case
-    push_only = SSSPWorkspace(g, pull_max_vertices=0)
+    push_only = SSSPWorkspace(g, COMM, pull_max_vertices=0)
     for root in roots_of(src, dst, 3, seed=2):
-        d1, _ = sssp(g, root, 0.05, ws, COMM)
-        d2, p2 = sssp(g, root, 0.05, push_only, COMM)
+        d1, _ = sssp(ws, root, 0.05)
+        d2, p2 = sssp(push_only, root, 0.05)
         np.testing.assert_array_equal(d1, d2)
         ok, msg, _ = validate_sssp(COMM, g, root, d2, p2, common.tuples_reached(src, dst, d2))
         assert ok, msg
@@ -98,20 +99,20 @@ def test_kernel1_sorts_rows_and_workspace_uses_them_in_place(random_case):
         col[a:b], weight[a:b] = col[a:b][::-1].copy(), weight[a:b][::-1].copy()
     shuffled = DistGraph(g.part, g.rowptr, col, weight)
     assert not _rows_sorted(shuffled.rowptr, shuffled.weight)
-    ws2 = SSSPWorkspace(shuffled)
+    ws2 = SSSPWorkspace(shuffled, COMM)
     assert ws2.col is not col and 0 < ws.nbytes() < ws2.nbytes()
     for root in roots_of(src, dst, 2, seed=4):
-        np.testing.assert_array_equal(sssp(g, root, 0.1, ws, COMM)[0],
-                                      sssp(shuffled, root, 0.1, ws2, COMM)[0])
+        np.testing.assert_array_equal(sssp(ws, root, 0.1)[0],
+                                      sssp(ws2, root, 0.1)[0])
 
 
 def test_small_record_capacity(random_case):
     """A record queue smaller than a frontier's edges forces several exchange rounds."""
     scale, src, dst, w, g, ws = random_case
-    small = SSSPWorkspace(g, capacity=1, ghost_slots=16)
+    small = SSSPWorkspace(g, COMM, capacity=1, ghost_slots=16)
     for root in roots_of(src, dst, 2, seed=3):
-        d1, _ = sssp(g, root, 0.1, ws, COMM)
-        d2, _ = sssp(g, root, 0.1, small, COMM)
+        d1, _ = sssp(ws, root, 0.1)
+        d2, _ = sssp(small, root, 0.1)
         np.testing.assert_array_equal(d1, d2)
 
 
@@ -123,11 +124,11 @@ def test_isolated_root_and_weight_one():
     dst = np.array([1, 2, 2, 3, 3, 0], dtype=np.int32)
     w = np.array([1.0, 0.5, 0.25, 1.0, 0.125, 0.75], dtype=np.float32)
     g = common.build_graph(COMM, scale, src, dst, w)
-    ws = SSSPWorkspace(g)
-    dist, parent = sssp(g, 9, 0.1, ws, COMM)
+    ws = SSSPWorkspace(g, COMM)
+    dist, parent = sssp(ws, 9, 0.1)
     assert parent[9] == 9 and dist[9] == 0
     assert np.count_nonzero(np.isfinite(dist)) == 1
-    dist, parent = sssp(g, 0, 0.1, ws, COMM)
+    dist, parent = sssp(ws, 0, 0.1)
     np.testing.assert_array_equal(dist[:4], np.float32([0, 1.0, 1.25, 0.75]))
     np.testing.assert_array_equal(parent[:4], [0, 0, 1, 0])
     ok, msg, counted = validate_sssp(COMM, g, 0, dist, parent, 5)
@@ -280,7 +281,7 @@ def test_rank_without_vertices():
     assert part.nlocal == 0
     g = DistGraph(part, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
                   np.zeros(0, dtype=np.float32))
-    ws = SSSPWorkspace(g)
+    ws = SSSPWorkspace(g, COMM)
     assert ws.nwords == 0 and len(ws.bkt) == 0
 
 
