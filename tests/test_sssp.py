@@ -272,6 +272,67 @@ def test_first_failure_reported(solved):
     rejected(g, root, d, p, nedge + 1, "vertex %d: parent -7 is not -1" % a)
 
 
+@pytest.fixture(scope="module", params=[10, 16])
+def kronecker_solved(request):
+    """The benchmark graph at SCALE 10 and 16 solved from its first root candidate."""
+    scale = request.param
+    src, dst, w = common.benchmark_edges(scale)
+    g = common.build_graph(COMM, scale, src, dst, w)
+    root = roots_of(src, dst, 1, seed=1)[0]
+    dist, parent = sssp(SSSPWorkspace(g, COMM), root)
+    return scale, src, dst, g, root, dist, parent, common.tuples_reached(src, dst, dist)
+
+
+@pytest.mark.parametrize("value", list(common.FAKE_DISTANCES))
+def test_separate_component_in_a_cycle(kronecker_solved, value):
+    """The reference's checks accept a component that is not the root's, marked reached at
+    a distance where d + w rounds back to d (or -inf), with parents in a 2-cycle, and the
+    edge count grown by its tuples. Rejected: the chain never reaches the root, or the
+    distance is not finite."""
+    scale, src, dst, g, root, dist, parent, nedge = kronecker_solved
+    verts, parents, inside = common.fake_component(scale, src, dst, root)
+    assert inside > 0 and not np.isfinite(dist[verts]).any()
+    d, p = dist.copy(), parent.copy()
+    common.plant_component(g.part, d, p, verts, parents, common.FAKE_DISTANCES[value])
+    if value == "-inf":
+        expect = "vertex %d: distance -inf is not a finite non-negative number" % verts.min()
+    else:
+        expect = "parent chain never reaches the root"
+    msg = rejected(g, root, d, p, nedge + inside, expect)
+    # The lowest vertex on the cycle is named (the component is a 2-cycle plus a tree).
+    if value != "-inf":
+        assert "vertex %d:" % min(verts[0], verts[1]) in msg or len(verts) > 2, msg
+
+
+def zero_weight_graph():
+    """A path 0-1-2-...-40 of weight-0 edges hanging off vertex 0 (every vertex a tie: its
+    parent is at the same distance), plus an edge of weight 0.5 to 41 and 41-42 of
+    weight 0: a correct result has long tie chains, which the chain check must accept."""
+    scale = 6
+    path = np.arange(40)
+    src = np.concatenate([path, [5, 41]]).astype(np.int32)
+    dst = np.concatenate([path + 1, [41, 42]]).astype(np.int32)
+    w = np.concatenate([np.zeros(40), [0.5, 0.0]]).astype(np.float32)
+    return scale, src, dst, w
+
+
+def test_zero_weight_ties_accepted_and_tie_cycle_rejected():
+    scale, src, dst, w = zero_weight_graph()
+    g = common.build_graph(COMM, scale, src, dst, w)
+    dist, parent = sssp(SSSPWorkspace(g, COMM), 0)
+    assert np.all(dist[:41] == 0) and dist[41] == 0.5 and dist[42] == 0.5
+    nedge = common.tuples_reached(src, dst, dist)
+    assert validate_sssp(COMM, g, 0, dist, parent, nedge) == (True, None, nedge)
+    # Within the root's component: 20 and 21 (joined by a weight-0 edge, both at distance 0)
+    # made each other's parent. Every check of the reference passes; the chain does not.
+    p = parent.copy()
+    p[20], p[21] = 21, 20
+    rejected(g, 0, dist, p, nedge, "vertex 20: parent 21, but its parent chain never")
+    p = parent.copy()
+    p[41], p[42] = 42, 41
+    rejected(g, 0, dist, p, nedge, "vertex 41: parent 42, but its parent chain never")
+
+
 # ---------------------------------------------------------------- empty blocks
 
 def test_rank_without_vertices():
@@ -306,6 +367,10 @@ def test_mpi_correct_for_each_rank_count(mpi_runs):
             for key, rec in entry.items():
                 if key == "mutations":
                     assert all(not ok for ok, _ in rec.values()), (n, name, rec)
+                    for what, (_, msg) in rec.items():
+                        if what.startswith("cycle"):
+                            assert ("not a finite" if what.endswith("-inf") else
+                                    "never reaches the root") in msg, (n, name, what, msg)
                     continue
                 assert rec["ok"], (n, name, key, rec["msg"])
                 assert rec["reach_ok"], (n, name, key)
