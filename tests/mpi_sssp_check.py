@@ -66,8 +66,9 @@ def mutation_verdicts(comm, g, src, dst, root, dist, parent, nedge):
     out["nedge"] = same_everywhere(comm, [bool(ok), msg])
     # A separate component planted as reached (the reference's checks pass it), with the
     # edge count grown by its tuples as the kernel's count would be.
-    verts, parents, inside = common.fake_component(part.scale, src, dst, root)
-    for name, value in common.FAKE_DISTANCES.items():
+    fake = common.fake_component(part.scale, src, dst, root)
+    for name, value in common.FAKE_DISTANCES.items() if fake else ():
+        verts, parents, inside = fake
         d, p = dist.copy(), parent.copy()
         common.plant_component(part, d, p, verts, parents, value)
         ok, msg, _ = validate_sssp(comm, g, root, d, p, nedge + inside)

@@ -129,7 +129,8 @@ def fake_component(scale, src, dst, root):
     """A component other than the root's (the smallest with an edge, then the lowest id),
     and parents for it that the reference's checks accept at a distance from FAKE_DISTANCES:
     a BFS tree of the component whose first vertex takes its first child as parent (a
-    2-cycle). Returns (vertices, parents, tuples inside it) as global ids."""
+    2-cycle). Returns (vertices, parents, tuples inside it) as global ids, or None when
+    every edge lies in the root's component."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import breadth_first_order, connected_components
     n = 1 << scale
@@ -144,6 +145,8 @@ def fake_component(scale, src, dst, root):
         c = label[v]
         if c != label[root] and (best is None or sizes[c] < sizes[label[best]]):
             best = v
+    if best is None:
+        return None
     order, pred = breadth_first_order(adj, int(best), directed=False)
     parents = pred[order].astype(np.int64)
     parents[0] = order[1]
