@@ -156,8 +156,8 @@ def _check_vertices(root, lo, nglobal, dist, parent, fail, nchunks):
 def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confirmed, fail,
                  nchunks):
     """Check 5 for the local entries whose neighbour lies in [wlo, whi); marks confirmed
-    local vertices (_TIE when the parent's distance equals theirs) and returns the number of
-    entries with both ends reached."""
+    local vertices (_TIE when the parent's distance equals theirs) and returns twice the
+    number of tuples with both ends reached that it tested (from their smaller end)."""
     n = len(dist)
     fails = np.full((nchunks, _FIELDS), np.float64(_NONE))
     counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
@@ -172,6 +172,16 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
                 v = col[k]
                 if v < wlo or v >= whi:
                     continue
+                if v < lo + i:
+                    # Check 5 is symmetric and its failures are recorded the same from
+                    # either end, so each tuple is tested from its smaller end only (v's row
+                    # holds it too, here or on v's owner): half the random reads. The
+                    # parent edge is still confirmed here.
+                    if pu == v:
+                        dv = window[v - wlo]
+                        if du == dv + weight[k]:
+                            confirmed[i] = _TIE if dv == du else _STRICT
+                    continue
                 dv = window[v - wlo]
                 v_reached = dv != np.inf
                 if not u_reached and not v_reached:
@@ -183,7 +193,7 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
                     else:
                         _record(f, CHECK_REACH, lo + i, v, du, dv, w)
                     continue
-                both += 1
+                both += 2   # for both entries of the tuple
                 # float32 sums, exactly as the kernel relaxes (spec section 5, check 5)
                 if du + w < dv or dv + w < du:
                     _record(f, CHECK_WEIGHT, min(lo + i, v), max(lo + i, v),
