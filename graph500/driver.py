@@ -100,16 +100,14 @@ class SSSPKernel:
         from kernels.sssp import SSSPWorkspace, DEFAULT_DELTA
         self.comm, self.graph = comm, graph
         self.delta = args.delta if args.delta is not None else DEFAULT_DELTA
-        self.ws = SSSPWorkspace(graph, delta=self.delta)
+        self.ws = SSSPWorkspace(graph, comm, delta=self.delta)
 
     def prepare(self):
-        reset = getattr(self.ws, "reset", None)
-        if reset is not None:
-            reset()
+        self.ws.reset()
 
     def search(self, root):
         from kernels.sssp import sssp
-        self.dist, self.parent = sssp(self.graph, root, self.delta, self.ws, self.comm)
+        self.dist, self.parent = sssp(self.ws, root)
 
     def nedge(self):
         return edge_count(self.comm, self.graph, self.parent)

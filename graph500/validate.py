@@ -21,9 +21,9 @@ or L+1, which is one bit test in the union of three level bitmaps (N/8 bytes, sm
 stay in cache, unlike an N-entry depth array); an unreached vertex needs no neighbour in the
 bitmap of all reached vertices. Confirmation needs only that the row holds the parent: the
 rebuilt depth of the parent is one less by construction. This is exact for any depth. The
-level bitmaps are kept (a few levels x N/8 bytes), so the rows are then scanned once, in
-memory order, with no collective between levels; past LEVEL_BYTES_BUDGET each level is
-scanned on its own instead.
+rows are scanned level by level (one union in cache at a time); the level bitmaps are kept
+from the rebuild (a few levels x N/8 bytes), so no collective runs between levels; past
+LEVEL_BYTES_BUDGET each level's bitmap is gathered again instead.
 """
 import numba
 import numpy as np
@@ -226,40 +226,66 @@ def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
     return depth, nlev, kept, npending
 
 
+@njit(cache=True, nogil=True)
+def _by_level(depth, nlev):
+    """The reached local vertices grouped by depth, each group in vertex order (a counting
+    sort): returns (verts, starts), level L's vertices being verts[starts[L]:starts[L+1]]."""
+    starts = np.zeros(nlev + 1, dtype=np.int64)
+    for i in range(len(depth)):
+        if depth[i] >= 0:
+            starts[depth[i] + 1] += 1
+    for lev in range(nlev):
+        starts[lev + 1] += starts[lev]
+    verts = np.empty(starts[nlev], dtype=np.int64)
+    pos = starts[:nlev].copy()
+    for i in range(len(depth)):
+        d = depth[i]
+        if d >= 0:
+            verts[pos[d]] = i
+            pos[d] += 1
+    return verts, starts
+
+
 def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
     """Rule 5 and confirmation for every reached row. Returns (check, u, v, entries, reached)
-    where `reached` is the global bitmap of reached vertices with its sentinel."""
+    where `reached` is the global bitmap of reached vertices with its sentinel.
+
+    Level by level: the rows of level L read one bitmap, the union of levels L-1..L+1 (N/8
+    bytes). Scanning all levels' rows in one pass would need every level's union at once
+    (levels x N/8 bytes: 1 MiB at SCALE 20, beyond the caches at SCALE 26, where it made
+    validation 4x the search); one union at a time stays in cache at every SCALE this runs
+    at. The level bitmaps come from the depth rebuild when it kept them, else each is
+    gathered again from the depths (one Allgatherv per level)."""
     reached = bm.scan_table(1, 0)
-    if kept is not None:
-        # One pass, rows in memory order: level L's bitmap is the union of levels L-1..L+1.
-        unions = bm.scan_table(nlev, ~np.uint64(0))
-        for lev, bits in enumerate(kept):
-            np.bitwise_or(reached[0, :-1], bits, out=reached[0, :-1])
-            for d in (lev - 1, lev, lev + 1):
-                if 0 <= d < nlev:
-                    np.bitwise_or(unions[d, :-1], bits, out=unions[d, :-1])
-        verts = np.flatnonzero(depth >= 0)
-        return _scan_rows(graph.rowptr, graph.col, parent, lo, verts, depth, 0, unions, 1,
-                          nchunks) + (reached,)
-    # Level by level: three consecutive level bitmaps at a time, gathered from the depths.
-    levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
-    _level_bits(depth, 0, bm.mine)
-    bm.gather(levels[1])
+    verts, starts = _by_level(depth, nlev)
     union = bm.scan_table(1, ~np.uint64(0))
+    if kept is None:
+        levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
+        _level_bits(depth, 0, bm.mine)
+        bm.gather(levels[1])
     first, entries = (0, 0, 0), 0
     for lev in range(nlev):
-        _level_bits(depth, lev + 1, bm.mine)
-        bm.gather(levels[2])
-        np.bitwise_or(reached[0, :-1], levels[1], out=reached[0, :-1])
-        np.bitwise_or(levels[0], levels[1], out=union[0, :-1])
-        np.bitwise_or(union[0, :-1], levels[2], out=union[0, :-1])
-        verts = np.flatnonzero(depth == lev)
-        c, u, v, e = _scan_rows(graph.rowptr, graph.col, parent, lo, verts, depth, lev, union,
-                                1, nchunks)
+        if kept is None:
+            _level_bits(depth, lev + 1, bm.mine)
+            bm.gather(levels[2])
+            below, here, above = levels
+        else:
+            below = kept[lev - 1] if lev > 0 else None
+            here = kept[lev]
+            above = kept[lev + 1] if lev + 1 < nlev else None
+        np.bitwise_or(reached[0, :-1], here, out=reached[0, :-1])
+        union[0, :-1] = here
+        for bits in (below, above):
+            if bits is not None:
+                np.bitwise_or(union[0, :-1], bits, out=union[0, :-1])
+        c, u, v, e = _scan_rows(graph.rowptr, graph.col, parent, lo,
+                                verts[starts[lev]:starts[lev + 1]], depth, lev, union, 1,
+                                nchunks)
         entries += e
         if c and not first[0]:
             first = (c, u, v)
-        levels = [levels[1], levels[2], levels[0]]
+        if kept is None:
+            levels = [levels[1], levels[2], levels[0]]
     return first + (entries, reached)
 
 

@@ -49,9 +49,10 @@ State, all in the workspace (allocated once per graph, untimed):
             cannot beat an earlier one is never sent. Exact, since the owner's distance is
             already at most what was sent; it removes most of the remote traffic;
   records - at most `capacity` records are queued between exchanges, so a large frontier is
-            relaxed over several rounds; every rank takes part in every round, and one small
-            Allreduce per round says whether more rounds are needed and, once none are,
-            which bucket is next.
+            relaxed over several rounds; every rank takes part in every round, and a small
+            header each rank sends each other one (one Alltoall) says how many records follow
+            and whether more rounds are needed and, once none are, which bucket is next
+            (see _Search).
 Records are three int32 words: the vertex's index in its owner's block, the float32 bits of
 the distance, and the parent's index in the sender's block (the receiver adds the sender's
 block offset).
@@ -65,7 +66,7 @@ from mpi4py import MPI
 from numba import njit
 
 from .construct import sort_rows_by_weight
-from .exchange import alltoallv, gather_window
+from .exchange import alltoallv_known, gather_window
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -89,6 +90,13 @@ PULL_RATIO = 4
 
 NO_BUCKET = np.int64(1) << 62
 
+# The header every rank sends every other rank in each exchange round (one Alltoall, which
+# is also the round's agreement; see _Search): records (int32 words) for that rank, "has
+# frontier left", "sent records", first non-empty bucket, push work, smallest settled
+# distance (float32 bits).
+_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN = range(6)
+_HEADER = 6
+
 # Touched-list marks: not listed / listed and to be placed in a bucket / listed, but already
 # relaxed with its newest distance in this light phase, so not to be placed again.
 _CLEAN, _MOVE, _KEEP = 0, 1, 2
@@ -107,7 +115,8 @@ _DEBRUIJN_INDEX = np.array([
 
 
 @njit(cache=True, nogil=True)
-def _start(root, lo, hi, dist, parent, bits, count, bkt, mark, gval, gtag):
+def _clear(dist, parent, bits, count, bkt, mark, gval, gtag):
+    """Everything a search starts from, cleared before the timer (the workspace's reset)."""
     dist[:] = np.inf
     parent[:] = -1
     bits[:, :] = 0
@@ -116,11 +125,16 @@ def _start(root, lo, hi, dist, parent, bits, count, bkt, mark, gval, gtag):
     mark[:] = _CLEAN
     gval[:] = np.inf
     gtag[:] = -1
+
+
+@njit(cache=True, nogil=True)
+def _start(root, lo, hi, dist, parent, bits, count, bkt):
+    """The root alone, in bucket 0 (slot 0)."""
     if lo <= root < hi:
         r = root - lo
         dist[r] = 0.0
         parent[r] = root
-        bits[0, r >> 6] |= _ONE << np.uint64(r & 63)  # bucket 0, slot 0
+        bits[0, r >> 6] |= _ONE << np.uint64(r & 63)
         count[0] = 1
         bkt[r] = 0
 
@@ -240,11 +254,10 @@ def _split_rows(rowptr, weight, delta, heavy):
 def _relax(frontier, pos, nf, light, nslots,
            begin, end, col, weight, lo, hi, nranks, scale, shift, offsets,
            dist, parent, bits, count, bkt, mark, touched,
-           gval, gtag, gmask, tagged, pdst, pv, pd, pu, cap):
+           gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap):
     """Relax entries begin[u]..end[u] of the rows of the vertices u in frontier[pos:nf] (the
-    light or the heavy part of each row) until the record queue could overflow.
-    Returns (next pos, records queued, vertices touched)."""
-    n = 0
+    light or the heavy part of each row) until the record queue (n records queued so far)
+    could overflow. Returns (next pos, records queued, vertices touched)."""
     nt = 0
     while pos < nf:
         u = frontier[pos]
@@ -298,11 +311,42 @@ def _relax(frontier, pos, nf, light, nslots,
 
 
 @njit(cache=True, nogil=True)
+def _light_step(cur, nslots, inv_delta, frontier, pos, nf, settled, nsettled, in_settled,
+                rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
+                dist, parent, bits, count, bkt, mark, touched,
+                gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap):
+    """Light relaxations of bucket cur on this rank, with no exchange in between: relax the
+    frontier, put what improved back into its bucket, and when bucket cur refilled here,
+    extract it again, until it is empty here or the record queue is full. Records from
+    other ranks wait for the next exchange (the fixed point does not depend on the order).
+    Returns (next pos, frontier size, records queued, settled count)."""
+    while True:
+        if pos >= nf:
+            if count[cur % nslots] == 0:
+                break
+            nf, nsettled = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
+                                    settled, nsettled, in_settled)
+            pos = 0
+            continue
+        pos, n, nt = _relax(frontier, pos, nf, True, nslots, rowptr, heavy, col, weight,
+                            lo, hi, nranks, scale, shift, offsets, dist, parent, bits, count,
+                            bkt, mark, touched, gval, gtag, gmask, tagged, pdst, pv, pd, pu,
+                            n, cap)
+        _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
+        if pos < nf:
+            break   # the queue is full: exchange first
+    return pos, nf, n, nsettled
+
+
+@njit(cache=True, nogil=True)
 def _pack(n, pdst, pv, pd, pu, counts, cursor, send_i, send_f):
-    """Group the queued records by destination rank (count, prefix sum, fill)."""
+    """Group the queued records by destination rank (count, prefix sum, fill).
+    Returns the smallest distance they carry (inf for none)."""
     counts[:] = 0
+    dmin = np.float32(np.inf)
     for i in range(n):
         counts[pdst[i]] += 1
+        dmin = min(dmin, pd[i])
     c = 0
     for r in range(len(counts)):
         cursor[r] = c
@@ -314,6 +358,7 @@ def _pack(n, pdst, pv, pd, pu, counts, cursor, send_i, send_f):
         send_i[3 * j] = pv[i]
         send_f[3 * j + 1] = pd[i]
         send_i[3 * j + 2] = pu[i]
+    return dmin
 
 
 @njit(cache=True, nogil=True)
@@ -396,22 +441,29 @@ def _pull(rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, mark, touc
 # ---------------------------------------------------------------- driver side
 
 class SSSPWorkspace:
-    """Buffers reused by every search on one graph (allocated once, untimed).
+    """Buffers reused by every search on one graph (allocated once, untimed), and the
+    search's fixed arguments (the communicator and delta), as BFSWorkspace.
 
-    `delta` says which row split and bucket array to prepare now; a search with another
-    delta prepares its own on first use (so run the untimed warm-up with the timed delta).
+    reset() clears everything a search starts from (outputs, buckets, the remote-distance
+    cache) and prepares the row split and bucket array for `delta`; the driver calls it
+    before the timer, so only the search is timed. A search on a workspace that was not
+    reset since the last one resets it itself (untimed callers need not bother).
     Memory: see nbytes(); the sorted copy of the rows (8 bytes per entry) is the bulk, and
     is not made when Kernel 1 hands over rows already sorted by weight."""
 
-    def __init__(self, graph, delta=DEFAULT_DELTA, capacity=CAPACITY, ghost_slots=GHOST_SLOTS,
-                 pull_max_vertices=PULL_MAX_VERTICES, pull_ratio=PULL_RATIO):
+    def __init__(self, graph, comm, delta=DEFAULT_DELTA, capacity=CAPACITY,
+                 ghost_slots=GHOST_SLOTS, pull_max_vertices=PULL_MAX_VERTICES,
+                 pull_ratio=PULL_RATIO):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
+        if not delta > 0:
+            raise ValueError("delta must be positive")
         part = graph.part
         n = part.nlocal
         if n >= 1 << 31:
             raise ValueError("a rank's block must hold fewer than 2^31 vertices")
         self.graph = graph
+        self.comm = comm
         self.offsets = part.offsets.astype(np.int64)
         # A record for v travels along an edge that v's owner also holds in v's row (rows
         # list every tuple from both ends), so the largest local weight bounds how many
@@ -424,6 +476,9 @@ class SSSPWorkspace:
 
         m = max(n, 1)
         self.nwords = (n + 63) // 64
+        # The outputs: a search returns these arrays (overwritten by the next search).
+        self.dist = np.empty(n, dtype=np.float32)
+        self.parent = np.empty(n, dtype=np.int64)
         self.bkt = np.empty(n, dtype=np.int64)
         self.mark = np.empty(n, dtype=np.uint8)
         self.touched = np.empty(m, dtype=np.int32)
@@ -459,8 +514,11 @@ class SSSPWorkspace:
         self.recv_i = np.empty(3 * cap, dtype=np.int32)
         self.counts = np.zeros(part.nranks, dtype=np.int64)
         self.cursor = np.zeros(part.nranks, dtype=np.int64)
-        self.vote = np.zeros(2, dtype=np.int64)
-        self.agreed = np.zeros(2, dtype=np.int64)
+        # One row per rank of the round's header (see _Search.agree), sent and received.
+        self.hdr_send = np.zeros((part.nranks, _HEADER), dtype=np.int64)
+        self.hdr_recv = np.zeros((part.nranks, _HEADER), dtype=np.int64)
+        self.vote = np.zeros(1, dtype=np.int64)
+        self.agreed = np.zeros(1, dtype=np.int64)
         # Both the replicated settled distances and the sweep over the local block cost
         # about one sequential access per vertex; a push costs a random access per entry.
         self.pull_threshold = (part.nglobal + int(np.diff(part.offsets).max())) / pull_ratio
@@ -469,9 +527,24 @@ class SSSPWorkspace:
             self.sdist = np.empty(part.nglobal, dtype=np.float32)
         else:
             self.sloc = self.sdist = None
-        self.split_for(np.float32(delta))
-        self.slots_for(float(delta))
+        self.delta = None
+        self.clean = False
+        self.reset(delta)
         self._compile_exchange_path()
+
+    def reset(self, delta=None):
+        """Clear everything a search starts from (untimed: the driver calls this before the
+        timer), for bucket width `delta` (default: the workspace's)."""
+        if delta is not None:
+            if not delta > 0:
+                raise ValueError("delta must be positive")
+            self.delta = float(delta)
+        self.wdelta = np.float32(self.delta)
+        self.split_for(self.wdelta)
+        self.nslots = self.slots_for(self.delta)
+        _clear(self.dist, self.parent, self.bits, self.count, self.bkt, self.mark, self.gval,
+               self.gtag)
+        self.clean = True
 
     def _compile_exchange_path(self):
         """Compile (or load from the cache) the record pack/apply steps now, with no records:
@@ -506,119 +579,177 @@ class SSSPWorkspace:
         return nslots
 
 
-def sssp(graph, root, delta, ws, comm):
-    """Collective. Shortest paths from global vertex `root` with bucket width `delta`.
 
-    Returns (dist float32[nlocal], parent int64[nlocal]) for this rank's block, new arrays
-    each call.
+def sssp(ws, root, delta=None):
+    """Collective. Shortest paths from global vertex `root`, bucket width `delta` (default:
+    the workspace's; another value resets the workspace for it).
+
+    Returns (dist float32[nlocal], parent int64[nlocal]) for this rank's block: the
+    workspace's arrays, overwritten by the next search. Call ws.reset() before (outside the
+    timed region).
     """
-    part = graph.part
+    part = ws.graph.part
     if not 0 <= root < part.nglobal:
         raise ValueError("root %d outside [0, %d)" % (root, part.nglobal))
-    if not delta > 0:
-        raise ValueError("delta must be positive")
-    search = _Search(graph, ws, comm, float(delta))
-    _start(np.int64(root), part.lo, part.hi, search.dist, search.parent, ws.bits, ws.count,
-           ws.bkt, ws.mark, ws.gval, ws.gtag)
-    nslots = search.nslots
+    if delta is not None and float(delta) != ws.delta:
+        ws.reset(delta)
+    elif not ws.clean:
+        ws.reset()
+    ws.clean = False
+    _start(np.int64(root), part.lo, part.hi, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt)
+    search = _Search(ws)
     cur = 0  # the root alone is in bucket 0
+    n = 0    # records queued, not yet sent
     while cur != NO_BUCKET:
-        nsettled = 0
-        while True:
-            nf, nsettled = _extract(cur, nslots, ws.bits, ws.count, ws.bkt, graph.rowptr,
-                                    ws.heavy, ws.frontier, ws.settled, nsettled,
-                                    ws.in_settled)
-            nxt_bucket = search.phase(ws.frontier, nf, True, cur)
-            if nxt_bucket != cur:
-                break
-        nxt_bucket = search.heavy(nsettled, cur)
+        nsettled, max_push, dmin, first = search.light(cur, n)
+        cur, n = search.heavy(cur, nsettled, max_push, dmin, first)
         _clear_settled(ws.settled, nsettled, ws.in_settled)
-        cur = nxt_bucket
-    return search.dist, search.parent
+    return ws.dist, ws.parent
 
 
 class _Search:
-    """One search's outputs and fixed arguments; `phase` runs one phase's rounds."""
+    """One search's steps. Each exchange round is one Alltoall of a small header (records
+    per destination, and the flags and values the round must agree on), then, only when some
+    rank has records, one Alltoallv of the records, with no separate count exchange and no
+    vote: every rank reads every rank's header, so all reach the same decisions.
 
-    def __init__(self, graph, ws, comm, delta):
-        self.g, self.ws, self.comm = graph, ws, comm
-        n = graph.part.nlocal
-        self.dist = np.empty(n, dtype=np.float32)
-        self.parent = np.empty(n, dtype=np.int64)
-        # Weights are float32: compare them with delta rounded to float32 as well, the same
-        # split as the light-edge CSR.
-        self.wdelta = np.float32(delta)
-        self.inv_delta = 1.0 / delta
-        self.nslots = ws.slots_for(delta)
-        ws.split_for(self.wdelta)
-        p = graph.part
+      light(cur) - rounds until bucket cur is empty everywhere with nothing in flight; a
+                   rank relaxes its bucket as often as it refills locally before exchanging
+                   (_light_step), so rounds are needed only for what crosses ranks. The
+                   quiet round's headers also carry each rank's first non-empty bucket and
+                   what the heavy phase needs to choose push or pull.
+      heavy(cur) - push: relax the settled set's heavy entries; their records all land in
+                   later buckets, so the last round's records are not sent now but travel
+                   with the next bucket's first light round, and that round's header agrees
+                   on the next bucket (a lower bound: the smallest of every rank's first
+                   bucket and its unsent records' buckets; if those records improve nothing
+                   the bucket is found empty in one quiet round). Pull: as before.
+    """
+
+    def __init__(self, ws):
+        self.ws, self.comm = ws, ws.comm
+        self.g = ws.graph
+        p = self.g.part
+        self.nranks = p.nranks
         self.args = (p.lo, p.hi, p.nranks, p.scale, p.shift)
 
-    def heavy(self, nsettled, cur):
-        """The heavy phase, pushed from the settled set or pulled by the vertices it could
-        still improve. A push reads every heavy entry of the settled rows, each a random
-        access to the target's distance. A pull replicates the settled distances (one
-        Allgatherv of N floats) and sweeps the local block in order; rows sorted by weight
-        let most vertices stop at their first heavy entry, so its cost is about one sequential
-        access per vertex, plus the entries that can still improve a vertex (in the first
-        buckets of a Kronecker graph, a fifth of what the push reads, measured). So pull when
-        the busiest rank's push is large next to N plus the largest block."""
-        ws, g, comm = self.ws, self.g, self.comm
-        if ws.sdist is None:
-            return self.phase(ws.settled, nsettled, False, cur)
-        push, dmin = _push_cost(g.rowptr, ws.settled, nsettled, self.dist)
-        # Non-negative float32s order like their bit patterns: one MIN serves both values.
-        ws.vote[0] = -push
-        ws.vote[1] = np.float32(dmin).view(np.int32)
-        comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
-        max_push = -int(ws.agreed[0])
-        nglobal = g.part.nglobal
-        if max_push < ws.pull_threshold:
-            return self.phase(ws.settled, nsettled, False, cur)
-        # Heavy edges have w >= wdelta, so nothing from the set lands below thr.
-        dmin = np.int32(ws.agreed[1]).view(np.float32)
-        thr = np.float32(dmin + self.wdelta)
-        _settled_view(ws.settled, nsettled, self.dist, ws.sloc)
-        gather_window(comm, ws.offsets, ws.sloc, 0, nglobal, ws.sdist)
-        nt = _pull(g.rowptr, ws.heavy, ws.col, ws.weight, thr, dmin, ws.sdist, self.dist,
-                   self.parent, ws.mark, ws.touched)
-        _rebucket(ws.touched, nt, ws.mark, self.dist, self.inv_delta, cur, self.nslots,
-                  ws.bits, ws.count, ws.bkt)
-        ws.vote[0] = 1
-        ws.vote[1] = _first_bucket(cur, self.nslots, ws.count)
-        comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
-        return int(ws.agreed[1])
+    def pack(self, n):
+        """Group the n queued records by destination (ws.counts, ws.send_i); returns the
+        smallest distance among them."""
+        ws = self.ws
+        return _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.cursor, ws.send_i,
+                     ws.send_f)
 
-    def phase(self, frontier, nf, light, cur):
-        """Relax frontier[:nf] (light edges, or heavy ones) over as many exchange rounds as
-        the busiest rank needs. Returns the next non-empty bucket, agreed by all ranks."""
-        g, ws, comm = self.g, self.ws, self.comm
+    def agree(self, n, more, first, push, dmin):
+        """Send this round's header to every rank (the records packed by pack()), return
+        every rank's header (rows by rank)."""
+        ws = self.ws
+        h = ws.hdr_send
+        h[:, _COUNT] = 3 * ws.counts
+        h[:, _MORE] = more
+        h[:, _SENT] = n > 0
+        h[:, _FIRST] = first
+        h[:, _PUSH] = push
+        h[:, _DMIN] = dmin
+        self.comm.Alltoall(h, ws.hdr_recv)
+        return ws.hdr_recv
+
+    def exchange(self, n, hdr, cur):
+        """Send the packed records (counts known from the headers), apply what arrives."""
+        ws = self.ws
+        recv, rcounts = alltoallv_known(self.comm, ws.send_i[:3 * n], 3 * ws.counts,
+                                        hdr[:, _COUNT], ws.recv_i)
+        ws.recv_i = recv
+        nt = _apply(recv, recv.view(np.float32), rcounts, ws.offsets, ws.dist, ws.parent,
+                    ws.mark, ws.touched, 0)
+        _rebucket(ws.touched, nt, ws.mark, ws.dist, 1.0 / ws.delta, cur, ws.nslots, ws.bits,
+                  ws.count, ws.bkt)
+
+    def light(self, cur, n):
+        """Light phases of bucket cur (n records already queued). Returns (settled count,
+        the busiest rank's push work, the smallest settled distance's bits, the next
+        non-empty bucket), agreed by all ranks."""
+        ws, g = self.ws, self.g
         lo, hi, nranks, scale, shift = self.args
-        if light:
-            begin, end = g.rowptr, ws.heavy
-        else:
-            begin, end = ws.heavy, g.rowptr[1:]
-        dist, parent, nslots = self.dist, self.parent, self.nslots
+        inv_delta, nslots = 1.0 / ws.delta, ws.nslots
+        pos = nf = nsettled = 0
+        while True:
+            pos, nf, n, nsettled = _light_step(
+                cur, nslots, inv_delta, ws.frontier, pos, nf, ws.settled, nsettled,
+                ws.in_settled, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks, scale,
+                shift, ws.offsets, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt, ws.mark,
+                ws.touched, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv,
+                ws.pd, ws.pu, n, ws.capacity)
+            more = pos < nf
+            first = push = dmin = 0
+            if not n and not more:   # quiet here: what the quiet round must carry
+                first = _first_bucket(cur, nslots, ws.count)
+                push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist)
+                # Non-negative float32s order like their bit patterns.
+                dmin = int(np.float32(dm).view(np.int32))
+            if nranks == 1:
+                return nsettled, push, dmin, first
+            self.pack(n)
+            hdr = self.agree(n, more, first, push, dmin)
+            if not hdr[:, _SENT].any():
+                if not hdr[:, _MORE].any():   # quiet everywhere, nothing in flight
+                    return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
+                            int(hdr[:, _FIRST].min()))
+            else:
+                self.exchange(n, hdr, cur)
+            n = 0
+
+    def heavy(self, cur, nsettled, max_push, dmin, first):
+        """The heavy phase of bucket cur, pushed from the settled set or pulled by the
+        vertices it could still improve. A push reads every heavy entry of the settled rows,
+        each a random access to the target's distance. A pull replicates the settled
+        distances (one Allgatherv of N floats) and sweeps the local block in order; rows
+        sorted by weight let most vertices stop at their first heavy entry, so its cost is
+        about one sequential access per vertex, plus the entries that can still improve a
+        vertex (in the first buckets of a Kronecker graph, a fifth of what the push reads,
+        measured). So pull when the busiest rank's push is large next to N plus the largest
+        block. Returns (the next bucket, agreed, and the records queued for it)."""
+        ws, g, comm = self.ws, self.g, self.comm
+        lo, hi, nranks, scale, shift = self.args
+        if max_push == 0:    # no settled vertex has an entry: nothing to relax
+            return first, 0
+        inv_delta, nslots = 1.0 / ws.delta, ws.nslots
+        if ws.sdist is not None and max_push >= ws.pull_threshold:
+            # Heavy edges have w >= wdelta, so nothing from the set lands below thr.
+            dm = np.int32(dmin).view(np.float32)
+            thr = np.float32(dm + ws.wdelta)
+            _settled_view(ws.settled, nsettled, ws.dist, ws.sloc)
+            gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
+            nt = _pull(g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist, ws.dist,
+                       ws.parent, ws.mark, ws.touched)
+            _rebucket(ws.touched, nt, ws.mark, ws.dist, inv_delta, cur, nslots, ws.bits,
+                      ws.count, ws.bkt)
+            ws.vote[0] = _first_bucket(cur, nslots, ws.count)
+            comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
+            return int(ws.agreed[0]), 0
         pos = 0
         while True:
-            pos, n, nt = _relax(frontier, pos, nf, light, nslots,
-                                begin, end, ws.col, ws.weight, lo, hi, nranks, scale, shift,
-                                ws.offsets, dist, parent, ws.bits, ws.count, ws.bkt,
+            pos, n, nt = _relax(ws.settled, pos, nsettled, False, nslots, ws.heavy,
+                                g.rowptr[1:], ws.col, ws.weight, lo, hi, nranks, scale, shift,
+                                ws.offsets, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt,
                                 ws.mark, ws.touched, ws.gval, ws.gtag, ws.ghost_mask,
-                                ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, ws.capacity)
-            if nranks > 1:
-                _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.cursor,
-                      ws.send_i, ws.send_f)
-                recv, rcounts = alltoallv(comm, ws.send_i[:3 * n], 3 * ws.counts, ws.recv_i)
-                ws.recv_i = recv
-                nt = _apply(recv, recv.view(np.float32), rcounts, ws.offsets, dist, parent,
-                            ws.mark, ws.touched, nt)
-            _rebucket(ws.touched, nt, ws.mark, dist, self.inv_delta, cur, nslots, ws.bits,
+                                ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, 0, ws.capacity)
+            _rebucket(ws.touched, nt, ws.mark, ws.dist, inv_delta, cur, nslots, ws.bits,
                       ws.count, ws.bkt)
-            # One vote per round, MIN over ranks of: 0 while this rank has frontier left,
-            # and this rank's first non-empty bucket (meaningful once nobody has work left).
-            ws.vote[0] = 0 if pos < nf else 1
-            ws.vote[1] = _first_bucket(cur, nslots, ws.count)
-            comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
-            if ws.agreed[0] == 1:
-                return int(ws.agreed[1])
+            more = pos < nsettled
+            if nranks == 1:
+                if more:
+                    continue
+                return _first_bucket(cur, nslots, ws.count), 0
+            first = _first_bucket(cur, nslots, ws.count)
+            dmin_rec = self.pack(n)
+            if n:
+                # Where the unsent records will land (the receiver clamps the same way).
+                b = min(max(int(np.float64(dmin_rec) * inv_delta), cur), cur + nslots - 1)
+                first = min(first, b)
+            hdr = self.agree(n, more, first, 0, 0)
+            if not hdr[:, _MORE].any():
+                # The records of this last round travel with the next light round.
+                return int(hdr[:, _FIRST].min()), n
+            if hdr[:, _SENT].any():
+                self.exchange(n, hdr, cur)

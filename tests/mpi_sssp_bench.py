@@ -47,21 +47,22 @@ def main():
 
     roots = choose_roots(scale, nroots, 2, 3, has_edge)
     t = time.time()
-    ws = SSSPWorkspace(g, delta=deltas[0])
+    ws = SSSPWorkspace(g, comm, delta=deltas[0])
     tws = time.time() - t
     if rank == 0:
         print("SCALE %d P %d gen %.2fs construct %.2fs workspace %.3fs roots %d"
               % (scale, size, tgen, tcon, tws, len(roots)), flush=True)
     for delta in deltas:
-        sssp(g, 0, delta, ws, comm)  # warm-up, as the reference does (prepares delta too)
+        sssp(ws, 0, delta)  # warm-up, as the reference does (prepares delta too)
         secs_per_edge = []
         cpu_per_edge = []
         times = []
         for i, root in enumerate(roots):
+            ws.reset()  # untimed, as in the benchmark
             comm.Barrier()
             c = time.process_time()
             t = time.perf_counter()
-            dist, parent = sssp(g, root, delta, ws, comm)
+            dist, parent = sssp(ws, root, delta)
             t = time.perf_counter() - t
             c = time.process_time() - c
             t = comm.allreduce(t, op=MPI.MAX)

@@ -27,6 +27,7 @@ def graphs():
     yield "random9", 9, common.random_edges(9, 8 << 9, 7)
     yield "tiny6", 6, common.random_edges(6, 100, 3)
     yield "kron10", 10, common.benchmark_edges(10)
+    yield "kron16", 16, common.benchmark_edges(16)
 
 
 def same_everywhere(comm, value):
@@ -41,7 +42,7 @@ def pick_roots(src, dst, k):
     return [int(cand[i]) for i in np.linspace(0, len(cand) - 1, k).astype(int)]
 
 
-def mutation_verdicts(comm, g, root, dist, parent, nedge):
+def mutation_verdicts(comm, g, src, dst, root, dist, parent, nedge):
     """Flip one thing at a time on the vertex owned by the highest rank holding a reached
     vertex (so that, with several ranks, a remote rank must report it)."""
     part = g.part
@@ -63,6 +64,15 @@ def mutation_verdicts(comm, g, root, dist, parent, nedge):
         out[name] = same_everywhere(comm, [bool(ok), msg])
     ok, msg, _ = validate_sssp(comm, g, root, dist, parent, nedge + 1)
     out["nedge"] = same_everywhere(comm, [bool(ok), msg])
+    # A separate component planted as reached (the reference's checks pass it), with the
+    # edge count grown by its tuples as the kernel's count would be.
+    fake = common.fake_component(part.scale, src, dst, root)
+    for name, value in common.FAKE_DISTANCES.items() if fake else ():
+        verts, parents, inside = fake
+        d, p = dist.copy(), parent.copy()
+        common.plant_component(part, d, p, verts, parents, value)
+        ok, msg, _ = validate_sssp(comm, g, root, d, p, nedge + inside)
+        out["cycle " + name] = same_everywhere(comm, [bool(ok), msg])
     return out
 
 
@@ -72,13 +82,15 @@ def main():
     report = {"nranks": comm.Get_size(), "graphs": {}}
     for name, scale, (src, dst, w) in graphs():
         g = common.build_graph(comm, scale, src, dst, w)
-        ws = SSSPWorkspace(g)
-        roots = pick_roots(src, dst, 3)
+        ws = SSSPWorkspace(g, comm)
+        # SCALE 16 is there for the mutations at that size: one root, one delta.
+        roots = pick_roots(src, dst, 3 if scale < 16 else 1)
+        deltas = DELTAS if scale < 16 else DELTAS[:1]
         ref = common.reference_distances(scale, src, dst, w, roots) if rank == 0 else None
         entry = {}
         for i, root in enumerate(roots):
-            for delta in DELTAS:
-                dist, parent = sssp(g, root, delta, ws, comm)
+            for delta in deltas:
+                dist, parent = sssp(ws, root, delta)
                 full = common.gather_block(comm, dist)
                 nedge = common.tuples_reached(src, dst, full) if rank == 0 else None
                 nedge = comm.bcast(nedge)
@@ -95,7 +107,8 @@ def main():
                     rec["max_rel_err"] = err
                 entry["%d/%g" % (root, delta)] = rec
                 if i == 0 and delta == DELTAS[0]:
-                    entry["mutations"] = mutation_verdicts(comm, g, root, dist, parent, nedge)
+                    entry["mutations"] = mutation_verdicts(comm, g, src, dst, root, dist,
+                                                             parent, nedge)
         report["graphs"][name] = entry
     if rank == 0:
         with open(sys.argv[1], "w") as f:

@@ -117,3 +117,45 @@ def tuples_reached(src, dst, dist_global):
     keep = src != dst
     reached = np.isfinite(dist_global)
     return int(np.count_nonzero(reached[src[keep]] & reached[dst[keep]]))
+
+
+# Distances at which a separate component can pass for reached when only the reference's
+# checks run: d + w rounds back to d (2^25, 1e30, float32 max), or stays -inf.
+FAKE_DISTANCES = {"2^25": np.float32(2 ** 25), "1e30": np.float32(1e30),
+                  "f32max": np.finfo(np.float32).max, "-inf": np.float32(-np.inf)}
+
+
+def fake_component(scale, src, dst, root):
+    """A component other than the root's (the smallest with an edge, then the lowest id),
+    and parents for it that the reference's checks accept at a distance from FAKE_DISTANCES:
+    a BFS tree of the component whose first vertex takes its first child as parent (a
+    2-cycle). Returns (vertices, parents, tuples inside it) as global ids, or None when
+    every edge lies in the root's component."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+    n = 1 << scale
+    keep = src != dst
+    s, d = src[keep].astype(np.int64), dst[keep].astype(np.int64)
+    adj = coo_matrix((np.ones(len(s)), (s, d)), shape=(n, n)).tocsr()
+    _, label = connected_components(adj, directed=False)
+    sizes = np.bincount(label)
+    deg = np.bincount(np.concatenate([s, d]), minlength=n)
+    best = None
+    for v in np.flatnonzero(deg):
+        c = label[v]
+        if c != label[root] and (best is None or sizes[c] < sizes[label[best]]):
+            best = v
+    if best is None:
+        return None
+    order, pred = breadth_first_order(adj, int(best), directed=False)
+    parents = pred[order].astype(np.int64)
+    parents[0] = order[1]
+    inside = np.count_nonzero((label[s] == label[best]) & (label[d] == label[best]))
+    return order.astype(np.int64), parents, int(inside)
+
+
+def plant_component(part, dist, parent, verts, parents, value):
+    """Mark the component reached at `value` with the given parents (this rank's share)."""
+    mine = (verts >= part.lo) & (verts < part.hi)
+    dist[verts[mine] - part.lo] = value
+    parent[verts[mine] - part.lo] = parents[mine]

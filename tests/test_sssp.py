@@ -31,7 +31,7 @@ def random_case():
     scale = 10
     src, dst, w = common.random_edges(scale, 8 << scale, 11)
     g = common.build_graph(COMM, scale, src, dst, w)
-    return scale, src, dst, w, g, SSSPWorkspace(g)
+    return scale, src, dst, w, g, SSSPWorkspace(g, COMM)
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +39,15 @@ def solved(random_case):
     """A correct result to mutate: (graph, root, dist, parent, nedge)."""
     scale, src, dst, w, g, ws = random_case
     root = roots_of(src, dst, 1, seed=5)[0]
-    dist, parent = sssp(g, root, DEFAULT_DELTA, ws, COMM)
-    return g, root, dist, parent, common.tuples_reached(src, dst, dist)
+    dist, parent = sssp(ws, root, DEFAULT_DELTA)
+    # The workspace's arrays: copies, since later tests search again with the same workspace.
+    return g, root, dist.copy(), parent.copy(), common.tuples_reached(src, dst, dist)
 
 
 def check_against_dijkstra(scale, src, dst, w, g, ws, roots, delta):
     ref = common.reference_distances(scale, src, dst, w, roots)
     for root, expect in zip(roots, ref):
-        dist, parent = sssp(g, root, delta, ws, COMM)
+        dist, parent = sssp(ws, root, delta)
         assert dist.dtype == np.float32 and parent.dtype == np.int64
         reached = np.isfinite(expect)
         np.testing.assert_array_equal(np.isinf(dist), ~reached)
@@ -69,17 +70,17 @@ def test_matches_dijkstra_kronecker():
     scale = 11
     src, dst, w = common.benchmark_edges(scale)
     g = common.build_graph(COMM, scale, src, dst, w)
-    ws = SSSPWorkspace(g)
+    ws = SSSPWorkspace(g, COMM)
     check_against_dijkstra(scale, src, dst, w, g, ws, roots_of(src, dst, 3), DEFAULT_DELTA)
 
 
 def test_pull_and_push_agree(random_case):
     """Heavy phases pulled (the default here) or always pushed give the same distances."""
     scale, src, dst, w, g, ws = random_case
-    push_only = SSSPWorkspace(g, pull_max_vertices=0)
+    push_only = SSSPWorkspace(g, COMM, pull_max_vertices=0)
     for root in roots_of(src, dst, 3, seed=2):
-        d1, _ = sssp(g, root, 0.05, ws, COMM)
-        d2, p2 = sssp(g, root, 0.05, push_only, COMM)
+        d1, _ = sssp(ws, root, 0.05)
+        d2, p2 = sssp(push_only, root, 0.05)
         np.testing.assert_array_equal(d1, d2)
         ok, msg, _ = validate_sssp(COMM, g, root, d2, p2, common.tuples_reached(src, dst, d2))
         assert ok, msg
@@ -98,20 +99,20 @@ def test_kernel1_sorts_rows_and_workspace_uses_them_in_place(random_case):
         col[a:b], weight[a:b] = col[a:b][::-1].copy(), weight[a:b][::-1].copy()
     shuffled = DistGraph(g.part, g.rowptr, col, weight)
     assert not _rows_sorted(shuffled.rowptr, shuffled.weight)
-    ws2 = SSSPWorkspace(shuffled)
+    ws2 = SSSPWorkspace(shuffled, COMM)
     assert ws2.col is not col and 0 < ws.nbytes() < ws2.nbytes()
     for root in roots_of(src, dst, 2, seed=4):
-        np.testing.assert_array_equal(sssp(g, root, 0.1, ws, COMM)[0],
-                                      sssp(shuffled, root, 0.1, ws2, COMM)[0])
+        np.testing.assert_array_equal(sssp(ws, root, 0.1)[0],
+                                      sssp(ws2, root, 0.1)[0])
 
 
 def test_small_record_capacity(random_case):
     """A record queue smaller than a frontier's edges forces several exchange rounds."""
     scale, src, dst, w, g, ws = random_case
-    small = SSSPWorkspace(g, capacity=1, ghost_slots=16)
+    small = SSSPWorkspace(g, COMM, capacity=1, ghost_slots=16)
     for root in roots_of(src, dst, 2, seed=3):
-        d1, _ = sssp(g, root, 0.1, ws, COMM)
-        d2, _ = sssp(g, root, 0.1, small, COMM)
+        d1, _ = sssp(ws, root, 0.1)
+        d2, _ = sssp(small, root, 0.1)
         np.testing.assert_array_equal(d1, d2)
 
 
@@ -123,11 +124,11 @@ def test_isolated_root_and_weight_one():
     dst = np.array([1, 2, 2, 3, 3, 0], dtype=np.int32)
     w = np.array([1.0, 0.5, 0.25, 1.0, 0.125, 0.75], dtype=np.float32)
     g = common.build_graph(COMM, scale, src, dst, w)
-    ws = SSSPWorkspace(g)
-    dist, parent = sssp(g, 9, 0.1, ws, COMM)
+    ws = SSSPWorkspace(g, COMM)
+    dist, parent = sssp(ws, 9, 0.1)
     assert parent[9] == 9 and dist[9] == 0
     assert np.count_nonzero(np.isfinite(dist)) == 1
-    dist, parent = sssp(g, 0, 0.1, ws, COMM)
+    dist, parent = sssp(ws, 0, 0.1)
     np.testing.assert_array_equal(dist[:4], np.float32([0, 1.0, 1.25, 0.75]))
     np.testing.assert_array_equal(parent[:4], [0, 0, 1, 0])
     ok, msg, counted = validate_sssp(COMM, g, 0, dist, parent, 5)
@@ -271,6 +272,67 @@ def test_first_failure_reported(solved):
     rejected(g, root, d, p, nedge + 1, "vertex %d: parent -7 is not -1" % a)
 
 
+@pytest.fixture(scope="module", params=[10, 16])
+def kronecker_solved(request):
+    """The benchmark graph at SCALE 10 and 16 solved from its first root candidate."""
+    scale = request.param
+    src, dst, w = common.benchmark_edges(scale)
+    g = common.build_graph(COMM, scale, src, dst, w)
+    root = roots_of(src, dst, 1, seed=1)[0]
+    dist, parent = sssp(SSSPWorkspace(g, COMM), root)
+    return scale, src, dst, g, root, dist, parent, common.tuples_reached(src, dst, dist)
+
+
+@pytest.mark.parametrize("value", list(common.FAKE_DISTANCES))
+def test_separate_component_in_a_cycle(kronecker_solved, value):
+    """The reference's checks accept a component that is not the root's, marked reached at
+    a distance where d + w rounds back to d (or -inf), with parents in a 2-cycle, and the
+    edge count grown by its tuples. Rejected: the chain never reaches the root, or the
+    distance is not finite."""
+    scale, src, dst, g, root, dist, parent, nedge = kronecker_solved
+    verts, parents, inside = common.fake_component(scale, src, dst, root)
+    assert inside > 0 and not np.isfinite(dist[verts]).any()
+    d, p = dist.copy(), parent.copy()
+    common.plant_component(g.part, d, p, verts, parents, common.FAKE_DISTANCES[value])
+    if value == "-inf":
+        expect = "vertex %d: distance -inf is not a finite non-negative number" % verts.min()
+    else:
+        expect = "parent chain never reaches the root"
+    msg = rejected(g, root, d, p, nedge + inside, expect)
+    # The lowest vertex on the cycle is named (the component is a 2-cycle plus a tree).
+    if value != "-inf":
+        assert "vertex %d:" % min(verts[0], verts[1]) in msg or len(verts) > 2, msg
+
+
+def zero_weight_graph():
+    """A path 0-1-2-...-40 of weight-0 edges hanging off vertex 0 (every vertex a tie: its
+    parent is at the same distance), plus an edge of weight 0.5 to 41 and 41-42 of
+    weight 0: a correct result has long tie chains, which the chain check must accept."""
+    scale = 6
+    path = np.arange(40)
+    src = np.concatenate([path, [5, 41]]).astype(np.int32)
+    dst = np.concatenate([path + 1, [41, 42]]).astype(np.int32)
+    w = np.concatenate([np.zeros(40), [0.5, 0.0]]).astype(np.float32)
+    return scale, src, dst, w
+
+
+def test_zero_weight_ties_accepted_and_tie_cycle_rejected():
+    scale, src, dst, w = zero_weight_graph()
+    g = common.build_graph(COMM, scale, src, dst, w)
+    dist, parent = sssp(SSSPWorkspace(g, COMM), 0)
+    assert np.all(dist[:41] == 0) and dist[41] == 0.5 and dist[42] == 0.5
+    nedge = common.tuples_reached(src, dst, dist)
+    assert validate_sssp(COMM, g, 0, dist, parent, nedge) == (True, None, nedge)
+    # Within the root's component: 20 and 21 (joined by a weight-0 edge, both at distance 0)
+    # made each other's parent. Every check of the reference passes; the chain does not.
+    p = parent.copy()
+    p[20], p[21] = 21, 20
+    rejected(g, 0, dist, p, nedge, "vertex 20: parent 21, but its parent chain never")
+    p = parent.copy()
+    p[41], p[42] = 42, 41
+    rejected(g, 0, dist, p, nedge, "vertex 41: parent 42, but its parent chain never")
+
+
 # ---------------------------------------------------------------- empty blocks
 
 def test_rank_without_vertices():
@@ -280,7 +342,7 @@ def test_rank_without_vertices():
     assert part.nlocal == 0
     g = DistGraph(part, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
                   np.zeros(0, dtype=np.float32))
-    ws = SSSPWorkspace(g)
+    ws = SSSPWorkspace(g, COMM)
     assert ws.nwords == 0 and len(ws.bkt) == 0
 
 
@@ -305,6 +367,12 @@ def test_mpi_correct_for_each_rank_count(mpi_runs):
             for key, rec in entry.items():
                 if key == "mutations":
                     assert all(not ok for ok, _ in rec.values()), (n, name, rec)
+                    # The Kronecker graphs have components besides the root's.
+                    assert not name.startswith("kron") or len(rec) == 5 + 4, (n, name)
+                    for what, (_, msg) in rec.items():
+                        if what.startswith("cycle"):
+                            assert ("not a finite" if what.endswith("-inf") else
+                                    "never reaches the root") in msg, (n, name, what, msg)
                     continue
                 assert rec["ok"], (n, name, key, rec["msg"])
                 assert rec["reach_ok"], (n, name, key)
