@@ -17,6 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 import energy
+from kernels.audit import audit_graph, corrupt_graph
 from kernels.bfs import BFSWorkspace, bfs
 from kernels.construct import construct_graph
 from kernels.teps import edge_count
@@ -30,7 +31,8 @@ from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
 
 # Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling);
-# "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation).
+# "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation);
+# "RANK:corrupt-graph-{drop,dup,move,weight}" breaks that rank's CSR after Kernel 1 (audit).
 INJECT_ENV = "GRAPH500_INJECT_FAILURE"
 
 WARMUP_SCALE = 8
@@ -68,6 +70,10 @@ class Phases:
     def corrupt(self, kern):
         if self.inject == "corrupt-" + kern.name and len(kern.parent):
             kern.parent[len(kern.parent) // 2] = -7
+
+    def corrupt_graph(self, graph):
+        if self.inject and self.inject.startswith("corrupt-graph-"):
+            corrupt_graph(graph, self.inject[len("corrupt-graph-"):])
 
     def end(self, name):
         self.comm.Barrier()
@@ -160,6 +166,7 @@ def _warm_up(comm, local, args, weights):
         if args.scale > 31:
             src, dst = src.astype(np.int64), dst.astype(np.int64)
         g = construct_graph(self_comm, WARMUP_SCALE, src, dst, w)
+        audit_graph(self_comm, g, src, dst, w, 16 << WARMUP_SCALE)
         roots = choose_roots(WARMUP_SCALE, 2, 2, 3, _has_edge(self_comm, g))
         for name in args.kernels:
             k = KERNEL_CLASSES[name](self_comm, g, args)
@@ -208,6 +215,26 @@ def _check_writable(path):
     if not os.access(d, os.W_OK):
         return "--json %s: directory %s is not writable" % (path, d)
     return None
+
+
+def _kernel1_audit(comm, args, graph, src, dst, w, phases, log, construction):
+    """Untimed, once, before any search: prove the CSR equals the generated tuples
+    (kernels/audit.py). The test hooks break the CSR first. Returns (JSON record, failure
+    message or None); every rank reaches the same verdict from the reduced sums."""
+    phases.corrupt_graph(graph)
+    phases.begin("audit")
+    t0 = MPI.Wtime()
+    v = audit_graph(comm, graph, src, dst, w, args.edgefactor << args.scale)
+    t = MPI.Wtime() - t0
+    phases.end("audit")
+    record = {"time": t, "ok": v["ok"], "entries": v["entries"], "self_loops": v["self_loops"]}
+    if not v["ok"]:
+        record["check"] = v["check"]
+        return record, "Kernel 1 audit, check %s: %s" % (v["check"], v["message"])
+    log("Kernel 1 audit: %.3f s (%.1f%% of construction): %d CSR entries, %d self-loops dropped, "
+        "as generated", t, 100.0 * t / construction if construction > 0 else 0.0,
+        v["entries"], v["self_loops"])
+    return record, None
 
 
 def _run_kernel(comm, kern, roots, args, phases, log):
@@ -338,8 +365,9 @@ def run(comm, args):
     comm.Barrier()
     construction = MPI.Wtime() - t0
     phases.end("construction")
-    del src, dst, w
     log("construction: %.3f s", construction)
+    audit, failure = _kernel1_audit(comm, args, graph, src, dst, w, phases, log, construction)
+    del src, dst, w
 
     roots = choose_roots(args.scale, args.roots, args.seed[0], args.seed[1], _has_edge(comm, graph))
     log("%d search roots", len(roots))
@@ -349,9 +377,9 @@ def run(comm, args):
               "graph_generation": generation, "construction_time": construction,
               "roots": [int(r) for r in roots], "kernels": list(args.kernels),
               "validated": not args.skip_validation, "startup_time": startup}
-    failure = None
+    result["audit"] = audit
     loops = {}
-    for name in args.kernels:
+    for name in (args.kernels if failure is None else ()):
         kern = KERNEL_CLASSES[name](comm, graph, args)
         if name == "sssp":
             result["delta"] = kern.delta
