@@ -251,6 +251,9 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         t = MPI.Wtime() - t0
         phases.end(kern.name)
         phases.corrupt(kern)
+        # m for TEPS is the benchmark's count, never the search kernel's: kernels/teps.py sums
+        # the row lengths of the audited CSR over the vertices this parent array reaches, and
+        # validation then checks that same parent array (an invalid tree voids the run).
         m = kern.nedge()
         times.append(t)
         nedges.append(m)
