@@ -136,6 +136,8 @@ def main(argv=None):
         os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
 
     try:
+        from . import numba_cache
+        numba_cache.setup(comm)      # before Numba's import: it reads NUMBA_CACHE_DIR once
         from . import driver
         code = driver.run(comm, args)
     except UsageError as e:
