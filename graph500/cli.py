@@ -10,6 +10,7 @@ import os
 import sys
 
 from . import spec
+from .drain import drain_stdio
 
 DEFAULT_SCALE = 21   # a complete validated BFS + SSSP run in about a minute on 2 cores
 
@@ -152,6 +153,7 @@ def main(argv=None):
         sys.stderr.write("graph500: error on rank %d of %d: %s; aborting all ranks\n"
                          % (rank, comm.Get_size(), msg))
         sys.stderr.flush()
+        drain_stdio()    # the launcher must have read that line before the abort reaches it
         comm.Abort(1)
         # Some MPI libraries return from MPI_Abort while the launcher tears the job down;
         # this rank must not run on (or print a traceback) in the meantime.

@@ -30,7 +30,8 @@ from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
 
-# Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling);
+# Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling;
+# "startup" is before the warm-up);
 # "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation);
 # "RANK:corrupt-graph-{drop,dup,move,weight}" breaks that rank's CSR after Kernel 1 (audit).
 INJECT_ENV = "GRAPH500_INJECT_FAILURE"
@@ -48,15 +49,19 @@ class Progress:
             sys.stderr.flush()
 
 
+def _injected(comm):
+    """The hook GRAPH500_INJECT_FAILURE names for this rank ("RANK:WHAT"), or None."""
+    rank, _, what = os.environ.get(INJECT_ENV, "").partition(":")
+    return what if rank.strip() == str(comm.Get_rank()) else None
+
+
 class Phases:
     """Barrier-aligned phase marks for the energy monitor, plus the failure-injection hook."""
 
     def __init__(self, comm, monitor):
         self.comm = comm
         self.monitor = monitor
-        spec = os.environ.get(INJECT_ENV, "")
-        rank, _, phase = spec.partition(":")
-        self.inject = phase if rank.strip() == str(comm.Get_rank()) else None
+        self.inject = _injected(comm)
 
     def begin(self, name):
         if name == self.inject:
@@ -331,6 +336,8 @@ def _threads_per_rank(args, local):
 def run(comm, args):
     import numba
     rank, size = comm.Get_rank(), comm.Get_size()
+    if _injected(comm) == "startup":     # the earliest failure, for the abort-path tests
+        raise RuntimeError("failure injected by %s in phase startup" % INJECT_ENV)
     log = Progress(comm, args.quiet)
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
     threads = _threads_per_rank(args, local)
