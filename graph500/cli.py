@@ -13,6 +13,7 @@ import sys
 import time
 
 from . import spec
+from .drain import drain_stdio
 
 DEFAULT_SCALE = 21   # a complete validated BFS + SSSP run in about a minute on 2 cores
 
@@ -342,6 +343,8 @@ def main(argv=None):
     args.started = started
 
     try:
+        from . import numba_cache
+        numba_cache.setup(comm)      # before Numba's import: it reads NUMBA_CACHE_DIR once
         from . import driver
         code = driver.run(comm, args)
     except UsageError as e:
@@ -356,6 +359,7 @@ def main(argv=None):
         sys.stderr.write("graph500: error on rank %d of %d: %s; aborting all ranks\n"
                          % (rank, comm.Get_size(), msg))
         sys.stderr.flush()
+        drain_stdio()    # the launcher must have read that line before the abort reaches it
         comm.Abort(1)
         # Some MPI libraries return from MPI_Abort while the launcher tears the job down;
         # this rank must not run on (or print a traceback) in the meantime.

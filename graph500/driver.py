@@ -18,6 +18,7 @@ import numpy as np
 from mpi4py import MPI
 
 import energy
+from kernels.audit import audit_graph, corrupt_graph
 from kernels.bfs import BFSWorkspace, bfs
 from kernels.construct import construct_graph
 from kernels.teps import edge_count
@@ -32,13 +33,21 @@ from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
 
-# Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling);
-# "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation).
+# Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling;
+# "startup" is before the warm-up);
+# "RANK:corrupt-KERNEL" breaks that rank's output of each KERNEL search (validation);
+# "RANK:corrupt-graph-{drop,dup,move,weight}" breaks that rank's CSR after Kernel 1 (audit).
 INJECT_ENV = "GRAPH500_INJECT_FAILURE"
 
 WARMUP_SCALE = 8
 
 JSON_LOST = 3   # exit code: results printed, but the --json record could not be written
+
+
+def _injected(comm):
+    """The hook GRAPH500_INJECT_FAILURE names for this rank ("RANK:WHAT"), or None."""
+    rank, _, what = os.environ.get(INJECT_ENV, "").partition(":")
+    return what if rank.strip() == str(comm.Get_rank()) else None
 
 
 class Phases:
@@ -47,9 +56,7 @@ class Phases:
     def __init__(self, comm, monitor):
         self.comm = comm
         self.monitor = monitor
-        spec = os.environ.get(INJECT_ENV, "")
-        rank, _, phase = spec.partition(":")
-        self.inject = phase if rank.strip() == str(comm.Get_rank()) else None
+        self.inject = _injected(comm)
 
     def begin(self, name):
         if name == self.inject:
@@ -63,6 +70,10 @@ class Phases:
     def corrupt(self, kern):
         if self.inject == "corrupt-" + kern.name and len(kern.parent):
             kern.parent[len(kern.parent) // 2] = -7
+
+    def corrupt_graph(self, graph):
+        if self.inject and self.inject.startswith("corrupt-graph-"):
+            corrupt_graph(graph, self.inject[len("corrupt-graph-"):])
 
     def end(self, name):
         self.comm.Barrier()
@@ -154,6 +165,7 @@ def _warm_up(comm, local, args, weights, dev):
         if args.scale > 31:
             src, dst = src.astype(np.int64), dst.astype(np.int64)
         g = construct_graph(self_comm, WARMUP_SCALE, src, dst, w)
+        audit_graph(self_comm, g, src, dst, w, 16 << WARMUP_SCALE)
         roots = choose_roots(WARMUP_SCALE, 2, 2, 3, _has_edge(self_comm, g))
         for name in args.kernels:
             k = dev.kernel_class(name, KERNEL_CLASSES)(self_comm, g, args)
@@ -192,6 +204,27 @@ def _preflight(comm, local, args, weights):
     return need
 
 
+def _kernel1_audit(comm, args, graph, src, dst, w, phases, log, construction):
+    """Untimed, once, before any search: prove the CSR equals the generated tuples
+    (kernels/audit.py). The test hooks break the CSR first. Returns (JSON record, None or a
+    failure dict shaped like record.failure()'s); every rank reaches the same verdict from the reduced sums."""
+    phases.corrupt_graph(graph)
+    phases.begin("audit")
+    t0 = MPI.Wtime()
+    v = audit_graph(comm, graph, src, dst, w, args.edgefactor << args.scale)
+    t = MPI.Wtime() - t0
+    phases.end("audit")
+    record = {"time": t, "ok": v["ok"], "entries": v["entries"], "self_loops": v["self_loops"]}
+    if not v["ok"]:
+        record["check"] = v["check"]
+        return record, {"kernel": "audit", "root": None, "search": None, "check": v["check"],
+                        "message": "Kernel 1 audit, check %s: %s" % (v["check"], v["message"])}
+    log("Kernel 1 audit: %.3f s (%.1f%% of construction): %d CSR entries, %d self-loops dropped, "
+        "as generated", t, 100.0 * t / construction if construction > 0 else 0.0,
+        v["entries"], v["self_loops"])
+    return record, None
+
+
 def _run_kernel(comm, kern, roots, args, phases, log):
     """Warm-up, then the timed searches with their validations. Returns (record, failure),
     failure being None or a record.failure() dict."""
@@ -211,6 +244,9 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         t = MPI.Wtime() - t0
         phases.end(kern.name)
         phases.corrupt(kern)
+        # m for TEPS is the benchmark's count, never the search kernel's: kernels/teps.py sums
+        # the row lengths of the audited CSR over the vertices this parent array reaches, and
+        # validation then checks that same parent array (an invalid tree voids the run).
         m = kern.nedge()
         times.append(t)
         nedges.append(m)
@@ -297,6 +333,8 @@ def run(comm, args):
     import numba
     rank, size = comm.Get_rank(), comm.Get_size()
     start_wall, start_mono = getattr(args, "started", None) or (time.time(), time.monotonic())
+    if _injected(comm) == "startup":     # the earliest failure, for the abort-path tests
+        raise RuntimeError("failure injected by %s in phase startup" % INJECT_ENV)
     log = Progress(comm, args.quiet, t0=start_mono)
     for note in getattr(args, "notes", ()):
         log.note(note)
@@ -341,6 +379,9 @@ def run(comm, args):
         comm.Barrier()
         construction = MPI.Wtime() - t0
         phases.end("construction")
+    with log.phase("audit", "Kernel 1's graph against the generated tuples, untimed"):
+        audit, failure = _kernel1_audit(comm, args, graph, src, dst, w, phases, log,
+                                        construction)
     del src, dst, w
 
     roots = choose_roots(args.scale, args.roots, args.seed[0], args.seed[1], _has_edge(comm, graph))
@@ -355,10 +396,10 @@ def run(comm, args):
               "roots": [int(r) for r in roots], "kernels": list(args.kernels),
               "validated": not args.skip_validation, "startup_time": startup}
     result.update(dev.record(comm))   # "device", and with gpu the GPU of each rank
-    failure = None
+    result["audit"] = audit
     loops = {}
     log.plan(args.kernels, len(roots), args.energy_loop)
-    for name in args.kernels:
+    for name in (args.kernels if failure is None else ()):
         kern = dev.kernel_class(name, KERNEL_CLASSES)(comm, graph, args)
         if name == "sssp":
             result["delta"] = kern.delta
@@ -396,8 +437,11 @@ def run(comm, args):
     # Results first (the block, the JSON), then the optional artefacts, so that a failing
     # trace or plot loses only itself.
     if failure:
-        log.note("validation failed: %s root %d (search %d): %s", failure["kernel"].upper(),
-                 failure["root"], failure["search"], failure["message"])
+        if failure["root"] is None:    # the Kernel 1 audit: no search ran
+            log.note("validation failed: %s", failure["message"])
+        else:
+            log.note("validation failed: %s root %d (search %d): %s", failure["kernel"].upper(),
+                     failure["root"], failure["search"], failure["message"])
         sys.stdout.write("No results printed for invalid run.\n")
     else:
         lines = output.reference_block(result) + energy.report_lines(energy_result)

@@ -3,6 +3,8 @@
 m = the non-self-loop input tuples, duplicates included, with both ends reached. A CSR row
 holds one entry per tuple touching the vertex, so m = (sum of row lengths over reached
 vertices) / 2: no per-edge work and no communication beyond one Allreduce. Untimed.
+The benchmark computes m here from the graph the Kernel 1 audit proved equal to the edge
+list and from the parent array that validation checks; a search kernel never reports it.
 """
 from mpi4py import MPI
 from numba import njit
