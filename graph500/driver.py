@@ -27,6 +27,7 @@ from .generator import generate_edges
 from .memory import estimate_rank_bytes, gib, mem_available
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
+from .threads import choose_threads
 from .validate import validate_bfs
 
 # Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling);
@@ -282,34 +283,21 @@ def _versions():
             "mpi_library": MPI.Get_library_version().strip("\x00 \n").splitlines()[0].strip()}
 
 
-def _threads_per_rank(args, local):
-    import numba
-    if args.threads is not None:
-        want = args.threads
-    else:
-        total = os.cpu_count() or 1
-        try:
-            allowed = len(os.sched_getaffinity(0))
-        except AttributeError:
-            allowed = total
-        # A launcher that bound this rank to some cores has already chosen for us;
-        # otherwise share the node's cores among its ranks.
-        want = allowed if allowed < total else total // local.Get_size()
-    return max(1, min(want, numba.config.NUMBA_NUM_THREADS))
-
-
 def run(comm, args):
     import numba
     rank, size = comm.Get_rank(), comm.Get_size()
     log = Progress(comm, args.quiet)
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
-    threads = _threads_per_rank(args, local)
+    threads, thread_warning = choose_threads(args.threads, local, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
     weights = "sssp" in args.kernels
 
     need = _preflight(comm, local, args, weights)
     log("SCALE %d, edgefactor %d, %d ranks x %d threads, kernels %s; about %s memory per node",
         args.scale, args.edgefactor, size, threads, ",".join(args.kernels), gib(need))
+    if thread_warning:
+        sys.stderr.write(thread_warning + "\n")
+        sys.stderr.flush()
     startup = _warm_up(comm, local, args, weights)
     log("start-up (compile or load kernels): %.2f s", startup)
 
