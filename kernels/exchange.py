@@ -59,6 +59,11 @@ def alltoallv_pieces(comm, sendbuf, counts, npiece, stride, recvbuf=None):
     nranks = comm.Get_size()
     if nranks == 1:
         return sendbuf, _segments(counts), counts
+    if npiece == 1:
+        # One piece per rank: alltoallv's own count exchange already says it all.
+        recvbuf, rc = alltoallv(comm, sendbuf, stride * counts, recvbuf)
+        sub = rc // stride
+        return recvbuf, _segments(sub), sub
     sub = np.empty_like(counts)
     comm.Alltoall(counts, sub)          # npiece counts to each rank
     recvbuf, _ = alltoallv(comm, sendbuf, stride * counts.reshape(nranks, npiece).sum(axis=1),
