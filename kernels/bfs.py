@@ -34,6 +34,9 @@ from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
 BETA = 18
+# A top-down level with fewer local frontier edges (or received proposals) than this runs its
+# steps on one thread: below it a parallel step's fork and join cost more than its work.
+TD_PARALLEL_EDGES = 1 << 14
 
 
 class BFSWorkspace:
@@ -94,6 +97,7 @@ def _split_queue(rowptr, queue, nq, bounds):
     while c <= nchunks:
         bounds[c] = nq
         c += 1
+    return total
 
 
 # As in Kernel 1, each prange body calls a plain function on its run with fresh local
@@ -202,6 +206,46 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
     return offs[nblk]
 
 
+@njit(cache=True, nogil=True)
+def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk):
+    """A small level on one thread (count and cursors): the parallel steps' fork and join cost
+    more than such a level's work, and on a loaded machine far more. Same records, same order
+    inside each destination as the parallel count/fill, so the same tree."""
+    counts = np.zeros((1, nvirt), dtype=np.int64)
+    _td_count_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk,
+                  counts[0])
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _td_fill_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, pos,
+                    out):
+    _td_fill_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk, pos[0],
+                 out)
+
+
+@njit(cache=True, nogil=True)
+def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
+    """_td_apply on one thread, piece after piece (so the same frontier order)."""
+    nsend = len(sub) // nblk
+    o = 0
+    for b in range(nblk):
+        n = 0
+        deg = 0
+        for s in range(nsend):
+            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
+                                 lo, slots, blk_lo[b], n)
+            deg += d
+        blk_sums[b, 0] = n
+        blk_sums[b, 1] = deg
+        for t in range(n):
+            j = slots[blk_lo[b] + t]
+            parent[j] = -2 - parent[j]
+            queue[o + t] = j
+        o += n
+    return o
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits, sums):
     """One bottom-up level; returns (newly visited, their edge count).
@@ -295,20 +339,30 @@ def bfs(ws, root):
             _queue_to_bits(ws.queue, nq, ws.next_bits)
             top_down = False
         if top_down:
-            _split_queue(rowptr, ws.queue, nq, ws.bounds)
-            counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale,
-                               shift, me, nblk)
+            local_edges = _split_queue(rowptr, ws.queue, nq, ws.bounds)
+            par = local_edges >= TD_PARALLEL_EDGES
+            if par:
+                counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale,
+                                   shift, me, nblk)
+            else:
+                counts = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
+                                    shift, me, nblk)
             pos, totals = chunk_starts(counts)
             need = 2 * int(totals.sum())
             if need > len(ws.sendbuf):
                 ws.sendbuf = np.empty(need, dtype=col.dtype)
-            _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
-                     nblk, pos, ws.sendbuf)
+            if par:
+                _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
+                         nblk, pos, ws.sendbuf)
+            else:
+                _td_fill_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale, shift, me,
+                                nblk, pos, ws.sendbuf)
             recv, seg, sub = alltoallv_pieces(comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
             if recv is not ws.sendbuf:
                 ws.recvbuf = recv
-            nq = _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo,
-                           ws.next_queue, ws.queue, ws.blk_sums)
+            apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
+            nq = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo,
+                       ws.next_queue, ws.queue, ws.blk_sums)
             nn, nedges = nq, int(ws.blk_sums[:, 1].sum())
         else:
             _gather_frontier(ws)

@@ -148,10 +148,12 @@ def main():
     trees, nedges = [], []
     s, d, _ = generate_edges(SCALE, 16, 2, 3, rank * m // size, (rank + 1) * m // size)
     graphs = (g, construct_graph(comm, SCALE, s, d))
-    alpha = kbfs.ALPHA
+    alpha, small = kbfs.ALPHA, kbfs.TD_PARALLEL_EDGES
     for gr in graphs:
         for a in (alpha, 1e-30):            # 1e-30: never switch to bottom-up
             kbfs.ALPHA = a
+            # top-down only: every level through the parallel steps, however small
+            kbfs.TD_PARALLEL_EDGES = small if a == alpha else 0
             ws = kbfs.BFSWorkspace(gr, comm)
             for root in ROOTS:
                 ws.reset()
@@ -165,7 +167,7 @@ def main():
                 if rank == 0:
                     trees.append(_digest(np.concatenate(full)))
                 nedges.append(nedge)
-    kbfs.ALPHA = alpha
+    kbfs.ALPHA, kbfs.TD_PARALLEL_EDGES = alpha, small
     if rank == 0:
         out["trees"], out["nedge"] = trees, nedges
         print("RESULT " + json.dumps(out))
