@@ -176,32 +176,35 @@ def _sort_rows_packed(rowptr, col, weight, nchunks):
     wbits = weight.view(np.uint32)
     nrows = len(rowptr) - 1
     for c in prange(nchunks):
-        r0 = c * nrows // nchunks
-        r1 = (c + 1) * nrows // nchunks
-        maxlen = 0
-        for i in range(r0, r1):
-            maxlen = max(maxlen, rowptr[i + 1] - rowptr[i])
-        buf = np.empty(maxlen, dtype=np.uint64)
-        for i in range(r0, r1):
-            a = rowptr[i]
-            n = rowptr[i + 1] - a
-            if n < 2:
-                continue
-            for j in range(n):
-                buf[j] = (np.uint64(wbits[a + j]) << np.uint64(32)) | np.uint64(np.uint32(col[a + j]))
-            if n <= 32:
-                for k in range(1, n):
-                    key = buf[k]
-                    j = k - 1
-                    while j >= 0 and buf[j] > key:
-                        buf[j + 1] = buf[j]
-                        j -= 1
-                    buf[j + 1] = key
-            else:
-                buf[:n].sort()
-            for j in range(n):
-                col[a + j] = np.int32(buf[j] & np.uint64(0xFFFFFFFF))
-                wbits[a + j] = np.uint32(buf[j] >> np.uint64(32))
+        _sort_rows_run(rowptr, col, wbits, c * nrows // nchunks, (c + 1) * nrows // nchunks)
+
+
+@njit(cache=True, nogil=True)
+def _sort_rows_run(rowptr, col, wbits, r0, r1):
+    maxlen = 0
+    for i in range(r0, r1):
+        maxlen = max(maxlen, rowptr[i + 1] - rowptr[i])
+    buf = np.empty(maxlen, dtype=np.uint64)
+    for i in range(r0, r1):
+        a = rowptr[i]
+        n = rowptr[i + 1] - a
+        if n < 2:
+            continue
+        for j in range(n):
+            buf[j] = (np.uint64(wbits[a + j]) << np.uint64(32)) | np.uint64(np.uint32(col[a + j]))
+        if n <= 32:
+            for k in range(1, n):
+                key = buf[k]
+                j = k - 1
+                while j >= 0 and buf[j] > key:
+                    buf[j + 1] = buf[j]
+                    j -= 1
+                buf[j + 1] = key
+        else:
+            buf[:n].sort()
+        for j in range(n):
+            col[a + j] = np.int32(buf[j] & np.uint64(0xFFFFFFFF))
+            wbits[a + j] = np.uint32(buf[j] >> np.uint64(32))
 
 
 @njit(cache=True, nogil=True, parallel=True)
