@@ -31,6 +31,7 @@ from .memory import estimate_rank_bytes, gib, mem_available
 from .progress import Progress
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
+from .threads import choose_threads, threading_layer
 from .validate import validate_bfs
 
 # Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling;
@@ -313,22 +314,6 @@ def _versions():
             "mpi_library": MPI.Get_library_version().strip("\x00 \n").splitlines()[0].strip()}
 
 
-def _threads_per_rank(args, local):
-    import numba
-    if args.threads is not None:
-        want = args.threads
-    else:
-        total = os.cpu_count() or 1
-        try:
-            allowed = len(os.sched_getaffinity(0))
-        except AttributeError:
-            allowed = total
-        # A launcher that bound this rank to some cores has already chosen for us;
-        # otherwise share the node's cores among its ranks.
-        want = allowed if allowed < total else total // local.Get_size()
-    return max(1, min(want, numba.config.NUMBA_NUM_THREADS))
-
-
 def run(comm, args):
     import numba
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -339,13 +324,16 @@ def run(comm, args):
     for note in getattr(args, "notes", ()):
         log.note(note)
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
-    threads = _threads_per_rank(args, local)
+    threads, thread_warning = choose_threads(args.threads, local, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
     weights = "sssp" in args.kernels
 
     need = _preflight(comm, local, args, weights)
     log("SCALE %d, edgefactor %d, %d ranks x %d threads, kernels %s; about %s memory per node",
         args.scale, args.edgefactor, size, threads, ",".join(args.kernels), gib(need))
+    if thread_warning:
+        sys.stderr.write(thread_warning + "\n")
+        sys.stderr.flush()
     # --device: which processor searches (graph500/device.py); cpu changes nothing.
     dev = open_device(getattr(args, "device", "cpu"), comm, local)
     with log.phase("compile", "or load the kernels from Numba's cache, untimed"):
@@ -486,4 +474,5 @@ def _record_fields(args, start_wall, nodes, ranks, failure):
             "argv": list(getattr(args, "argv", sys.argv)), "nodes": nodes, "ranks": ranks,
             "cpu_model": record.cpu_model(),
             "status": record.status(not args.skip_validation, failure is not None),
-            "failure": failure, "skipped": list(getattr(args, "skipped", []))}
+            "failure": failure, "skipped": list(getattr(args, "skipped", [])),
+            "threading_layer": threading_layer()}

@@ -1,10 +1,10 @@
 """The JSON result record's own fields (docs/result-schema.md): what makes one file stand alone
 as the record of a run: schema, version, times, command line, nodes, per-rank facts, CPU model,
 validation status. The measurements themselves are assembled by the driver."""
-import os
 import platform
-import socket
 import time
+
+from .threads import rank_placement
 
 SCHEMA = 2   # 1: the keys before these were added; 2: this record (keys only ever added)
 
@@ -27,17 +27,10 @@ def cpu_model():
     return platform.processor() or None
 
 
-def _affinity():
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return None
-
-
 def ranks(comm, threads, peak_rss_bytes):
-    """Collective: on rank 0, one object per rank in rank order; None elsewhere."""
-    mine = {"host": socket.gethostname(), "peak_rss_bytes": int(peak_rss_bytes),
-            "threads": int(threads), "affinity": _affinity()}
+    """Collective: on rank 0, one object per rank in rank order; None elsewhere. Where a rank
+    runs (host, affinity, threads) is graph500/threads.py's to say."""
+    mine = dict(rank_placement(threads), peak_rss_bytes=int(peak_rss_bytes))
     everyone = comm.gather(mine, root=0)
     if everyone is None:
         return None

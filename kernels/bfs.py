@@ -4,10 +4,11 @@ Returns, for the local block, parent[i] = global id of the BFS parent of vertex 
 parent[root] = root, -1 when unreached.
 
 Two step kinds, chosen per level from global sums (one small Allreduce per level):
-  top-down  - the frontier is a queue of local vertices; each scans its row; a local
-              neighbour is claimed at once, a remote one is proposed to its owner as a
-              (vertex, parent) pair through one Alltoallv; the owner keeps the first
-              proposal for a vertex still unvisited.
+  top-down  - the frontier is a queue of local vertices; each scans its row and proposes
+              every neighbour (a local one only while unvisited) to its owner as a
+              (vertex, parent) pair through one Alltoallv; the owner keeps the smallest
+              proposed parent of a vertex still unvisited before the level, so the tree is
+              the same for any order of arrival (any thread or rank count).
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
               partition.py); every unvisited local vertex scans its row and stops at the first
@@ -16,20 +17,26 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
 Switching (GAPBS's heuristic): go bottom-up when the frontier's edges exceed the unexplored
 edges / ALPHA; return top-down when the frontier is shrinking and smaller than N / BETA.
 
-Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices; in a bottom-up
-step thread t owns whole 64-vertex words of the next bitmap, so no atomics are needed; in a
-top-down step only one thread writes parent (the step is serial inside a rank: top-down levels
-are the small ones, the heuristic hands the large ones to the parallel bottom-up step).
+Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices (between
+levels); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
+atomics are needed; in a top-down step the frontier is cut into one run of about equal edges
+per thread (each writes its own slots of the send buffer, cursors from per-run counts), and
+proposals travel grouped by piece of the owner's rows (partition.row_blocks), one thread per
+piece applying them, so no two threads write one parent. Same tree for any thread count.
 """
+import numba
 import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .exchange import alltoallv, starts
-from .partition import owner
+from .exchange import alltoallv_pieces, chunk_starts
+from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
 BETA = 18
+# A top-down level with fewer local frontier edges (or received proposals) than this runs its
+# steps on one thread: below it a parallel step's fork and join cost more than its work.
+TD_PARALLEL_EDGES = 1 << 14
 
 
 class BFSWorkspace:
@@ -50,6 +57,16 @@ class BFSWorkspace:
         offs = part.offsets
         self.word_counts = ((offs[1:] - offs[:-1] + 63) // 64).astype(np.int64)
         self.word_displs = (offs[:-1] // 64).astype(np.int64)
+        # Threads of the top-down step: the frontier is cut into one run per thread, and the
+        # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
+        nthreads = numba.get_num_threads()
+        self.nblk = row_blocks(part.nranks, nthreads)
+        self.nvirt = part.nranks * self.nblk
+        vo = block_offsets(part.scale, self.nvirt)
+        self.blk_lo = (vo[part.rank * self.nblk: (part.rank + 1) * self.nblk + 1]
+                       - part.lo).astype(np.int64)
+        self.blk_sums = np.zeros((self.nblk, 2), dtype=np.int64)
+        self.bounds = np.zeros(nthreads + 1, dtype=np.int64)
         self.sendbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.total_entries = int(comm.allreduce(int(graph.rowptr[-1]), op=MPI.SUM))
@@ -60,56 +77,173 @@ class BFSWorkspace:
 
 
 @njit(cache=True, nogil=True)
-def _td_local(rowptr, col, parent, queue, nq, lo, nranks, scale, shift, me,
-              next_queue, counts):
-    """Claim local neighbours of the frontier; count remote proposals per owner.
-    Returns (next frontier size so far, its edge count)."""
-    nn = 0
-    nedges = 0
+def _split_queue(rowptr, queue, nq, bounds):
+    """Cut the frontier queue into len(bounds) - 1 runs of about equal edge counts (one per
+    thread): bounds[c] .. bounds[c+1] is run c."""
+    nchunks = len(bounds) - 1
+    total = 0
     for qi in range(nq):
         i = queue[qi]
-        u = i + lo
-        for k in range(rowptr[i], rowptr[i + 1]):
-            v = col[k]
-            d = owner(v, nranks, scale, shift)
-            if d == me:
-                j = v - lo
-                if parent[j] == -1:
-                    parent[j] = u
-                    next_queue[nn] = j
-                    nn += 1
-                    nedges += rowptr[j + 1] - rowptr[j]
-            else:
-                counts[d] += 1
-    return nn, nedges
+        total += rowptr[i + 1] - rowptr[i]
+    bounds[0] = 0
+    c = 1
+    acc = 0
+    for qi in range(nq):
+        i = queue[qi]
+        acc += rowptr[i + 1] - rowptr[i]
+        while c < nchunks and acc * nchunks >= c * total:
+            bounds[c] = qi + 1
+            c += 1
+    while c <= nchunks:
+        bounds[c] = nq
+        c += 1
+    return total
+
+
+# As in Kernel 1, each prange body calls a plain function on its run with fresh local
+# counts/cursors (compiled inline, or through views that may alias the output, the same
+# loops ran several times slower on one thread).
 
 
 @njit(cache=True, nogil=True)
-def _td_fill(rowptr, col, queue, nq, lo, nranks, scale, shift, me, counts, out):
-    pos = starts(counts)
-    for qi in range(nq):
+def _td_count_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk, out):
+    counts = np.zeros(nvirt, dtype=np.int64)
+    for qi in range(a, b):
+        i = queue[qi]
+        for k in range(rowptr[i], rowptr[i + 1]):
+            v = col[k]
+            q = owner(v, nvirt, scale, shift)
+            if q // nblk != me or parent[v - lo] == -1:
+                counts[q] += 1
+    out[:] = counts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk):
+    """counts[c, q]: proposals of frontier run c for virtual rank q. A neighbour of this rank
+    already visited before the level is not proposed (the parent array is only read here)."""
+    nchunks = len(bounds) - 1
+    counts = np.zeros((nchunks, nvirt), dtype=np.int64)
+    for c in prange(nchunks):
+        _td_count_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+                      shift, me, nblk, counts[c])
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _td_fill_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk,
+                 cursor, out):
+    pos = cursor.copy()
+    for qi in range(a, b):
         i = queue[qi]
         u = i + lo
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
-            d = owner(v, nranks, scale, shift)
-            if d != me:
-                p = pos[d]
+            q = owner(v, nvirt, scale, shift)
+            if q // nblk != me or parent[v - lo] == -1:
+                p = pos[q]
                 out[2 * p] = v
                 out[2 * p + 1] = u
-                pos[d] = p + 1
+                pos[q] = p + 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _td_fill(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos, out):
+    """Write the (vertex, proposed parent) pairs counted by _td_count, run c at its cursors."""
+    nchunks = len(bounds) - 1
+    for c in prange(nchunks):
+        _td_fill_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+                     shift, me, nblk, pos[c], out)
 
 
 @njit(cache=True, nogil=True)
-def _td_apply(recv, n, rowptr, parent, lo, next_queue, nn, nedges):
-    for t in range(n):
+def _td_claim_run(recv, a, n, rowptr, parent, lo, slots, base, k):
+    """Apply n proposals; new vertices go to slots[base + k ...]. Returns (k, their edges)."""
+    deg = 0
+    for t in range(a, a + n):
         j = recv[2 * t] - lo
-        if parent[j] == -1:
-            parent[j] = recv[2 * t + 1]
-            next_queue[nn] = j
-            nn += 1
-            nedges += rowptr[j + 1] - rowptr[j]
-    return nn, nedges
+        u = recv[2 * t + 1]
+        pj = parent[j]
+        if pj == -1:
+            parent[j] = -2 - u
+            slots[base + k] = j
+            k += 1
+            deg += rowptr[j + 1] - rowptr[j]
+        elif pj <= -2 and u < -2 - pj:
+            parent[j] = -2 - u
+    return k, deg
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
+    """Claim the proposed vertices: thread b owns the rows of piece b, so no two threads
+    write one parent. The smallest proposed parent wins, so the tree does not depend on the
+    order proposals arrive in (hence not on threads or ranks). A vertex claimed during this
+    level holds -2 - parent until the level ends, which tells it from one visited before
+    (parent >= 0) and from an unvisited one (-1). Piece b lists its new vertices in
+    slots[blk_lo[b]:], then they are packed, piece by piece, into `queue` (the frontier just
+    scanned, no longer needed). Returns the new frontier's size."""
+    nsend = len(sub) // nblk
+    for b in prange(nblk):
+        n = 0
+        deg = 0
+        for s in range(nsend):
+            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
+                                 lo, slots, blk_lo[b], n)
+            deg += d
+        blk_sums[b, 0] = n
+        blk_sums[b, 1] = deg
+    offs = np.zeros(nblk + 1, dtype=np.int64)
+    for b in range(nblk):
+        offs[b + 1] = offs[b] + blk_sums[b, 0]
+    for b in prange(nblk):
+        base = blk_lo[b]
+        o = offs[b]
+        for t in range(blk_sums[b, 0]):
+            j = slots[base + t]
+            parent[j] = -2 - parent[j]
+            queue[o + t] = j
+    return offs[nblk]
+
+
+@njit(cache=True, nogil=True)
+def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk):
+    """A small level on one thread (count and cursors): the parallel steps' fork and join cost
+    more than such a level's work, and on a loaded machine far more. Same records, same order
+    inside each destination as the parallel count/fill, so the same tree."""
+    counts = np.zeros((1, nvirt), dtype=np.int64)
+    _td_count_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk,
+                  counts[0])
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _td_fill_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, pos,
+                    out):
+    _td_fill_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk, pos[0],
+                 out)
+
+
+@njit(cache=True, nogil=True)
+def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
+    """_td_apply on one thread, piece after piece (so the same frontier order)."""
+    nsend = len(sub) // nblk
+    o = 0
+    for b in range(nblk):
+        n = 0
+        deg = 0
+        for s in range(nsend):
+            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
+                                 lo, slots, blk_lo[b], n)
+            deg += d
+        blk_sums[b, 0] = n
+        blk_sums[b, 1] = deg
+        for t in range(n):
+            j = slots[blk_lo[b] + t]
+            parent[j] = -2 - parent[j]
+            queue[o + t] = j
+        o += n
+    return o
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -197,7 +331,7 @@ def bfs(ws, root):
     comm.Allreduce(stats, glob, op=MPI.SUM)
     nfront, scout = int(glob[0]), int(glob[1])
     unexplored = ws.total_entries - scout
-    counts = np.zeros(nranks, dtype=np.int64)
+    nblk, nvirt = ws.nblk, ws.nvirt
     top_down = True
     while nfront > 0:
         if top_down and scout > unexplored / ALPHA:
@@ -205,19 +339,31 @@ def bfs(ws, root):
             _queue_to_bits(ws.queue, nq, ws.next_bits)
             top_down = False
         if top_down:
-            counts[:] = 0
-            nn, nedges = _td_local(rowptr, col, parent, ws.queue, nq, lo, nranks, scale,
-                                   shift, me, ws.next_queue, counts)
-            need = 2 * int(counts.sum())
+            local_edges = _split_queue(rowptr, ws.queue, nq, ws.bounds)
+            par = local_edges >= TD_PARALLEL_EDGES
+            if par:
+                counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale,
+                                   shift, me, nblk)
+            else:
+                counts = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
+                                    shift, me, nblk)
+            pos, totals = chunk_starts(counts)
+            need = 2 * int(totals.sum())
             if need > len(ws.sendbuf):
                 ws.sendbuf = np.empty(need, dtype=col.dtype)
-            _td_fill(rowptr, col, ws.queue, nq, lo, nranks, scale, shift, me, counts,
-                     ws.sendbuf)
-            ws.recvbuf, rc = alltoallv(comm, ws.sendbuf, 2 * counts, ws.recvbuf)
-            nn, nedges = _td_apply(ws.recvbuf, int(rc.sum()) // 2, rowptr, parent, lo,
-                                   ws.next_queue, nn, nedges)
-            ws.queue, ws.next_queue = ws.next_queue, ws.queue
-            nq = nn
+            if par:
+                _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
+                         nblk, pos, ws.sendbuf)
+            else:
+                _td_fill_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale, shift, me,
+                                nblk, pos, ws.sendbuf)
+            recv, seg, sub = alltoallv_pieces(comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
+            if recv is not ws.sendbuf:
+                ws.recvbuf = recv
+            apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
+            nq = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo,
+                       ws.next_queue, ws.queue, ws.blk_sums)
+            nn, nedges = nq, int(ws.blk_sums[:, 1].sum())
         else:
             _gather_frontier(ws)
             nn, nedges = _bu_step(rowptr, col, parent, part.nlocal, ws.front_bits,

@@ -16,13 +16,14 @@ proportional to the rank's share of the graph. Self-loops are dropped here: they
 for TEPS and never matter for a search. Duplicates are kept, so a row's length is the tuple
 degree TEPS needs.
 """
+import numba
 import numpy as np
 from mpi4py import MPI
-from numba import njit
+from numba import njit, prange
 
-from .exchange import alltoallv, starts
+from .exchange import alltoallv_pieces, chunk_starts
 from .graph import DistGraph
-from .partition import Partition, owner
+from .partition import Partition, owner, row_blocks
 
 # Edges per exchange round: the send and receive buffers hold 2 records of 2 ids per edge
 # (8 MiB each for int32 ids at 2^19): small next to the graph, which keeps the Kernel 1
@@ -30,70 +31,122 @@ from .partition import Partition, owner
 CHUNK_EDGES = 1 << 19
 
 
+# Threads: the sender splits its round of edges into one contiguous chunk per thread, and
+# each chunk writes its records into its own slots (cursors from per-chunk counts), so inside
+# each destination the records keep edge order whatever the thread count. Records are grouped
+# by *row block* (partition.row_blocks: the owner's rows cut into nblk word-aligned pieces,
+# found by the owner function over nranks * nblk virtual ranks). The receiver gives one
+# thread each piece: rows never shared, no atomics, and inside a row the entries still come
+# in sender order, then edge order: the CSR is the same for any thread count (and rank count).
+
+
+# Each prange body calls a plain njit function for its chunk, whose cursors or counts are a
+# fresh local array: written inline in the prange body, or through a view of the shared
+# matrix (which the compiler must assume may alias the output), the same loop ran 1.5-5x
+# slower on one thread (Numba 0.68, SCALE 18).
+
+
 @njit(cache=True, nogil=True)
-def _route_counts(src, dst, nranks, scale, shift):
-    counts = np.zeros(nranks, dtype=np.int64)
-    for i in range(len(src)):
+def _route_counts_run(src, dst, nvirt, scale, shift, out, a, b):
+    counts = np.zeros(nvirt, dtype=np.int64)
+    for i in range(a, b):
         u = src[i]
         v = dst[i]
         if u != v:
-            counts[owner(u, nranks, scale, shift)] += 1
-            counts[owner(v, nranks, scale, shift)] += 1
+            counts[owner(u, nvirt, scale, shift)] += 1
+            counts[owner(v, nvirt, scale, shift)] += 1
+    out[:] = counts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _route_counts(src, dst, nvirt, scale, shift, nchunks):
+    """counts[c, q]: records of chunk c for virtual rank q (two per non-self-loop tuple)."""
+    counts = np.zeros((nchunks, nvirt), dtype=np.int64)
+    n = len(src)
+    for c in prange(nchunks):
+        _route_counts_run(src, dst, nvirt, scale, shift, counts[c],
+                          c * n // nchunks, (c + 1) * n // nchunks)
     return counts
 
 
 @njit(cache=True, nogil=True)
-def _route_endpoints(src, dst, counts, nranks, scale, shift, out):
-    """Group the endpoints of the non-self-loop tuples by owner (for degree counting)."""
-    pos = starts(counts)
-    for i in range(len(src)):
+def _route_endpoints_run(src, dst, cursor, nvirt, scale, shift, out, a, b):
+    pos = cursor.copy()
+    for i in range(a, b):
         u = src[i]
         v = dst[i]
         if u != v:
-            ru = owner(u, nranks, scale, shift)
-            out[pos[ru]] = u
-            pos[ru] += 1
-            rv = owner(v, nranks, scale, shift)
-            out[pos[rv]] = v
-            pos[rv] += 1
+            q = owner(u, nvirt, scale, shift)
+            out[pos[q]] = u
+            pos[q] += 1
+            q = owner(v, nvirt, scale, shift)
+            out[pos[q]] = v
+            pos[q] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _route_endpoints(src, dst, pos, nvirt, scale, shift, out):
+    """Group the endpoints of the non-self-loop tuples by virtual owner (degree counting)."""
+    nchunks = pos.shape[0]
+    n = len(src)
+    for c in prange(nchunks):
+        _route_endpoints_run(src, dst, pos[c], nvirt, scale, shift, out,
+                             c * n // nchunks, (c + 1) * n // nchunks)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _route_pairs(src, dst, wbits, stride, pos, nvirt, scale, shift, out):
+    """Group (row vertex, neighbour[, weight bits]) records of `stride` words by the row
+    vertex's virtual owner. The weight travels as its float32 bit pattern in the same record,
+    so a weighted round is still one exchange. The two records are written out in place: a
+    shared inline helper for them measured 40 % slower at SCALE 22."""
+    nchunks = pos.shape[0]
+    n = len(src)
+    for c in prange(nchunks):
+        _route_pairs_run(src, dst, wbits, stride, pos[c], nvirt, scale, shift, out,
+                         c * n // nchunks, (c + 1) * n // nchunks)
 
 
 @njit(cache=True, nogil=True)
-def _route_pairs(src, dst, wbits, stride, counts, nranks, scale, shift, out):
-    """Group (row vertex, neighbour[, weight bits]) records of `stride` words by the row
-    vertex's owner. The weight travels as its float32 bit pattern in the same record, so a
-    weighted round is still one exchange. The two records are written out in place: a
-    shared inline helper for them measured 40 % slower at SCALE 22."""
-    pos = starts(counts)
-    for i in range(len(src)):
+def _route_pairs_run(src, dst, wbits, stride, cursor, nvirt, scale, shift, out, a, b):
+    pos = cursor.copy()
+    for i in range(a, b):
         u = src[i]
         v = dst[i]
         if u != v:
-            ru = owner(u, nranks, scale, shift)
-            p = pos[ru] * stride
+            q = owner(u, nvirt, scale, shift)
+            p = pos[q] * stride
             out[p] = u
             out[p + 1] = v
             if stride == 3:
                 out[p + 2] = wbits[i]
-            pos[ru] += 1
-            rv = owner(v, nranks, scale, shift)
-            p = pos[rv] * stride
+            pos[q] += 1
+            q = owner(v, nvirt, scale, shift)
+            p = pos[q] * stride
             out[p] = v
             out[p + 1] = u
             if stride == 3:
                 out[p + 2] = wbits[i]
-            pos[rv] += 1
+            pos[q] += 1
 
 
 @njit(cache=True, nogil=True)
-def _count_rows(recv, n, lo, degree):
-    for i in range(n):
+def _count_rows_run(recv, a, n, lo, degree):
+    for i in range(a, a + n):
         degree[recv[i] - lo] += 1
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _count_rows(recv, seg, sub, nblk, lo, degree):
+    nsend = len(sub) // nblk
+    for b in prange(nblk):
+        for s in range(nsend):
+            _count_rows_run(recv, seg[s * nblk + b], sub[s * nblk + b], lo, degree)
+
+
 @njit(cache=True, nogil=True)
-def _place(recv, n, stride, lo, cursor, col, wbits):
-    for i in range(n):
+def _place_run(recv, a, n, stride, lo, cursor, col, wbits):
+    for i in range(a, a + n):
         q = i * stride
         row = recv[q] - lo
         p = cursor[row]
@@ -103,18 +156,36 @@ def _place(recv, n, stride, lo, cursor, col, wbits):
         cursor[row] = p + 1
 
 
-@njit(cache=True, nogil=True)
-def _sort_rows_packed(rowptr, col, weight):
+@njit(cache=True, nogil=True, parallel=True)
+def _place(recv, seg, sub, nblk, stride, lo, cursor, col, wbits):
+    nsend = len(sub) // nblk
+    for b in prange(nblk):
+        for s in range(nsend):
+            _place_run(recv, seg[s * nblk + b], sub[s * nblk + b], stride, lo, cursor, col,
+                       wbits)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sort_rows_packed(rowptr, col, weight, nchunks):
     """int32 ids: sort (weight bits, id) packed in one uint64 per entry. Weights are
     non-negative, so their float32 bit patterns order like the values; one key array moves
     instead of two, and ties fall in id order, so a row's order does not depend on the order
-    its entries arrived in (the CSR is the same for any number of ranks)."""
+    its entries arrived in (the CSR is the same for any number of ranks). Rows are cut into
+    `nchunks` runs, one scratch buffer each: rows are independent, so any cut gives the same
+    result."""
     wbits = weight.view(np.uint32)
+    nrows = len(rowptr) - 1
+    for c in prange(nchunks):
+        _sort_rows_run(rowptr, col, wbits, c * nrows // nchunks, (c + 1) * nrows // nchunks)
+
+
+@njit(cache=True, nogil=True)
+def _sort_rows_run(rowptr, col, wbits, r0, r1):
     maxlen = 0
-    for i in range(len(rowptr) - 1):
+    for i in range(r0, r1):
         maxlen = max(maxlen, rowptr[i + 1] - rowptr[i])
     buf = np.empty(maxlen, dtype=np.uint64)
-    for i in range(len(rowptr) - 1):
+    for i in range(r0, r1):
         a = rowptr[i]
         n = rowptr[i + 1] - a
         if n < 2:
@@ -136,10 +207,10 @@ def _sort_rows_packed(rowptr, col, weight):
             wbits[a + j] = np.uint32(buf[j] >> np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _sort_rows_lexsort(rowptr, col, weight):
     """int64 ids: a stable argsort of each row's weights, then ties in id order."""
-    for i in range(len(rowptr) - 1):
+    for i in prange(len(rowptr) - 1):
         a = rowptr[i]
         b = rowptr[i + 1]
         if b - a < 2:
@@ -156,7 +227,8 @@ def _sort_rows_lexsort(rowptr, col, weight):
 def sort_rows_by_weight(rowptr, col, weight):
     """Sort each row's entries by increasing weight (ties by neighbour id), in place."""
     if col.dtype == np.int32:
-        _sort_rows_packed(rowptr, col, weight)
+        nrows = len(rowptr) - 1
+        _sort_rows_packed(rowptr, col, weight, max(1, min(nrows, 64 * numba.get_num_threads())))
     else:
         _sort_rows_lexsort(rowptr, col, weight)
 
@@ -171,6 +243,9 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     union over ranks is the edge list). Returns this rank's DistGraph."""
     part = Partition(scale, comm.Get_size(), comm.Get_rank())
     nranks, shift = part.nranks, part.shift
+    nthreads = numba.get_num_threads()
+    nblk = row_blocks(nranks, nthreads)
+    nvirt = nranks * nblk
     use_w = weight is not None
     nedges = len(src)
     rounds = _rounds(comm, nedges, chunk)
@@ -179,11 +254,11 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        counts = _route_counts(s, d, nranks, scale, shift)
+        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads))
         out = np.empty(int(counts.sum()), dtype=src.dtype)
-        _route_endpoints(s, d, counts, nranks, scale, shift, out)
-        recv, rc = alltoallv(comm, out, counts)
-        _count_rows(recv, int(rc.sum()), part.lo, degree)
+        _route_endpoints(s, d, pos, nvirt, scale, shift, out)
+        recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, 1)
+        _count_rows(recv, seg, sub, nblk, part.lo, degree)
         del out, recv
 
     rowptr = np.zeros(part.nlocal + 1, dtype=np.int64)
@@ -200,14 +275,13 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        counts = _route_counts(s, d, nranks, scale, shift)
+        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads))
         out = np.empty(stride * int(counts.sum()), dtype=src.dtype)
-        _route_pairs(s, d, wbits[a:b] if use_w else wbits, stride, counts, nranks, scale,
+        _route_pairs(s, d, wbits[a:b] if use_w else wbits, stride, pos, nvirt, scale,
                      shift, out)
-        recv, rc = alltoallv(comm, out, stride * counts)
-        _place(recv, int(rc.sum()) // stride, stride, part.lo, cursor, col, wcol_bits)
+        recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, stride)
+        _place(recv, seg, sub, nblk, stride, part.lo, cursor, col, wcol_bits)
         del out, recv
     if use_w:
         sort_rows_by_weight(rowptr, col, wcol)
     return DistGraph(part, rowptr, col, wcol if use_w else None)
-

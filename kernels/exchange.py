@@ -22,6 +22,55 @@ def starts(counts):
     return pos
 
 
+@njit(cache=True, nogil=True)
+def chunk_starts(counts):
+    """For records counted per (chunk of the input, destination): pos[c, q] is where chunk
+    c's first record for destination q goes in a buffer grouped by destination, the chunks in
+    input order inside a group; so threads that fill one chunk each write disjoint slots and
+    the buffer is the serial one. Also returns the per-destination totals."""
+    nchunks, ndest = counts.shape
+    pos = np.empty((nchunks, ndest), dtype=np.int64)
+    totals = np.zeros(ndest, dtype=np.int64)
+    p = 0
+    for q in range(ndest):
+        for c in range(nchunks):
+            pos[c, q] = p
+            p += counts[c, q]
+        totals[q] = p - pos[0, q] if nchunks else 0
+    return pos, totals
+
+
+@njit(cache=True, nogil=True)
+def _segments(sub):
+    seg = np.empty(len(sub), dtype=np.int64)
+    p = 0
+    for i in range(len(sub)):
+        seg[i] = p
+        p += sub[i]
+    return seg
+
+
+def alltoallv_pieces(comm, sendbuf, counts, npiece, stride, recvbuf=None):
+    """Alltoallv of records grouped by (destination rank, piece of its rows): `counts` has
+    nranks * npiece entries, records of `stride` items. Returns (recvbuf, seg, sub): the
+    records from sender s for piece b are the sub[s*npiece + b] records starting at record
+    seg[s*npiece + b] (received grouped by sender, then piece), so the receiver can give
+    each piece to one thread. One rank needs no MPI at all: the send buffer is the result."""
+    nranks = comm.Get_size()
+    if nranks == 1:
+        return sendbuf, _segments(counts), counts
+    if npiece == 1:
+        # One piece per rank: alltoallv's own count exchange already says it all.
+        recvbuf, rc = alltoallv(comm, sendbuf, stride * counts, recvbuf)
+        sub = rc // stride
+        return recvbuf, _segments(sub), sub
+    sub = np.empty_like(counts)
+    comm.Alltoall(counts, sub)          # npiece counts to each rank
+    recvbuf, _ = alltoallv(comm, sendbuf, stride * counts.reshape(nranks, npiece).sum(axis=1),
+                           recvbuf)
+    return recvbuf, _segments(sub), sub
+
+
 def exchange_counts(comm, sendcounts):
     recvcounts = np.empty_like(sendcounts)
     comm.Alltoall(sendcounts, recvcounts)

@@ -45,3 +45,13 @@ class Partition:
         self.hi = int(self.offsets[rank + 1])
         self.nlocal = self.hi - self.lo
 
+
+
+def row_blocks(nranks, nthreads):
+    """Row blocks per rank for the threaded receive steps (Kernel 1's fill, BFS's top-down
+    claims): each rank's block is cut into this many word-aligned pieces, one thread each.
+    The pieces are the blocks of the same partition over nranks * nblk *virtual* ranks:
+    floor(floor(x) / nblk) = floor(x / nblk), so virtual rank q = owner(v, nranks * nblk)
+    lies inside real rank q // nblk, as its piece q % nblk. Bounded so that count matrices
+    of threads x ranks x pieces stay small however many ranks there are."""
+    return max(1, min(int(nthreads), (1 << 16) // int(nranks)))

@@ -1,0 +1,52 @@
+"""Kernel 1 before/after in one process: times construct_graph of this checkout against the
+`kernels` package of another source tree, interleaved, best of REPEAT (a shared machine's load
+hits both alike).
+
+  mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
+  mv /tmp/old/kernels /tmp/old/oldkernels
+  NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/construct_ab.py \\
+      /tmp/old SCALE [REPEAT] [--weights]
+"""
+import importlib
+import sys
+import time
+
+import numpy as np
+from mpi4py import MPI
+
+from graph500.generator import generate_edges
+from kernels.construct import construct_graph
+
+
+def main():
+    sys.path.insert(0, sys.argv[1])
+    old = importlib.import_module("oldkernels.construct").construct_graph
+    scale = int(sys.argv[2])
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3].isdigit() else 5
+    weights = "--weights" in sys.argv
+    comm = MPI.COMM_WORLD
+    r, p = comm.Get_rank(), comm.Get_size()
+    m = 16 << scale
+    s0, d0, w0 = generate_edges(8, 16, 2, 3, r * (16 << 8) // p, (r + 1) * (16 << 8) // p,
+                                weights=weights)
+    src, dst, w = generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p, weights=weights)
+    best = {"before": [], "after": []}
+    for name, f in (("before", old), ("after", construct_graph)):
+        f(comm, 8, s0, d0, w0)                       # compile outside the timings
+    for _ in range(repeat):
+        for name, f in (("before", old), ("after", construct_graph)):
+            comm.Barrier()
+            t0 = time.perf_counter()
+            f(comm, scale, src, dst, w)
+            comm.Barrier()
+            best[name].append(time.perf_counter() - t0)
+    if r == 0:
+        b, a = min(best["before"]), min(best["after"])
+        print("SCALE %d, %d ranks, weights %s: construction best of %d: before %.3f s, after "
+              "%.3f s, after/before %.2f" % (scale, p, weights, repeat, b, a, a / b))
+        print("  all before:", " ".join("%.3f" % t for t in best["before"]))
+        print("  all after: ", " ".join("%.3f" % t for t in best["after"]))
+
+
+if __name__ == "__main__":
+    main()
