@@ -141,8 +141,9 @@ def build_parser(for_help=False):
     p.add_argument("--skip-validation", action="store_true",
                    help="do not validate (validate statistics print as -1)")
     p.add_argument("--threads", type=int, default=None,
-                   help="Numba threads per rank, at most %d x the node's CPUs (default: cores "
-                        "on the node / ranks on the node)" % THREADS_PER_CPU)
+                   help="Numba threads per rank, at most %d x the node's CPUs (default: "
+                        "the rank's CPU affinity mask shared among the ranks on the node that "
+                        "share it)" % THREADS_PER_CPU)
     p.add_argument("--json", metavar="PATH", default=None,
                    help="write a JSON result to PATH (fields: docs/result-schema.md)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (warnings and SKIP_* notes still print)")
