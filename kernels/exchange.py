@@ -4,12 +4,27 @@
 replicates a window [wlo, whi) of a block-distributed vertex array on every rank, which is how
 validation reads the value of a remote endpoint without one message per edge.
 """
+from functools import lru_cache
+
 import numpy as np
 from mpi4py import MPI
+from mpi4py.util import dtlib
 from numba import njit
 
 # Count arguments of MPI calls are C ints: keep every message below this many elements.
 MAX_MSG = 1 << 30
+
+
+@lru_cache(maxsize=None)
+def _mpi_type(dtype):
+    t = dtlib.from_numpy_dtype(dtype)
+    t.Commit()
+    return t
+
+
+def mpi_type(array):
+    """The MPI datatype of an array's elements (mpi4py's public dtlib; one per dtype)."""
+    return _mpi_type(array.dtype)
 
 
 @njit(cache=True, nogil=True)
@@ -97,7 +112,7 @@ def alltoallv(comm, sendbuf, sendcounts, recvbuf=None):
     if max(int(sendcounts.sum()), total) >= MAX_MSG:
         raise OverflowError("alltoallv message of %d items exceeds the MPI count limit; "
                             "lower the chunk size" % max(int(sendcounts.sum()), total))
-    mpitype = MPI._typedict[sendbuf.dtype.char]
+    mpitype = mpi_type(sendbuf)
     comm.Alltoallv([sendbuf, (sendcounts, displacements(sendcounts)), mpitype],
                    [recvbuf, (recvcounts, displacements(recvcounts)), mpitype])
     return recvbuf, recvcounts
@@ -114,7 +129,7 @@ def gather_window(comm, offsets, local, wlo, whi, out):
     hi = np.clip(offsets[1:], wlo, whi) - wlo
     counts = (hi - lo).astype(np.int64)
     mine = local[lo[rank] + wlo - offsets[rank]: hi[rank] + wlo - offsets[rank]]
-    mpitype = MPI._typedict[local.dtype.char]
+    mpitype = mpi_type(local)
     comm.Allgatherv([np.ascontiguousarray(mine), mpitype],
                     [out, (counts, lo.astype(np.int64)), mpitype])
     return out[: whi - wlo]
@@ -131,7 +146,7 @@ def alltoallv_known(comm, sendbuf, sendcounts, recvcounts, recvbuf=None):
     if max(int(sendcounts.sum()), total) >= MAX_MSG:
         raise OverflowError("alltoallv message of %d items exceeds the MPI count limit; "
                             "lower the chunk size" % max(int(sendcounts.sum()), total))
-    mpitype = MPI._typedict[sendbuf.dtype.char]
+    mpitype = mpi_type(sendbuf)
     comm.Alltoallv([sendbuf, (sendcounts, displacements(sendcounts)), mpitype],
                    [recvbuf, (recvcounts, displacements(recvcounts)), mpitype])
     return recvbuf, recvcounts
