@@ -24,7 +24,7 @@ from kernels.teps import edge_count
 from . import output, spec
 from .cli import UsageError
 from .generator import generate_edges
-from .memory import estimate_rank_bytes, gib, mem_available
+from .memory import estimate_rank_bytes, gib, resident_bytes, usable_memory
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .validate import validate_bfs
@@ -177,19 +177,25 @@ def _warm_up(comm, local, args, weights):
 
 
 def _preflight(comm, local, args, weights):
-    """Refuse, on every rank, a run that cannot fit in memory or cannot write its result."""
+    """Refuse, on every rank, a run that cannot fit in memory or cannot write its result.
+    Returns the estimated bytes per node (this rank's node)."""
     if comm.Get_size() > spec.MAX_RANKS:
         raise UsageError("%d ranks: at most %d are supported (the owner arithmetic is 64-bit)"
                          % (comm.Get_size(), spec.MAX_RANKS))
-    need = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(), weights) * local.Get_size()
-    avail = mem_available() if local.Get_rank() == 0 else None
-    verdicts = comm.allgather((need, avail))
-    for need_n, avail_n in verdicts:
+    # The modules' own estimates (graph500/memory.py), times this node's ranks; compared
+    # with the smaller of MemAvailable and the cgroup limit, read by the node's first rank.
+    per_rank = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(),
+                                   tuple(args.kernels), args.delta)
+    need = per_rank * local.Get_size()
+    resident = local.allreduce(resident_bytes())
+    avail, what = usable_memory(resident) if local.Get_rank() == 0 else (None, None)
+    verdicts = comm.allgather((need, avail, what, local.Get_size()))
+    for need_n, avail_n, what_n, nlocal_n in verdicts:
         if avail_n is not None and need_n > avail_n:
             raise UsageError("SCALE %d needs about %s of memory per node (%d ranks x %s), but "
-                             "only %s is available; use more nodes or a smaller SCALE"
-                             % (args.scale, gib(need_n), local.Get_size(),
-                                gib(need_n / local.Get_size()), gib(avail_n)))
+                             "only %s is available (%s); use more nodes or a smaller SCALE"
+                             % (args.scale, gib(need_n), nlocal_n, gib(need_n / nlocal_n),
+                                gib(avail_n), what_n))
     problem = None
     if comm.Get_rank() == 0 and args.json:
         problem = _check_writable(args.json)
@@ -369,6 +375,7 @@ def run(comm, args):
     loop_teps = {k: loops[k]["harmonic_mean_TEPS"] if k in loops else None for k in ("bfs", "sssp")}
     energy_result = monitor.finish(teps=teps, loop_teps=loop_teps)
     hosts = comm.gather(MPI.Get_processor_name(), root=0)
+    node_need = comm.gather(need if local.Get_rank() == 0 else None, root=0)
     peak_rss = comm.gather(_peak_rss_bytes(), root=0)
     if rank != 0:
         return 1 if failure else 0
@@ -385,6 +392,8 @@ def run(comm, args):
         result["versions"] = _versions()
         result["hosts"] = sorted(set(hosts))
         result["peak_rss_bytes"] = peak_rss
+        # the preflight's estimate per node, in the order of the nodes' first ranks
+        result["memory_estimate_bytes"] = [x for x in node_need if x is not None]
         result["host"] = socket.gethostname()
         output.write_json_atomic(args.json, result)
     return 0

@@ -182,3 +182,12 @@ def validate_sssp(comm, graph, root, dist, parent, nedge, window=WINDOW):
 def _record_py(fail, check, v, x):
     if check < fail[0]:
         fail[:] = (check, v, x, 0, 0, 0)
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+def validate_sssp_bytes(scale, edgefactor, nranks, window=WINDOW):
+    """Bytes validate_sssp holds on one rank: the confirmed flags (1 per local vertex) and
+    the replicated distance window (4 bytes per vertex, at most `window` vertices)."""
+    from kernels.construct import max_block_vertices
+    return max_block_vertices(scale, nranks) + 4 * min(window, 1 << scale)
