@@ -32,7 +32,9 @@ do_cmd() {
 
 venv_bin() { (cd "$VENV" 2>/dev/null && printf '%s/bin' "$(pwd -P)") || printf '%s/bin' "$VENV"; }
 
-# The first `NAME` on PATH outside the venv (a system MPI's programs), or nothing.
+# The first `NAME` on PATH outside the venv (a system MPI's programs), or nothing. Any
+# Python venv's bin folder is skipped too: an MPI there is a PyPI wheel like our own (an
+# activated venv of another project), not the site's library.
 system_tool() {
     local name=$1 bin dir
     bin=$(venv_bin)
@@ -40,6 +42,7 @@ system_tool() {
     for dir in $PATH; do
         [ -n "$dir" ] || continue
         if [ "$(cd "$dir" 2>/dev/null && pwd -P)" = "$bin" ]; then continue; fi
+        if [ -f "$dir/../pyvenv.cfg" ]; then continue; fi
         if [ -x "$dir/$name" ] && [ ! -d "$dir/$name" ]; then
             printf '%s' "$dir/$name"
             return 0

@@ -153,6 +153,17 @@ def test_the_venvs_own_mpiexec_is_not_a_system_mpi(box):
     assert r.stdout.strip() == "pypi"
 
 
+def test_another_venvs_pypi_mpi_is_not_a_system_mpi(box, tmp_path):
+    repo, fake, env = box
+    other = tmp_path / "other-venv"
+    (other / "bin").mkdir(parents=True)
+    (other / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    _exe(other / "bin" / "mpiexec", "#!/bin/bash\n")
+    _exe(other / "bin" / "mpicc", "#!/bin/bash\necho 'cc -lmpi'\n")
+    r = sh(box, "mpi_plan", {"PATH": "%s:%s" % (other / "bin", env["PATH"])})
+    assert r.stdout.strip() == "pypi"
+
+
 @pytest.mark.parametrize("text, family", [
     (MPICH_EXEC, "mpich"), (OPENMPI_EXEC, "openmpi"), (INTEL_EXEC, "intel"),
     (MPICH_LIB, "mpich"), (OPENMPI_LIB, "openmpi"), (INTEL_LIB, "intel"),
