@@ -27,7 +27,7 @@ from . import output, record, spec
 from .cli import UsageError, package_version
 from .device import open_device
 from .generator import generate_edges
-from .memory import estimate_rank_bytes, gib, mem_available
+from .memory import estimate_rank_bytes, gib, resident_bytes, usable_memory
 from .progress import Progress
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
@@ -184,19 +184,25 @@ def _warm_up(comm, local, args, weights, dev):
 
 
 def _preflight(comm, local, args, weights):
-    """Refuse, on every rank, a run that cannot fit in memory or cannot write its result."""
+    """Refuse, on every rank, a run that cannot fit in memory or cannot write its result.
+    Returns the estimated bytes per node (this rank's node)."""
     if comm.Get_size() > spec.MAX_RANKS:
         raise UsageError("%d ranks: at most %d are supported (the owner arithmetic is 64-bit)"
                          % (comm.Get_size(), spec.MAX_RANKS))
-    need = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(), weights) * local.Get_size()
-    avail = mem_available() if local.Get_rank() == 0 else None
-    verdicts = comm.allgather((need, avail))
-    for need_n, avail_n in verdicts:
+    # The modules' own estimates (graph500/memory.py), times this node's ranks; compared
+    # with the smaller of MemAvailable and the cgroup limit, read by the node's first rank.
+    per_rank = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(),
+                                   tuple(args.kernels), args.delta)
+    need = per_rank * local.Get_size()
+    resident = local.allreduce(resident_bytes())
+    avail, what = usable_memory(resident) if local.Get_rank() == 0 else (None, None)
+    verdicts = comm.allgather((need, avail, what, local.Get_size()))
+    for need_n, avail_n, what_n, nlocal_n in verdicts:
         if avail_n is not None and need_n > avail_n:
             raise UsageError("SCALE %d needs about %s of memory per node (%d ranks x %s), but "
-                             "only %s is available; use more nodes or a smaller SCALE"
-                             % (args.scale, gib(need_n), local.Get_size(),
-                                gib(need_n / local.Get_size()), gib(avail_n)))
+                             "only %s is available (%s); use more nodes or a smaller SCALE"
+                             % (args.scale, gib(need_n), nlocal_n, gib(need_n / nlocal_n),
+                                gib(avail_n), what_n))
     # Rank 0 writes every output file: it checks them all, now, and every rank hears the verdict.
     problem = output.check_outputs(args) if comm.Get_rank() == 0 else None
     problem = comm.bcast(problem, root=0)
@@ -415,6 +421,7 @@ def run(comm, args):
     energy_result = monitor.finish(teps=teps, loop_teps=loop_teps, scale=args.scale,
                                    defer_artefacts=True)
     hosts = comm.gather(MPI.Get_processor_name(), root=0)
+    node_need = comm.gather(need if local.Get_rank() == 0 else None, root=0)
     peak_rss = _peak_rss_bytes()
     ranks = record.ranks(comm, threads, peak_rss)
     peak_rss = comm.gather(peak_rss, root=0)
@@ -441,6 +448,8 @@ def run(comm, args):
         result["versions"] = _versions()
         result["hosts"] = sorted(set(hosts))
         result["peak_rss_bytes"] = peak_rss
+        # the preflight's estimate per node, in the order of the nodes' first ranks
+        result["memory_estimate_bytes"] = [x for x in node_need if x is not None]
         result["host"] = socket.gethostname()
         result.update(_record_fields(args, start_wall, nodes, ranks, failure))
         try:

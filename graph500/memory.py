@@ -1,42 +1,66 @@
 """Memory preflight: what one rank holds at its peak, and whether a node can hold its ranks.
 
-Kernel 1 holds the generated edge list while the CSR fills, plus one exchange round's
-buffers; after it the edge list is freed and the search workspaces join the CSR. The constant part covers the interpreter, NumPy, Numba's compiled
-code and the MPI library, as measured with a tiny run (about 150 MiB per rank).
+Every module that allocates a lasting array says how many bytes it needs (a function at the
+end of the module, under "memory estimate"); this file only adds them up per phase and
+compares. A rank's peak is the larger of its phases, because each phase frees its arrays
+before the next allocates:
+  Kernel 1  - the generated edge list, the graph being built, the degree/cursor array and
+              one exchange round (kernels/construct.py), and the Kernel 1 audit, which runs
+              while both the edge list and the graph are held;
+  BFS       - the graph, the BFS workspace (kernels/bfs.py) and BFS validation
+              (graph500/validate.py);
+  SSSP      - the graph, the SSSP workspace and two searches' outputs (kernels/sssp.py) and
+              SSSP validation (graph500/validate_sssp.py).
+Plus BASE_BYTES for the interpreter, NumPy, Numba's compiled kernels and the MPI library.
+
+The memory a job may really use is the smaller of the kernel's MemAvailable and the limit of
+the cgroup the rank runs in (Slurm and containers confine jobs this way; the kernel kills a
+job that goes over it with signal 9 and no message of ours).
 """
-import math
+import os
 
-from kernels.construct import CHUNK_EDGES
+from kernels.bfs import bfs_workspace_bytes
+from kernels.construct import construct_bytes, edge_list_bytes, graph_bytes
+from kernels.audit import audit_bytes
+from kernels.sssp import DEFAULT_DELTA, sssp_workspace_bytes
 
+from .validate import validate_bfs_bytes
+from .validate_sssp import validate_sssp_bytes
+
+# Resident bytes of one rank before any graph: Python, NumPy, mpi4py and the MPI library,
+# Numba and LLVM with every kernel compiled or loaded from the cache, the energy monitor.
+# Measured (bench/memory_estimate.py, 2 ranks, warm Numba cache): 190-200 MiB per rank at
+# SCALE 10-20 once the phases below are taken off.
 BASE_BYTES = 200 << 20
 
+# What runs between construction and the first search, while the edge list and the graph are
+# both held: the Kernel 1 audit (kernels/audit.py).
+KERNEL1_EXTRA = [audit_bytes]
 
-def index_bytes(scale):
-    return 4 if scale <= 31 else 8
+
+def phase_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
+    """Bytes one rank holds in each phase beyond BASE_BYTES, as a dict phase -> bytes."""
+    weights = "sssp" in kernels
+    delta = DEFAULT_DELTA if delta is None else delta
+    args = (scale, edgefactor, nranks)
+    graph = graph_bytes(*args, weights)
+    edges = edge_list_bytes(*args, weights)
+    phases = {"kernel1": edges + max([construct_bytes(*args, weights)]
+                                     + [graph + f(*args, weights) for f in KERNEL1_EXTRA])}
+    if "bfs" in kernels:
+        phases["bfs"] = graph + bfs_workspace_bytes(*args) + validate_bfs_bytes(*args)
+    if "sssp" in kernels:
+        phases["sssp"] = (graph + sssp_workspace_bytes(*args, delta=delta)
+                          + validate_sssp_bytes(*args))
+    return phases
 
 
-def estimate_rank_bytes(scale, edgefactor, nranks, weights):
-    """Peak bytes one rank holds: the larger of Kernel 1 (edge list + CSR + one exchange
-    round) and the searches (CSR + BFS and validation bitmaps + SSSP workspace)."""
-    n = 1 << scale
-    ib = index_bytes(scale)
-    wb = 4 if weights else 0
-    edges_local = math.ceil(edgefactor * n / nranks)
-    nlocal = math.ceil(n / nranks)
-    edge_list = edges_local * (2 * ib + wb)
-    csr = 2 * edges_local * (ib + wb) + (nlocal + 1) * 8
-    chunk = min(CHUNK_EDGES, edges_local)
-    record = (3 if weights else 2) * ib                   # (row vertex, neighbour[, weight bits])
-    exchange = 2 * (2 * chunk) * record                   # send + receive, two records per edge
-    # BFS: frontier bitmap, parent, two queues; validation: five N-bit bitmaps, order, pending.
-    search = 6 * (n // 8) + nlocal * (8 * 3 + 8 + 8)
-    if weights:
-        # SSSP workspace (per-vertex state, replicated distances for the pull step, the
-        # remote-distance cache, record buffers) and its validation window.
-        window = min(n, 1 << 24)
-        search += nlocal * 48 + 4 * n + 4 * window + (28 << 20) + 4 * window
-    return BASE_BYTES + max(edge_list + csr + exchange, csr + search)
+def estimate_rank_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
+    """Peak bytes one rank holds: BASE_BYTES plus its largest phase."""
+    return BASE_BYTES + max(phase_bytes(scale, edgefactor, nranks, kernels, delta).values())
 
+
+# --- what the job may use -------------------------------------------------------------------
 
 def mem_available(path="/proc/meminfo"):
     """Bytes the kernel says a new process can use, or None where it cannot be read."""
@@ -45,9 +69,94 @@ def mem_available(path="/proc/meminfo"):
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+# cgroup v1 writes "no limit" as the largest page-aligned signed 64-bit value.
+_V1_UNLIMITED = 1 << 62
+
+
+def _read_limit(path):
+    """A limit file's value in bytes, or None for "max", unlimited or unreadable."""
+    try:
+        with open(path) as f:
+            text = f.read(64).strip()
+    except OSError:
+        return None
+    if not text or text == "max":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 <= value < _V1_UNLIMITED else None
+
+
+def cgroup_limit(proc_cgroup="/proc/self/cgroup", root="/sys/fs/cgroup"):
+    """The memory limit of this process's cgroup, or None when there is none.
+
+    cgroup v2 (a "0::/path" line): memory.max of the process's cgroup and of every ancestor
+    (a parent's limit confines its children too), the smallest. cgroup v1 (a line whose
+    controllers include "memory"): memory.limit_in_bytes under the memory hierarchy, at the
+    same levels. "max" or v1's huge value mean no limit. Inside a container the path is
+    often "/" and the container's own limit sits at the root of the mount."""
+    try:
+        with open(proc_cgroup) as f:
+            lines = f.read(1 << 16).splitlines()
+    except OSError:
+        return None
+    limits = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":
+            base, name = root, "memory.max"
+        elif "memory" in controllers.split(","):
+            base = os.path.join(root, "memory")
+            if not os.path.isdir(base):          # some systems mount it elsewhere, named so
+                base = os.path.join(root, controllers)
+            name = "memory.limit_in_bytes"
+        else:
+            continue
+        rel = path.strip("/")
+        while True:
+            limits.append(_read_limit(os.path.join(base, rel, name)))
+            if not rel:
+                break
+            rel = os.path.dirname(rel)
+    limits = [x for x in limits if x is not None]
+    return min(limits) if limits else None
+
+
+def resident_bytes(path="/proc/self/statm"):
+    """This process's resident bytes now (0 where unknown)."""
+    try:
+        with open(path) as f:
+            return int(f.read(256).split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def usable_memory(resident=0, meminfo="/proc/meminfo", proc_cgroup="/proc/self/cgroup",
+                  cgroup_root="/sys/fs/cgroup"):
+    """(bytes, what limits them) the job may use on this node, or (None, None) if unknown.
+
+    `resident` is what the job's ranks on this node already hold: the estimate counts it
+    (BASE_BYTES), MemAvailable does not, so it is added back there; a cgroup's limit
+    already covers the job's own pages."""
+    avail = mem_available(meminfo)
+    if avail is not None:
+        avail += resident
+    limit = cgroup_limit(proc_cgroup, cgroup_root)
+    if limit is not None and (avail is None or limit < avail):
+        return limit, "the cgroup memory limit"
+    if avail is not None:
+        return avail, "MemAvailable"
+    return None, None
 
 
 def gib(x):

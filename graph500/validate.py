@@ -330,3 +330,22 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
     if counted != nedge:
         return ValidationFailure(CHECK_NEDGE, nedge, counted), counted
     return None, counted
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+# BFS depth of the benchmark graph (Kronecker, edgefactor 16): under 10 levels up to SCALE 26
+# here; sized generously, and capped by what the level scan keeps anyway.
+ESTIMATE_LEVELS = 16
+
+
+def validate_bfs_bytes(scale, edgefactor, nranks):
+    """Bytes validate_bfs holds at its peak on one rank: pending (8 per local vertex),
+    depth (4), the reached vertices grouped by level (8), the kept level bitmaps (levels x
+    N/8, bounded by LEVEL_BYTES_BUDGET), the one three-level union the row scan reads, the
+    reached bitmap and the gathered current level."""
+    from kernels.construct import max_block_vertices
+    n = max_block_vertices(scale, nranks)
+    bitmap = max((1 << scale) >> 6, 1) * 8 + 8
+    levels = min(ESTIMATE_LEVELS * bitmap, LEVEL_BYTES_BUDGET + bitmap)
+    return (8 + 4 + 8) * n + levels + 3 * bitmap

@@ -348,3 +348,16 @@ def validate_sssp(comm, graph, root, dist, parent, nedge, window=None):
 def _record_py(fail, check, v, x):
     if check < fail[0]:
         fail[:] = (check, v, x, 0, 0, 0)
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+def validate_sssp_bytes(scale, edgefactor, nranks, window_bytes=WINDOW_BYTES):
+    """Bytes validate_sssp holds on one rank: the confirmed flags (1 per local vertex) and
+    the replicated distances (4 bytes per vertex of window_size's window: all N when they
+    fit its budget). The tie-chasing arrays are sized by tied vertices, none in practice."""
+    from kernels.construct import graph_bytes, max_block_vertices
+    budget = max(window_bytes, graph_bytes(scale, edgefactor, nranks, True) // 8)
+    nglobal = 1 << scale
+    window = nglobal if 4 * nglobal <= budget else max(1, budget // 4)
+    return max_block_vertices(scale, nranks) + 4 * window

@@ -379,3 +379,19 @@ def bfs(ws, root):
             top_down = True
     return parent
 
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+def bfs_workspace_bytes(scale, edgefactor, nranks):
+    """Bytes of one rank's BFSWorkspace at its largest: parent and the two queues (8 bytes
+    per local vertex each), the global frontier bitmap, the local bitmap and word sums, and
+    the top-down send and receive buffers. A top-down step runs only while the frontier's
+    edges are at most the unexplored edges / ALPHA, so a rank proposes at most about its
+    entries / ALPHA remote (vertex, parent) pairs (the share (P-1)/P of them remote)."""
+    from .construct import expected_entries, id_bytes, max_block_vertices
+    n = max_block_vertices(scale, nranks)
+    ib = id_bytes(scale)
+    proposals = expected_entries(scale, edgefactor, nranks) * (nranks - 1) // (nranks * ALPHA)
+    buffers = 2 * max(1 << 16, 2 * proposals) * ib
+    return 3 * 8 * n + max((1 << scale) >> 6, 1) * 8 + n // 8 + n // 4 + buffers

@@ -285,3 +285,65 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     if use_w:
         sort_rows_by_weight(rowptr, col, wcol)
     return DistGraph(part, rowptr, col, wcol if use_w else None)
+
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+# Bytes per rank, from the allocations above; the preflight sums these, nothing else knows
+# them. Rows are assumed even over ranks (the block partition of scrambled ids spreads the
+# entries; self-loops, a few per cent, are not subtracted, so entries are slightly high).
+
+# Kronecker initiator A + B (= A + C): the chance that one endpoint's bit is 0 at a level.
+_A_PLUS_B = 0.76
+
+
+def id_bytes(scale):
+    """Bytes of one vertex id (kernels/graph.py's vertex_dtype)."""
+    from .graph import vertex_dtype
+    return np.dtype(vertex_dtype(scale)).itemsize
+
+
+def max_block_vertices(scale, nranks):
+    """The largest vertex block of any rank (blocks are whole 64-vertex words)."""
+    from .partition import word_shift
+    shift = word_shift(scale)
+    units = (1 << scale) >> shift
+    return -(-units // nranks) << shift
+
+
+def expected_entries(scale, edgefactor, nranks):
+    """CSR entries of one rank: every tuple is an entry in both endpoints' rows."""
+    return -(-2 * (edgefactor << scale) // nranks)
+
+
+def expected_max_degree(scale, edgefactor):
+    """The longest row: the vertex whose bits all fell in the first half at every level of
+    the generator (before scrambling), expected 2 * edgefactor * (2 (A + B))^SCALE entries."""
+    return int(2 * edgefactor * (2 * _A_PLUS_B) ** scale) + 1
+
+
+def edge_list_bytes(scale, edgefactor, nranks, weights):
+    """The generated share Kernel 1 is handed (src, dst[, weight]); held until it returns."""
+    ib = id_bytes(scale)
+    return -(-(edgefactor << scale) // nranks) * (2 * ib + (4 if weights else 0))
+
+
+def graph_bytes(scale, edgefactor, nranks, weights):
+    """The DistGraph that Kernel 1 returns: rowptr, col[, weight]."""
+    ib = id_bytes(scale)
+    return (8 * (max_block_vertices(scale, nranks) + 1)
+            + expected_entries(scale, edgefactor, nranks) * (ib + (4 if weights else 0)))
+
+
+def construct_bytes(scale, edgefactor, nranks, weights, chunk=CHUNK_EDGES):
+    """Kernel 1's peak beside its input edge list: the graph it builds, the degree array
+    (reused as the fill cursor), and the larger of one fill round's send and receive
+    buffers (two records of `stride` ids per edge; a receive holds about what a send does)
+    and the row sort's buffer (the longest row, int32 ids only)."""
+    ib = id_bytes(scale)
+    stride = 3 if weights else 2
+    edges = min(chunk, -(-(edgefactor << scale) // nranks))
+    rounds = 2 * (2 * edges * stride * ib)
+    sort = 8 * expected_max_degree(scale, edgefactor) if weights and ib == 4 else 0
+    return (graph_bytes(scale, edgefactor, nranks, weights)
+            + 8 * max_block_vertices(scale, nranks) + max(rounds, sort))

@@ -753,3 +753,33 @@ class _Search:
                 return int(hdr[:, _FIRST].min()), n
             if hdr[:, _SENT].any():
                 self.exchange(n, hdr, cur)
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_weight=1.0,
+                         capacity=CAPACITY, ghost_slots=GHOST_SLOTS,
+                         pull_max_vertices=PULL_MAX_VERTICES):
+    """Bytes of one rank's SSSPWorkspace, its dist and parent outputs included (the
+    workspace keeps them; every search reuses them).
+    Kernel 1 hands over rows already sorted by weight, so no sorted copy is counted.
+    Weights are uniform in [0, 1): max_weight 1 bounds the bucket array's slots."""
+    from .construct import expected_entries, expected_max_degree, id_bytes, max_block_vertices
+    n = max_block_vertices(scale, nranks)
+    nglobal = 1 << scale
+    ib = id_bytes(scale)
+    # bkt 8, heavy 8, touched/frontier/settled 4 each, mark and in_settled 1 each
+    per_vertex = (8 + 8 + 3 * 4 + 2) * n
+    nslots = int(max_weight / delta) + 3
+    buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
+    slots = 1
+    while slots < min(nglobal, ghost_slots):
+        slots <<= 1
+    ghost = 4 * slots + (ib * slots if slots < nglobal else 0)
+    # the record queue holds at least one whole row: the longest row sizes it at large SCALE
+    cap = max(1, expected_max_degree(scale, edgefactor),
+              min(expected_entries(scale, edgefactor, nranks) // 32, capacity))
+    records = cap * (4 * 4 + 2 * 3 * 4)     # pdst, pv, pd, pu; send and receive (3 words)
+    pull = 4 * n + 4 * nglobal if nglobal <= pull_max_vertices else 0
+    outputs = (4 + 8) * n
+    return per_vertex + buckets + ghost + records + pull + outputs

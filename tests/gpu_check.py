@@ -64,7 +64,7 @@ def main(scale, nroots, out, delta=0.1):
                 GPUBFSWorkspace(g, comm, small=16, large=48, alpha=1e-12),
                 GPUBFSWorkspace(g, comm, alpha=1e12, beta=1.0)]
     steps = set()
-    cs_ws, gs_ws = SSSPWorkspace(g, delta=delta), GPUSSSPWorkspace(g, comm, delta)
+    cs_ws, gs_ws = SSSPWorkspace(g, comm, delta=delta), GPUSSSPWorkspace(g, comm, delta)
     trace = os.environ.get("GPU_CHECK_TRACE")
     for root in list(roots) + [0]:   # vertex 0 too: the driver's warm-up root, maybe isolated
         root = int(root)
@@ -86,7 +86,8 @@ def main(scale, nroots, out, delta=0.1):
                                   "failure": fail.message() if fail else None,
                                   "reached": int((gpa >= 0).sum()), "steps": gpu_ws.steps})
 
-        cd, cpar = sssp(g, root, delta, cs_ws, comm)
+        cs_ws.reset()
+        cd, cpar = (a.copy() for a in sssp(cs_ws, root))
         gs_ws.reset()
         gpu_sssp(gs_ws, root)
         gd, gpar = (a.copy() for a in gs_ws.result_host())
