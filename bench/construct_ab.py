@@ -15,7 +15,7 @@ import numpy as np
 from mpi4py import MPI
 
 from graph500.generator import generate_edges
-from kernels.construct import construct_graph
+from graph500.kernels.construct import construct_graph
 
 
 def main():

@@ -86,10 +86,10 @@ def main():
         say("not measured: nvidia-ml-py is not importable:", e)
         whole_node()
         return
-    from energy.meter import NodeMeter
-    from energy.nvml import NvmlSource, nvml_reason
-    from energy.sampler import Sampler
-    from energy.source import SourceUnavailable
+    from graph500.energy.meter import NodeMeter
+    from graph500.energy.nvml import NvmlSource, nvml_reason
+    from graph500.energy.sampler import Sampler
+    from graph500.energy.source import SourceUnavailable
 
     # raw view, independent of our source
     raw_handles = []
@@ -195,9 +195,9 @@ def main():
 
 def whole_node():
     """What the monitor's own policy finds on this node (RAPL, Cray, NVML), read over 1 s."""
-    from energy import EnergyConfig
-    from energy.meter import NodeMeter
-    from energy.sources import open_node_sources
+    from graph500.energy import EnergyConfig
+    from graph500.energy.meter import NodeMeter
+    from graph500.energy.sources import open_node_sources
     ns = open_node_sources(EnergyConfig(), "0")
     say("node policy: method =", ns.method, "| sources =", [s.describe()["domains"] for s in ns.sources])
     for text in ns.not_measured + ns.notes:

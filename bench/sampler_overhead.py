@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from energy import fakes  # noqa: E402
+from graph500.energy import fakes  # noqa: E402
 
 TEPS = re.compile(r"^bfs  harmonic_mean_TEPS:\s+!\s+(\S+)", re.M)
 
@@ -64,7 +64,7 @@ def _workload(inner):
 
 def synthetic(a, tree, tmp):
     import time
-    import energy
+    from graph500 import energy
     work, name = _workload(a.inner)
     cfg = dict(powercap_root=tree, cray_root=os.path.join(tmp, "no-cray"), nvml=a.nvml,
                interval=a.interval)

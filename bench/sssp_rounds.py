@@ -4,9 +4,9 @@ measure of per-round overhead (issue 7 item 5)."""
 import sys
 
 from mpi4py import MPI
-import kernels.sssp as K
+import graph500.kernels.sssp as K
 from graph500.generator import generate_edges
-from kernels.construct import construct_graph
+from graph500.kernels.construct import construct_graph
 
 class Counting:
     def __init__(self, comm):

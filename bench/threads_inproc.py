@@ -13,8 +13,8 @@ from mpi4py import MPI
 
 from graph500.generator import generate_edges
 from graph500.roots import choose_roots
-from kernels.bfs import BFSWorkspace, bfs
-from kernels.construct import construct_graph
+from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.construct import construct_graph
 
 
 def main():

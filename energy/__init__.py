@@ -27,7 +27,7 @@ timed search; the result reports each node's slowest edge read and warns above 1
 Outside the benchmark: `graph500 energy probe|monitor` (energy.tool) and energy.Meter (energy.api)
 measure any command or any Python code on one node.
 
-IPMI is opt-in and never forked from a rank: run `python -m energy.ipmi --log PATH` on each node
+IPMI is opt-in and never forked from a rank: run `python -m graph500.energy.ipmi --log PATH` on each node
 before mpiexec (or call energy.ipmi.start_helper(PATH) before MPI is initialised), then pass
 --ipmi-log PATH.
 
@@ -43,7 +43,7 @@ Environment variables (each overridden by its command-line option where one exis
   list of node ids by rank ("0,0,1,1") or "block:K" (K consecutive ranks per node).
 - GRAPH500_POWERCAP_ROOT (--powercap-root): powercap root, default /sys/class/powercap.
 - GRAPH500_CRAY_ROOT (--cray-root): pm_counters root, default /sys/cray/pm_counters.
-- GRAPH500_IPMI_LOG (--ipmi-log): CSV written by `python -m energy.ipmi` (read only with --ipmi).
+- GRAPH500_IPMI_LOG (--ipmi-log): CSV written by `python -m graph500.energy.ipmi` (read only with --ipmi).
 The three paths may contain `{node}` (the node id: the override's id, else the node's index) and
 `{host}` (the host name), so that each fake node reads its own tree.
 """

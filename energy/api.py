@@ -1,6 +1,6 @@
 """The energy meter as a Python library: measure named windows of any code on this node.
 
-    import energy
+    from graph500 import energy
 
     with energy.Meter() as meter:            # probes this node's counters, starts sampling
         with meter.window("solve"):

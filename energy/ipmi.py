@@ -4,8 +4,8 @@ Reading IPMI means running `ipmitool`, a fork and exec. Forking from a process t
 initialised MPI is unsafe (registered memory, progress threads), so a benchmark rank never does
 it. Instead a small logger runs outside MPI, one per node, and appends "epoch_seconds,watts" to a
 CSV; the node leader only reads that file. Two ways to start the logger:
-- from the job script, before mpiexec: `python -m energy.ipmi --log /tmp/ipmi-{host}.csv &`;
-- from the launcher process before it initialises MPI: `energy.ipmi.start_helper(path)`, which
+- from the job script, before mpiexec: `python -m graph500.energy.ipmi --log /tmp/ipmi-{host}.csv &`;
+- from the launcher process before it initialises MPI: `graph500.energy.ipmi.start_helper(path)`, which
   refuses once MPI is initialised and starts nothing on ranks other than node-local rank 0.
 The log is also a valid meter log for `graph500 energy-join` (columns `time`, `watts`), which
 integrates the BMC's own timestamps instead of our sample-and-hold of the latest reading.
@@ -36,7 +36,7 @@ LOG_CHUNK = 1 << 20   # bytes read per read() at most; the rest waits for the ne
 
 DEFAULT_COMMAND = "ipmitool dcmi power reading"
 NEEDS_HELPER = ("IPMI not measured: --ipmi needs a logger started outside MPI (forking ipmitool "
-                "from an MPI rank is unsafe): run `python -m energy.ipmi --log PATH` on each node "
+                "from an MPI rank is unsafe): run `python -m graph500.energy.ipmi --log PATH` on each node "
                 "before mpiexec, then pass --ipmi-log PATH")
 _READING = re.compile(r"Instantaneous power reading\s*:\s*([0-9]+(?:\.[0-9]*)?)\s*Watts", re.I)
 # Launchers' names for the node-local rank, read before MPI exists.
@@ -56,7 +56,7 @@ def expand(path, host=None):
 
 def helper_main(argv=None):
     """The logger loop: one reading per interval appended to --log, until SIGTERM or --count."""
-    p = argparse.ArgumentParser(prog="python -m energy.ipmi",
+    p = argparse.ArgumentParser(prog="python -m graph500.energy.ipmi",
                                 description="Log IPMI DCMI node power for graph500 (run outside MPI).")
     p.add_argument("--log", required=True, help="CSV to append to; {host} is replaced")
     p.add_argument("--interval", type=float, default=1.0)
@@ -84,7 +84,7 @@ def helper_main(argv=None):
             if watts is not None:
                 log.write(f"{time.time():.3f},{watts:g}\n")
             elif error != last_error:
-                print(f"energy.ipmi: {error}", file=sys.stderr)
+                print(f"graph500.energy.ipmi: {error}", file=sys.stderr)
             last_error = error
             n += 1
             next_t += a.interval
@@ -103,7 +103,7 @@ def start_helper(log_path, interval=1.0, command=DEFAULT_COMMAND, env=None):
     """Start the logger as a child, before MPI_Init; returns the Popen, or None on other local ranks."""
     mpi = sys.modules.get("mpi4py.MPI")
     if mpi is not None and mpi.Is_initialized():
-        raise RuntimeError("energy.ipmi.start_helper must run before MPI is initialised "
+        raise RuntimeError("graph500.energy.ipmi.start_helper must run before MPI is initialised "
                            "(forking after MPI_Init is unsafe)")
     env = os.environ if env is None else env
     if (_local_rank(env) or 0) != 0:
@@ -111,7 +111,7 @@ def start_helper(log_path, interval=1.0, command=DEFAULT_COMMAND, env=None):
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     child_env = dict(env)
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_parent, env.get("PYTHONPATH")]))
-    proc = subprocess.Popen([sys.executable, "-m", "energy.ipmi", "--log", log_path,
+    proc = subprocess.Popen([sys.executable, "-m", "graph500.energy.ipmi", "--log", log_path,
                              "--interval", str(interval), "--command", command],
                             env=child_env, stdin=subprocess.DEVNULL)
     atexit.register(lambda: proc.poll() is None and proc.terminate())
@@ -137,7 +137,7 @@ class IpmiSource(Source):
             self._fd = open_regular(log_path)
         except FileNotFoundError:
             raise SourceUnavailable(f"IPMI not measured: no logger output at {log_path} "
-                                    "(start `python -m energy.ipmi --log PATH` before mpiexec)") from None
+                                    "(start `python -m graph500.energy.ipmi --log PATH` before mpiexec)") from None
         except NotARegularFile as e:
             raise SourceUnavailable(f"IPMI not measured: {e}") from None
         except OSError as e:

@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 def _source_options(p):
     p.add_argument("--powercap-root", metavar="PATH", help="powercap sysfs root (RAPL)")
     p.add_argument("--cray-root", metavar="PATH", help="Cray pm_counters root")
-    p.add_argument("--ipmi-log", metavar="PATH", help="CSV written by `python -m energy.ipmi`")
+    p.add_argument("--ipmi-log", metavar="PATH", help="CSV written by `python -m graph500.energy.ipmi`")
     p.add_argument("--no-nvml", action="store_true", help="do not read NVIDIA GPUs")
     p.add_argument("--max-watts", type=float, metavar="WATTS",
                    help="most power any one domain can draw (see --energy-max-watts)")

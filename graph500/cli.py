@@ -91,7 +91,7 @@ def _finite(text):
 
 def _default_delta():
     try:
-        from kernels.sssp import DEFAULT_DELTA
+        from graph500.kernels.sssp import DEFAULT_DELTA
         return DEFAULT_DELTA
     except Exception:  # noqa: BLE001 - help must print even where Numba cannot load
         return None
@@ -108,7 +108,7 @@ def package_version():
 def build_parser(for_help=False):
     """for_help: show the default --delta, which imports the SSSP kernel and so Numba; parsing
     must not, because Numba fixes its thread pool size (NUMBA_NUM_THREADS) at import."""
-    import energy
+    from graph500 import energy
     delta = _default_delta() if for_help else None
     p = _Parser(prog="graph500", add_help=False, epilog=EPILOG,
                 usage="mpiexec -n RANKS graph500 [SCALE [EDGEFACTOR]] [options]",
@@ -255,7 +255,7 @@ def parse_args(argv, env=None):
             ",".join(args.kernels), " and ".join(v for v, w in skips.items() if w != "validation")))
     args.kernels = kept
 
-    import energy
+    from graph500 import energy
     try:
         args.energy_config = energy.EnergyConfig.from_args(args)
     except energy.EnergyConfigError as e:
@@ -267,7 +267,7 @@ def check_environment(args, size, env=None):
     """The environment variables the run reads later, checked now (before the warm-up) for a
     run of `size` ranks; raises UsageError with one line."""
     env = os.environ if env is None else env
-    from energy.node import NodeMapError, parse_node_map
+    from graph500.energy.node import NodeMapError, parse_node_map
     node_map = args.energy_config.resolved_node_map(env)
     if node_map is not None:
         try:
@@ -295,10 +295,10 @@ def main(argv=None):
     started = (time.time(), time.monotonic())
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["energy-join"]:
-        from energy.join import main as join_main
+        from graph500.energy.join import main as join_main
         sys.exit(join_main(argv[1:]))
     if argv[:1] == ["energy"]:  # `graph500 energy probe|monitor`: the meter on its own
-        from energy.tool import main as tool_main
+        from graph500.energy.tool import main as tool_main
         sys.exit(tool_main(argv[1:]))
     if argv[:1] == ["report"]:      # reads a result JSON: no MPI, no Numba
         from .report import main as report_main

@@ -40,7 +40,7 @@ def open_device(name, comm, local):
         return CPUDevice()
     info, problem = None, None
     try:
-        from kernels.gpu_graph import select_device
+        from graph500.kernels.gpu_graph import select_device
     except ImportError as e:
         problem = ("--device gpu needs Numba CUDA: pip install -e .[gpu] (%s)" % e)
     else:
@@ -62,7 +62,7 @@ class GPUDevice:
         self.info = info
 
     def load(self, graph):
-        from kernels.gpu_graph import on_device
+        from graph500.kernels.gpu_graph import on_device
         on_device(graph)
 
     def kernel_class(self, name, cpu_classes):
@@ -91,7 +91,7 @@ class _GPUKernel:
         self._fresh = True   # the device holds a new result; copy it back when asked
 
     def nedge(self):
-        from kernels.teps import edge_count
+        from graph500.kernels.teps import edge_count
         return edge_count(self.comm, self.graph, self.parent)
 
 
@@ -99,13 +99,13 @@ class GPUBFSKernel(_GPUKernel):
     name = "bfs"
 
     def __init__(self, comm, graph, args):
-        from kernels.gpu_bfs import GPUBFSWorkspace
+        from graph500.kernels.gpu_bfs import GPUBFSWorkspace
         super().__init__(comm, graph)
         self.ws = GPUBFSWorkspace(graph, comm)
         self._parent = None
 
     def _search(self, root):
-        from kernels.gpu_bfs import bfs
+        from graph500.kernels.gpu_bfs import bfs
         bfs(self.ws, root)
 
     @property
@@ -125,14 +125,14 @@ class GPUSSSPKernel(_GPUKernel):
     name = "sssp"
 
     def __init__(self, comm, graph, args):
-        from kernels.gpu_sssp import DEFAULT_DELTA, GPUSSSPWorkspace
+        from graph500.kernels.gpu_sssp import DEFAULT_DELTA, GPUSSSPWorkspace
         super().__init__(comm, graph)
         self.delta = args.delta if args.delta is not None else DEFAULT_DELTA
         self.ws = GPUSSSPWorkspace(graph, comm, self.delta)
         self._dist = self._parent = None
 
     def _search(self, root):
-        from kernels.gpu_sssp import sssp
+        from graph500.kernels.gpu_sssp import sssp
         sssp(self.ws, root)
 
     def _fetch(self):

@@ -17,11 +17,11 @@ import time
 import numpy as np
 from mpi4py import MPI
 
-import energy
-from kernels.audit import audit_graph, corrupt_graph
-from kernels.bfs import BFSWorkspace, bfs
-from kernels.construct import construct_graph
-from kernels.teps import edge_count
+from graph500 import energy
+from graph500.kernels.audit import audit_graph, corrupt_graph
+from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.construct import construct_graph
+from graph500.kernels.teps import edge_count
 
 from . import output, record, spec
 from .cli import UsageError, package_version
@@ -109,7 +109,7 @@ class SSSPKernel:
     name = "sssp"
 
     def __init__(self, comm, graph, args):
-        from kernels.sssp import SSSPWorkspace, DEFAULT_DELTA
+        from graph500.kernels.sssp import SSSPWorkspace, DEFAULT_DELTA
         self.comm, self.graph = comm, graph
         self.delta = args.delta if args.delta is not None else DEFAULT_DELTA
         self.ws = SSSPWorkspace(graph, comm, delta=self.delta)
@@ -118,7 +118,7 @@ class SSSPKernel:
         self.ws.reset()
 
     def search(self, root):
-        from kernels.sssp import sssp
+        from graph500.kernels.sssp import sssp
         self.dist, self.parent = sssp(self.ws, root)
 
     def nedge(self):

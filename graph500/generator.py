@@ -9,7 +9,7 @@ with one mat-vec by J.
 import numpy as np
 from numba import njit, prange
 
-from kernels.graph import vertex_dtype
+from graph500.kernels.graph import vertex_dtype
 
 from . import prng
 from .prng import (canonical, jump, matvec_mod, mrg_step_lazy, seed_state, skip_state,
@@ -128,7 +128,7 @@ def _generate(scale, seeded_arr, powers, start, stop, val0, val1, src, dst, w, w
 def generate_edges(scale, edgefactor, seed1, seed2, start, stop, weights=False):
     """Edges with global indices [start, stop) of the M = edgefactor * 2^scale edge list.
 
-    Returns (src, dst, w): vertex ids of `kernels.graph.vertex_dtype(scale)`, w float32 or
+    Returns (src, dst, w): vertex ids of `graph500.kernels.graph.vertex_dtype(scale)`, w float32 or
     None. Self-loops and duplicates are kept, as the benchmark requires.
     """
     scale = int(scale)

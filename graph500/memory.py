@@ -19,10 +19,10 @@ job that goes over it with signal 9 and no message of ours).
 """
 import os
 
-from kernels.bfs import bfs_workspace_bytes
-from kernels.construct import construct_bytes, edge_list_bytes, graph_bytes
-from kernels.audit import audit_bytes
-from kernels.sssp import DEFAULT_DELTA, sssp_workspace_bytes
+from graph500.kernels.bfs import bfs_workspace_bytes
+from graph500.kernels.construct import construct_bytes, edge_list_bytes, graph_bytes
+from graph500.kernels.audit import audit_bytes
+from graph500.kernels.sssp import DEFAULT_DELTA, sssp_workspace_bytes
 
 from .validate import validate_bfs_bytes
 from .validate_sssp import validate_sssp_bytes

@@ -11,8 +11,8 @@ costs only itself.
 """
 import os
 
-from energy.atomic import OutputError, check_writable, write_json_atomic  # noqa: F401 - the one writer
-from energy.config import EnergyConfigError
+from graph500.energy.atomic import OutputError, check_writable, write_json_atomic  # noqa: F401 - the one writer
+from graph500.energy.config import EnergyConfigError
 
 from .stats import NAMES
 

@@ -150,7 +150,7 @@ def measurement_level(r):
     # least once a second: the limits energy-join flags a joined meter's phases with. Imported
     # here, as only a joined record needs them: the energy package (and NumPy) would triple
     # the command's start-up.
-    from energy.join import MAX_PERIOD as EEHPC_MAX_PERIOD, MIN_SECONDS as EEHPC_MIN_SECONDS
+    from graph500.energy.join import MAX_PERIOD as EEHPC_MAX_PERIOD, MIN_SECONDS as EEHPC_MIN_SECONDS
     short = []
     period = number(ext.get("period_s"))
     if period is None or period > EEHPC_MAX_PERIOD * 1.05:

@@ -344,7 +344,7 @@ def validate_bfs_bytes(scale, edgefactor, nranks):
     depth (4), the reached vertices grouped by level (8), the kept level bitmaps (levels x
     N/8, bounded by LEVEL_BYTES_BUDGET), the one three-level union the row scan reads, the
     reached bitmap and the gathered current level."""
-    from kernels.construct import max_block_vertices
+    from graph500.kernels.construct import max_block_vertices
     n = max_block_vertices(scale, nranks)
     bitmap = max((1 << scale) >> 6, 1) * 8 + 8
     levels = min(ESTIMATE_LEVELS * bitmap, LEVEL_BYTES_BUDGET + bitmap)

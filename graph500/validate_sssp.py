@@ -47,8 +47,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from kernels.exchange import alltoallv, gather_window
-from kernels.partition import owner
+from graph500.kernels.exchange import alltoallv, gather_window
+from graph500.kernels.partition import owner
 
 # The replicated distance window: the whole array when it takes at most this many bytes, or
 # an eighth of the local graph's bytes if that is more (the window is then small next to
@@ -356,7 +356,7 @@ def validate_sssp_bytes(scale, edgefactor, nranks, window_bytes=WINDOW_BYTES):
     """Bytes validate_sssp holds on one rank: the confirmed flags (1 per local vertex) and
     the replicated distances (4 bytes per vertex of window_size's window: all N when they
     fit its budget). The tie-chasing arrays are sized by tied vertices, none in practice."""
-    from kernels.construct import graph_bytes, max_block_vertices
+    from graph500.kernels.construct import graph_bytes, max_block_vertices
     budget = max(window_bytes, graph_bytes(scale, edgefactor, nranks, True) // 8)
     nglobal = 1 << scale
     window = nglobal if 4 * nglobal <= budget else max(1, budget // 4)

@@ -11,9 +11,9 @@ from graph500.driver import _has_edge
 from graph500.generator import generate_edges
 from graph500.roots import choose_roots
 from graph500 import validate as V
-from kernels.bfs import BFSWorkspace, bfs
-from kernels.construct import construct_graph
-from kernels.teps import edge_count
+from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.construct import construct_graph
+from graph500.kernels.teps import edge_count
 
 
 def build(comm, scale, edgefactor=16, seed=(2, 3)):

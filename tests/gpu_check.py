@@ -17,13 +17,13 @@ from graph500.generator import generate_edges
 from graph500.roots import choose_roots
 from graph500.validate import validate_bfs
 from graph500.validate_sssp import validate_sssp
-from kernels.bfs import BFSWorkspace, bfs
-from kernels.construct import construct_graph
-from kernels.gpu_bfs import GPUBFSWorkspace, bfs as gpu_bfs
-from kernels.gpu_graph import select_device
-from kernels.gpu_sssp import GPUSSSPWorkspace, sssp as gpu_sssp
-from kernels.sssp import SSSPWorkspace, sssp
-from kernels.teps import edge_count
+from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.construct import construct_graph
+from graph500.kernels.gpu_bfs import GPUBFSWorkspace, bfs as gpu_bfs
+from graph500.kernels.gpu_graph import select_device
+from graph500.kernels.gpu_sssp import GPUSSSPWorkspace, sssp as gpu_sssp
+from graph500.kernels.sssp import SSSPWorkspace, sssp
+from graph500.kernels.teps import edge_count
 
 
 def gather(comm, part, a):

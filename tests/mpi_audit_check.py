@@ -14,8 +14,8 @@ import numpy as np
 from mpi4py import MPI
 
 from graph500.generator import generate_edges
-from kernels.audit import audit_graph, corrupt_graph
-from kernels.construct import construct_graph
+from graph500.kernels.audit import audit_graph, corrupt_graph
+from graph500.kernels.construct import construct_graph
 
 EXPECT = {"drop": "entries", "dup": "entries", "move": "hash", "weight": "hash"}
 

@@ -33,7 +33,7 @@ builtins.open, os.open, os.listdir, os.scandir = (_wrap(_open), _wrap(_os_open),
 
 from mpi4py import MPI  # noqa: E402
 
-import energy  # noqa: E402
+from graph500 import energy  # noqa: E402
 
 
 def write_raw(path, value):

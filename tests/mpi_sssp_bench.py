@@ -16,8 +16,8 @@ import mpi_sssp_common  # noqa: F401  (puts the repository on sys.path)
 from graph500.generator import generate_edges
 from graph500.roots import choose_roots
 from graph500.validate_sssp import validate_sssp
-from kernels.construct import construct_graph
-from kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
+from graph500.kernels.construct import construct_graph
+from graph500.kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
 
 
 def main():

@@ -16,7 +16,7 @@ from mpi4py import MPI
 
 import mpi_sssp_common as common
 from graph500.validate_sssp import validate_sssp
-from kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
+from graph500.kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
 
 DELTAS = (DEFAULT_DELTA, 0.1)
 

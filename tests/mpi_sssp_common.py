@@ -13,8 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from kernels.graph import DistGraph, vertex_dtype  # noqa: E402
-from kernels.partition import Partition  # noqa: E402
+from graph500.kernels.graph import DistGraph, vertex_dtype  # noqa: E402
+from graph500.kernels.partition import Partition  # noqa: E402
 
 P31 = 2 ** 31 - 1
 
@@ -63,7 +63,7 @@ def build_graph(comm, scale, src, dst, w):
     """Kernel 1 on this rank's share when it exists; otherwise the contract built by hand
     from the whole list (every rank reads the whole list: test graphs are small)."""
     try:
-        from kernels.construct import construct_graph
+        from graph500.kernels.construct import construct_graph
     except ImportError:
         return local_graph(comm, scale, src, dst, w)
     s, d, ww = share(comm, src, dst, w)

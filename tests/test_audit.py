@@ -10,8 +10,8 @@ import pytest
 from mpi4py import MPI
 
 from graph500.generator import generate_edges
-from kernels.audit import audit_graph, corrupt_graph, local_sums
-from kernels.construct import construct_graph
+from graph500.kernels.audit import audit_graph, corrupt_graph, local_sums
+from graph500.kernels.construct import construct_graph
 from mpi_util import run_mpi
 
 SCALE, EF = 8, 16

@@ -20,7 +20,7 @@ w = numba_cache.configure()
 if w:
     sys.stderr.write("graph500: %s\\n" % w)
 import numpy as np
-from kernels.construct import _route_counts
+from graph500.kernels.construct import _route_counts
 src = np.arange(64, dtype=np.int32)
 print(_route_counts(src, (src + 1) % 64, 4, 6, 0).tolist())
 """

@@ -308,7 +308,7 @@ def test_version_and_help():
     res = run_single(["--help"])
     assert res.returncode == 0, res.stderr
     from graph500.cli import EPILOG, SKIP_ENV
-    from kernels.sssp import DEFAULT_DELTA
+    from graph500.kernels.sssp import DEFAULT_DELTA
     assert "(default: %g, the measured best)" % DEFAULT_DELTA in " ".join(res.stdout.split())
     assert EPILOG.strip() in res.stdout
     for var in list(SKIP_ENV) + ["GRAPH500_ENERGY_NODES", "GRAPH500_INJECT_FAILURE"]:

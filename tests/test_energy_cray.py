@@ -1,9 +1,9 @@
 """Cray pm_counters through fake files: node counter only, freshness-consistent reads."""
 import pytest
 
-from energy import EnergyConfig, EnergyMonitor, fakes
-from energy.cray import CraySource
-from energy.source import SourceUnavailable
+from graph500.energy import EnergyConfig, EnergyMonitor, fakes
+from graph500.energy.cray import CraySource
+from graph500.energy.source import SourceUnavailable
 
 
 def test_node_energy_counted_accelerators_only_recorded(tmp_path):

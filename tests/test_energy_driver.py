@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from energy import fakes
+from graph500.energy import fakes
 from mpi_util import run_mpi
 
 WATTS = 100.0
@@ -105,7 +105,7 @@ def test_no_counters_says_not_measured_and_exits_0(tmp_path):
 
 def test_energy_join_on_a_real_result(metered_run, tmp_path):
     """A wall meter log at a constant 250 W over the run: every phase averages 250 W."""
-    from energy.join import main as join_main
+    from graph500.energy.join import main as join_main
     _, r, d = metered_run
     intervals = r["energy"]["intervals"]
     t_lo = min(iv[0] for ivs in intervals.values() for iv in ivs) - 2

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from energy import EnergyConfig, EnergyConfigError, fakes
-from energy.atomic import OutputError, check_writable, write_atomic, write_json_atomic
-from energy.rapl import RaplSource
-from energy.source import SourceUnavailable
+from graph500.energy import EnergyConfig, EnergyConfigError, fakes
+from graph500.energy.atomic import OutputError, check_writable, write_atomic, write_json_atomic
+from graph500.energy.rapl import RaplSource
+from graph500.energy.source import SourceUnavailable
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -91,7 +91,7 @@ def test_full_disk_leaves_no_temporary_file_and_keeps_the_old_file(tmp_path):
 
 
 def test_fsync_failure_and_interrupt_leave_nothing(tmp_path, monkeypatch):
-    import energy.atomic as atomic
+    import graph500.energy.atomic as atomic
 
     def no_space(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -110,7 +110,7 @@ def test_fsync_failure_and_interrupt_leave_nothing(tmp_path, monkeypatch):
 
 
 def test_trace_csv_failure_is_output_error_without_leftovers(tmp_path, monkeypatch):
-    from energy import trace
+    from graph500.energy import trace
     rows = [(1.0, 0.0, "start", "", 0.0), (2.0, 1.0, "sample", "", 100.0)]
 
     def broken_writer(f):

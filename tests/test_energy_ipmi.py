@@ -6,9 +6,9 @@ import types
 
 import pytest
 
-from energy import EnergyConfig, EnergyMonitor
-from energy.ipmi import NEEDS_HELPER, IpmiSource, parse_dcmi, start_helper
-from energy.source import SourceUnavailable
+from graph500.energy import EnergyConfig, EnergyMonitor
+from graph500.energy.ipmi import NEEDS_HELPER, IpmiSource, parse_dcmi, start_helper
+from graph500.energy.source import SourceUnavailable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -93,7 +93,7 @@ def test_logger_writes_a_meter_csv(tmp_path):
     """The logger itself, in its own process (as on a node, outside MPI), with a stand-in command."""
     log = tmp_path / "ipmi.csv"
     cmd = f"{sys.executable} -c \"print('Instantaneous power reading: 123 Watts')\""
-    subprocess.run([sys.executable, "-m", "energy.ipmi", "--log", str(log), "--count", "2",
+    subprocess.run([sys.executable, "-m", "graph500.energy.ipmi", "--log", str(log), "--count", "2",
                     "--interval", "0.01", "--command", cmd], cwd=ROOT, check=True, timeout=60)
     lines = log.read_text().splitlines()
     assert lines[0] == "time,watts" and len(lines) == 3

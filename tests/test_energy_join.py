@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from energy.join import main
+from graph500.energy.join import main
 
 T0 = 1_700_000_000.0
 # (phase, start offset s, end offset s, watts): back to back, "run" encloses them
@@ -287,7 +287,7 @@ def test_fifo_as_meter_log_is_refused_not_waited_on(files, tmp_path):
     fifo = tmp / "meter.fifo"
     os.mkfifo(fifo)
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    res = subprocess.run([sys.executable, "-m", "energy.join", str(result), str(fifo)],
+    res = subprocess.run([sys.executable, "-m", "graph500.energy.join", str(result), str(fifo)],
                          capture_output=True, text=True, timeout=60, cwd=repo)
     assert res.returncode == 2
     assert "not a regular file but a FIFO" in res.stderr and len(res.stderr.splitlines()) == 1

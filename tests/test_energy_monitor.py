@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-import energy
-from energy import EnergyConfig, EnergyConfigError, EnergyMonitor, fakes, report_lines
-from energy.meter import NodeMeter
-from energy.rapl import RaplSource
-from energy.summary import build_result
-from energy.sysfs import FileReader
+from graph500 import energy
+from graph500.energy import EnergyConfig, EnergyConfigError, EnergyMonitor, fakes, report_lines
+from graph500.energy.meter import NodeMeter
+from graph500.energy.rapl import RaplSource
+from graph500.energy.summary import build_result
+from graph500.energy.sysfs import FileReader
 
 J = 1_000_000
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from energy import fakes
+from graph500.energy import fakes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "tests", "mpi_energy_nodes.py")

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from energy.node import NodeMapError, assign_nodes, parse_node_map, split_nodes
+from graph500.energy.node import NodeMapError, assign_nodes, parse_node_map, split_nodes
 
 
 def test_parse_node_map():

@@ -3,10 +3,10 @@ import sys
 
 import pytest
 
-from energy import fakes
-from energy.meter import NodeMeter
-from energy.nvml import NvmlSource, nvml_reason
-from energy.source import SourceUnavailable
+from graph500.energy import fakes
+from graph500.energy.meter import NodeMeter
+from graph500.energy.nvml import NvmlSource, nvml_reason
+from graph500.energy.source import SourceUnavailable
 
 
 def test_energy_counter_path():

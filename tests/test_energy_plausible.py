@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from energy import EnergyConfig, EnergyMonitor, fakes, plausible, report_lines
-from energy.atomic import write_json_atomic
-from energy.cray import CraySource
-from energy.ipmi import IpmiSource
-from energy.meter import NodeMeter
-from energy.nvml import NvmlSource
-from energy.rapl import RaplSource
+from graph500.energy import EnergyConfig, EnergyMonitor, fakes, plausible, report_lines
+from graph500.energy.atomic import write_json_atomic
+from graph500.energy.cray import CraySource
+from graph500.energy.ipmi import IpmiSource
+from graph500.energy.meter import NodeMeter
+from graph500.energy.nvml import NvmlSource
+from graph500.energy.rapl import RaplSource
 
 J = 1_000_000
 MAX = fakes.MAX_RANGE_UJ
@@ -77,7 +77,7 @@ def run_phases(tmp_path, event, busy=True, start=10 * J):
 
 
 def summary_of(meter, teps=1e9):
-    from energy.summary import build_result
+    from graph500.energy.summary import build_result
     node = {"node": 0, "label": "0", "host": "h", "leader_rank": 0, "method": "component sum",
             "sources": [s.describe() for s in meter.sources], "not_measured": [], "notes": [],
             "files": []}
@@ -255,7 +255,7 @@ def test_ipmi_impossible_readings_rejected_and_phase_says_so(tmp_path, bad):
 
 
 def test_ipmi_log_of_nothing_but_nan_is_not_measured(tmp_path):
-    from energy.source import SourceUnavailable
+    from graph500.energy.source import SourceUnavailable
     log = tmp_path / "ipmi.csv"
     ipmi_log(log, [(1.0, "nan"), (2.0, "inf")])
     with pytest.raises(SourceUnavailable, match="no plausible reading.*2 rejected"):
@@ -355,7 +355,7 @@ def test_monitor_real_time_reset_and_frozen_in_the_energy_loop(tmp_path, case):
 
 
 def test_nodes_far_apart_are_warned_about():
-    from energy.summary import build_result
+    from graph500.energy.summary import build_result
 
     def node(i, watts):
         return {"node": i, "label": str(i), "host": f"h{i}", "leader_rank": 2 * i,

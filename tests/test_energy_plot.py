@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from energy import EnergyConfig, EnergyMonitor, fakes
-from energy.trace import MIN_VISIBLE, phase_means, plot_title, write_plot
+from graph500.energy import EnergyConfig, EnergyMonitor, fakes
+from graph500.energy.trace import MIN_VISIBLE, phase_means, plot_title, write_plot
 
 J = 1_000_000
 

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from energy import fakes
-from energy.rapl import RaplSource, choose_domains, discover_zones, unwrap
-from energy.source import SourceUnavailable
-from energy.sysfs import FileReader
+from graph500.energy import fakes
+from graph500.energy.rapl import RaplSource, choose_domains, discover_zones, unwrap
+from graph500.energy.source import SourceUnavailable
+from graph500.energy.sysfs import FileReader
 
 J = 1_000_000  # microjoules
 
@@ -135,7 +135,7 @@ def test_no_powercap_directory(tmp_path):
 
 
 def test_choose_domains_mmio_only_package_is_used():
-    from energy.rapl import Zone
+    from graph500.energy.rapl import Zone
     zones = [Zone("intel-rapl-mmio:0", "intel-rapl-mmio", 0, None, "package-0", "/x")]
     selected, notes, _ = choose_domains(zones)
     assert [label for label, _ in selected] == ["package-0"]

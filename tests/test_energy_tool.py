@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from energy import Meter, fakes
-from energy.tool import main
+from graph500.energy import Meter, fakes
+from graph500.energy.tool import main
 from mpi_util import run_mpi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -40,7 +40,7 @@ def _nvvm_available():
                     reason="libNVVM not found (the gpu extra's nvidia-cuda-nvcc wheel brings it)")
 def test_every_kernel_compiles_to_ptx_for_sm80_and_sm90():
     from numba import cuda
-    from kernels import gpu_bfs, gpu_sssp, gpu_warp
+    from graph500.kernels import gpu_bfs, gpu_sssp, gpu_warp
     from numba import types as t
     kernels = dict(("bfs" + n, ks) for n, ks in gpu_bfs.kernel_signatures().items())
     kernels.update(("sssp" + n, ks) for n, ks in gpu_sssp.kernel_signatures().items())
@@ -147,8 +147,8 @@ def _gpu_node(not_measured, sources):
 
 
 def test_mteps_per_watt_on_the_gpu_is_labelled_gpu_board_power():
-    from energy.report import report_lines
-    from energy.summary import build_result
+    from graph500.energy.report import report_lines
+    from graph500.energy.summary import build_result
     rank0 = {"bfs": {"count": 1, "seconds": 1.0, "intervals": [[0.0, 1.0]]}}
     no_rapl = ["CPU not measured: no powercap directory /sys/class/powercap"]
     node = _gpu_node(no_rapl, ["nvml"])

@@ -10,9 +10,9 @@ from mpi4py import MPI
 
 from graph500 import memory
 from graph500.generator import generate_edges
-from kernels.bfs import BFSWorkspace, bfs_workspace_bytes
-from kernels.construct import construct_graph, expected_max_degree, graph_bytes
-from kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp_workspace_bytes
+from graph500.kernels.bfs import BFSWorkspace, bfs_workspace_bytes
+from graph500.kernels.construct import construct_graph, expected_max_degree, graph_bytes
+from graph500.kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp_workspace_bytes
 from mpi_util import run_mpi
 
 MIB = 1 << 20

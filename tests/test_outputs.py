@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from energy import EnergyConfig, EnergyMonitor
+from graph500.energy import EnergyConfig, EnergyMonitor
 from graph500 import output, progress, record
 from graph500.cli import DEFAULT_SCALE, UsageError, parse_args
 
@@ -100,7 +100,8 @@ def test_outputs_refused(tmp_path):
 def test_unwritable_directory_is_refused(tmp_path, monkeypatch):
     """Root ignores mode bits, so creating a probe file is what decides; a failing one is
     refused (injected: the probe lands in a directory that does not exist)."""
-    import energy.atomic
+    from graph500 import energy
+    import graph500.energy.atomic
     monkeypatch.setattr(energy.atomic, "_temp_name", lambda target: str(tmp_path / "gone" / "p"))
     problem = output.check_outputs(args_for(tmp_path, trace=tmp_path / "t.csv"))
     assert problem.startswith("--energy-trace %s: cannot create a file in %s" % (
@@ -121,7 +122,7 @@ def test_read_only_existing_file_is_refused(tmp_path):
 
 def test_energy_output_hook_is_called(tmp_path, monkeypatch):
     a = args_for(tmp_path, plot=tmp_path / "p.xyz")
-    from energy.config import EnergyConfigError
+    from graph500.energy.config import EnergyConfigError
 
     def refuse(self, import_matplotlib=False):
         raise EnergyConfigError("--energy-plot: unknown format xyz")
@@ -132,7 +133,7 @@ def test_energy_output_hook_is_called(tmp_path, monkeypatch):
 def test_failing_trace_writer_loses_only_itself(tmp_path, monkeypatch):
     """The artefacts are written after the results, each on its own: a failing trace (a full
     disk) is one line, leaves no temporary file, and does not stop the plot."""
-    import energy.monitor as monitor_mod
+    import graph500.energy.monitor as monitor_mod
     written = []
 
     def full_disk(path, *a, **k):

@@ -12,9 +12,9 @@ from mpi4py import MPI
 
 import mpi_sssp_common as common
 from graph500.validate_sssp import validate_sssp
-from kernels.graph import DistGraph
-from kernels.partition import Partition
-from kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
+from graph500.kernels.graph import DistGraph
+from graph500.kernels.partition import Partition
+from graph500.kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
 from mpi_util import run_mpi
 
 COMM = MPI.COMM_WORLD
@@ -89,7 +89,7 @@ def test_pull_and_push_agree(random_case):
 def test_kernel1_sorts_rows_and_workspace_uses_them_in_place(random_case):
     """Kernel 1 hands over rows in weight order, used in place; rows out of order (a graph
     built elsewhere) get a sorted copy, and both give the same distances."""
-    from kernels.sssp import _rows_sorted
+    from graph500.kernels.sssp import _rows_sorted
     scale, src, dst, w, g, ws = random_case
     assert _rows_sorted(g.rowptr, g.weight)
     assert ws.col is g.col and ws.weight is g.weight
@@ -413,7 +413,7 @@ def test_root_out_of_range(solved):
 def test_workspace_compiles_the_exchange_path_even_on_one_rank(random_case):
     """A one-rank warm-up never exchanges records; the workspace must still compile
     _pack/_apply, or a cold Numba cache puts their compile time in a timed search."""
-    from kernels import sssp as K
+    from graph500.kernels import sssp as K
     scale, src, dst, w, g, ws = random_case
     assert g.part.nranks == 1
     assert K._pack.signatures and K._apply.signatures

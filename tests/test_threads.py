@@ -114,11 +114,11 @@ def main():
     import numpy as np
     from mpi4py import MPI
 
-    import kernels.bfs as kbfs
+    import graph500.kernels.bfs as kbfs
     from graph500.generator import generate_edges
     from graph500.validate import validate_bfs
-    from kernels.construct import construct_graph
-    from kernels.teps import edge_count
+    from graph500.kernels.construct import construct_graph
+    from graph500.kernels.teps import edge_count
 
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
