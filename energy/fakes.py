@@ -5,6 +5,8 @@ code. Files are rewritten in place (same inode), as sysfs values change, because
 keeps each file open and re-reads it from offset 0.
 """
 import os
+import threading
+import time
 import types
 from pathlib import Path
 
@@ -172,3 +174,33 @@ def fake_pynvml(gpus=(), init_error=None):
     m.nvmlDeviceGetTotalEnergyConsumption = energy
     m.nvmlDeviceGetPowerUsage = power
     return m
+
+
+class DrivenTree:
+    """A fake counter tree that a background thread advances while a test runs (a context
+    manager): every `period` seconds it calls `self.step(elapsed)`, elapsed counted from
+    __enter__. Subclasses build the tree in __init__ and write the counters in step()."""
+
+    period = 0.002
+
+    def __init__(self, root):
+        self.root = root
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def step(self, elapsed):
+        raise NotImplementedError
+
+    def _run(self):
+        t0 = time.monotonic()
+        while not self.stop:
+            self.step(time.monotonic() - t0)
+            time.sleep(self.period)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop = True
+        self.thread.join()

@@ -105,17 +105,8 @@ def alltoallv(comm, sendbuf, sendcounts, recvbuf=None):
     part holds the result), so hot loops do not allocate per level.
     """
     sendcounts = np.ascontiguousarray(sendcounts, dtype=np.int64)
-    recvcounts = exchange_counts(comm, sendcounts)
-    total = int(recvcounts.sum())
-    if recvbuf is None or len(recvbuf) < total:
-        recvbuf = np.empty(total, dtype=sendbuf.dtype)
-    if max(int(sendcounts.sum()), total) >= MAX_MSG:
-        raise OverflowError("alltoallv message of %d items exceeds the MPI count limit; "
-                            "lower the chunk size" % max(int(sendcounts.sum()), total))
-    mpitype = mpi_type(sendbuf)
-    comm.Alltoallv([sendbuf, (sendcounts, displacements(sendcounts)), mpitype],
-                   [recvbuf, (recvcounts, displacements(recvcounts)), mpitype])
-    return recvbuf, recvcounts
+    return alltoallv_known(comm, sendbuf, sendcounts, exchange_counts(comm, sendcounts),
+                           recvbuf)
 
 
 def gather_window(comm, offsets, local, wlo, whi, out):

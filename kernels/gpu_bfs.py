@@ -27,14 +27,13 @@ timed search (GPUBFSWorkspace.parent_host).
 """
 import numpy as np
 from mpi4py import MPI
-from numba import cuda, njit
+from numba import cuda
 
 from .bfs import ALPHA, BETA
-from .exchange import alltoallv, starts
-from .gpu_graph import on_device
+from .exchange import alltoallv
+from .gpu_graph import group_records, host_buffer, on_device
 from .gpu_warp import ONE32, TPB, WARP, agg_inc, blocks, fill, fill_i64, fill_u32, needs_clear, \
     warp_bits, warp_count
-from .partition import owner
 
 # Degree bins of the top-down frontier (thread / warp / block per vertex).
 SMALL = 32
@@ -186,27 +185,6 @@ def kernel_signatures():
 
 # ---------------------------------------------------------------- host side
 
-@njit(cache=True, nogil=True)
-def _group(prop, n, nranks, scale, shift, counts, out):
-    """Group n (vertex, parent) proposals by the vertex's owner (count, prefix sum, fill)."""
-    counts[:] = 0
-    for t in range(n):
-        counts[owner(prop[2 * t], nranks, scale, shift)] += 1
-    pos = starts(counts)
-    for t in range(n):
-        d = owner(prop[2 * t], nranks, scale, shift)
-        p = pos[d]
-        out[2 * p] = prop[2 * t]
-        out[2 * p + 1] = prop[2 * t + 1]
-        pos[d] = p + 1
-
-
-def _host_buffer(n, dtype):
-    try:
-        return cuda.pinned_array(n, dtype=dtype)
-    except Exception:  # the simulator has no page-locked memory
-        return np.empty(n, dtype=dtype)
-
 
 class GPUBFSWorkspace:
     """Device buffers reused by every search on one graph (allocated once, untimed)."""
@@ -226,7 +204,7 @@ class GPUBFSWorkspace:
         self.nxt = [cuda.device_array(n, dtype=np.int32) for _ in range(3)]
         self.zeros = np.zeros(NCNT, dtype=np.int64)
         self.cnt = cuda.to_device(self.zeros)
-        self.h_cnt = _host_buffer(NCNT, np.int64)
+        self.h_cnt = host_buffer(NCNT, np.int64)
         self.nwords = (part.nlocal + 31) // 32
         gwords = (part.nglobal + 31) // 32
         self.next_bits = cuda.device_array(max(self.nwords, 1), dtype=np.uint32)
@@ -234,8 +212,8 @@ class GPUBFSWorkspace:
         offs = part.offsets
         self.word_counts = ((offs[1:] - offs[:-1] + 31) // 32).astype(np.int64)
         self.word_displs = (offs[:-1] // 32).astype(np.int64)
-        self.h_next = _host_buffer(max(self.nwords, 1), np.uint32)
-        self.h_front = _host_buffer(max(gwords, 1), np.uint32)
+        self.h_next = host_buffer(max(self.nwords, 1), np.uint32)
+        self.h_front = host_buffer(max(gwords, 1), np.uint32)
         # Proposals (multi-rank top-down): sized on demand by the frontier's edge count.
         self.cap = 0
         self.prop = cuda.device_array(2, dtype=np.int32)
@@ -271,8 +249,8 @@ class GPUBFSWorkspace:
                         *sl)
         fill(fill_i64, self.parent, NEG1)
         fill(fill_u32, self.next_bits, np.uint32(0))
-        _group(np.zeros(2, np.int32), 0, self.part.nranks, self.part.scale, self.part.shift,
-               self.rcounts, self.sendbuf)
+        group_records(np.zeros(2, np.int32), 0, 2, self.part.nranks, self.part.scale,
+                      self.part.shift, self.rcounts, self.sendbuf)
         cuda.synchronize()
 
     def reset(self):
@@ -309,7 +287,7 @@ class GPUBFSWorkspace:
             self.prop[:2 * nprop].copy_to_host(h)
         if len(self.sendbuf) < 2 * nprop:
             self.sendbuf = np.empty(2 * nprop, dtype=np.int32)
-        _group(h, nprop, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
+        group_records(h, nprop, 2, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
         self.recvbuf, rc = alltoallv(comm, self.sendbuf, 2 * self.rcounts, self.recvbuf)
         m = int(rc.sum())
         if m > self.recv.size:

@@ -7,9 +7,11 @@ searches need it in the device's memory, which is building the search structure)
 copy stays for edge counts and validation. Nothing in the CPU path imports this module.
 """
 import numpy as np
-from numba import cuda
+from numba import cuda, njit
 
+from .exchange import starts
 from .gpu_warp import SIM
+from .partition import owner
 
 
 def select_device(local_rank):
@@ -56,3 +58,29 @@ def on_device(graph):
         g = GPUGraph(graph)
         graph.gpu = g
     return g
+
+
+# ---------------------------------------------------------------- host side, shared by BFS and SSSP
+
+@njit(cache=True, nogil=True)
+def group_records(rec, n, stride, nranks, scale, shift, counts, out):
+    """Group n records of `stride` words by the owner of their first word (the target vertex):
+    count, prefix sum, fill, as the host-staged exchange sends them."""
+    counts[:] = 0
+    for t in range(n):
+        counts[owner(rec[stride * t], nranks, scale, shift)] += 1
+    pos = starts(counts)
+    for t in range(n):
+        d = owner(rec[stride * t], nranks, scale, shift)
+        p = pos[d]
+        for j in range(stride):
+            out[stride * p + j] = rec[stride * t + j]
+        pos[d] = p + 1
+
+
+def host_buffer(n, dtype):
+    """Page-locked host memory for device copies, plain memory where there is none."""
+    try:
+        return cuda.pinned_array(n, dtype=dtype)
+    except Exception:  # the simulator has no page-locked memory
+        return np.empty(n, dtype=dtype)

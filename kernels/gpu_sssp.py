@@ -28,13 +28,12 @@ import math
 
 import numpy as np
 from mpi4py import MPI
-from numba import cuda, njit
+from numba import cuda
 
-from .exchange import alltoallv, starts
-from .gpu_graph import on_device
+from .exchange import alltoallv
+from .gpu_graph import group_records, host_buffer, on_device
 from .gpu_warp import TPB, WARP, agg_inc, bits_f32, blocks, f32_bits, fill, fill_i32, \
     fill_u64
-from .partition import owner
 
 # Bucket width on the GPU when none is given. Not tuned on a GPU yet (bench/device_gpu.sh
 # takes DELTA): wider than the CPU's 0.02, since a GPU wants large iterations.
@@ -170,28 +169,6 @@ def kernel_signatures():
 
 # ---------------------------------------------------------------- host side
 
-@njit(cache=True, nogil=True)
-def _group(rec, n, nranks, scale, shift, counts, out):
-    """Group n 3-word records by the owner of their first word (the target vertex)."""
-    counts[:] = 0
-    for t in range(n):
-        counts[owner(rec[3 * t], nranks, scale, shift)] += 1
-    pos = starts(counts)
-    for t in range(n):
-        d = owner(rec[3 * t], nranks, scale, shift)
-        p = pos[d]
-        out[3 * p] = rec[3 * t]
-        out[3 * p + 1] = rec[3 * t + 1]
-        out[3 * p + 2] = rec[3 * t + 2]
-        pos[d] = p + 1
-
-
-def _host_buffer(n, dtype):
-    try:
-        return cuda.pinned_array(n, dtype=dtype)
-    except Exception:  # the simulator has no page-locked memory
-        return np.empty(n, dtype=dtype)
-
 
 class GPUSSSPWorkspace:
     """Device buffers reused by every search on one graph (allocated once, untimed)."""
@@ -214,7 +191,7 @@ class GPUSSSPWorkspace:
         self.cnt = cuda.to_device(self.zeros)
         self.min_init = self.zeros.copy()
         self.min_init[C_MIN] = INF_BITS
-        self.h_cnt = _host_buffer(NCNT, np.int64)
+        self.h_cnt = host_buffer(NCNT, np.int64)
         self.cap = 0
         self.rec = cuda.device_array(3, dtype=np.int32)
         self.recv = cuda.device_array(3, dtype=np.int32)
@@ -238,8 +215,8 @@ class GPUSSSPWorkspace:
                           self.cnt)
         if self.part.nlocal:
             _seed[1, 1](0, lo, it, g.rowptr, self.state, self.stamp, self.q, self.cnt)
-        _group(np.zeros(3, np.int32), 0, self.part.nranks, self.part.scale, self.part.shift,
-               self.rcounts, self.sendbuf)
+        group_records(np.zeros(3, np.int32), 0, 3, self.part.nranks, self.part.scale,
+                      self.part.shift, self.rcounts, self.sendbuf)
         self.reset()
 
     def reset(self):
@@ -277,7 +254,7 @@ class GPUSSSPWorkspace:
             self.rec[:3 * nrec].copy_to_host(h)
         if len(self.sendbuf) < 3 * nrec:
             self.sendbuf = np.empty(3 * nrec, dtype=np.int32)
-        _group(h, nrec, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
+        group_records(h, nrec, 3, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
         self.recvbuf, rc = alltoallv(self.comm, self.sendbuf, 3 * self.rcounts, self.recvbuf)
         m = int(rc.sum())
         if m > self.recv.size:

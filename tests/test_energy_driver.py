@@ -1,8 +1,6 @@
 """The energy module inside a real benchmark run: a fake powercap tree whose counters a thread
 advances at a known power while `mpiexec -n 2 python -m graph500` runs."""
 import json
-import threading
-import time
 
 import pytest
 
@@ -13,31 +11,18 @@ WATTS = 100.0
 ARGS = ["-m", "graph500", "-s", "10", "--roots", "8", "--no-nvml"]
 
 
-class PoweredTree:
+class PoweredTree(fakes.DrivenTree):
     """psys draws WATTS; the package (inside psys) 80 % of it, repeated by the mmio zone."""
 
     def __init__(self, root):
-        self.root = root
+        super().__init__(root)
         fakes.single_socket(root, mmio=True)
-        self.stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self):
-        t0 = time.time()
-        while not self.stop:
-            e = int((time.time() - t0) * WATTS * 1e6)
-            fakes.set_energy(self.root, "intel-rapl:1", e)
-            fakes.set_energy(self.root, "intel-rapl:0", int(e * 0.8))
-            fakes.set_energy(self.root, "intel-rapl-mmio:0", int(e * 0.8))
-            time.sleep(0.002)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop = True
-        self.thread.join()
+    def step(self, elapsed):
+        e = int(elapsed * WATTS * 1e6)
+        fakes.set_energy(self.root, "intel-rapl:1", e)
+        fakes.set_energy(self.root, "intel-rapl:0", int(e * 0.8))
+        fakes.set_energy(self.root, "intel-rapl-mmio:0", int(e * 0.8))
 
 
 def reference_part(stdout):

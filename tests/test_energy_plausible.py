@@ -7,7 +7,6 @@ real time through the monitor, as the benchmark does.
 """
 import json
 import math
-import threading
 import time
 
 import pytest
@@ -293,30 +292,18 @@ def test_json_writer_never_writes_nan(tmp_path):
 
 
 # -- real time, through the monitor, the way the benchmark drives it ----------------------------
-class PoweredTree:
-    """psys at WATTS from a thread; `reset()` sets it back to 0, `freeze()` stops it advancing."""
+class PoweredTree(fakes.DrivenTree):
+    """psys at `watts` from a thread; setting `frozen` stops it advancing."""
 
     def __init__(self, root, watts=100.0):
-        self.root, self.watts = root, watts
+        super().__init__(root)
+        self.watts = watts
         fakes.powercap_zone(root, "intel-rapl:1", "psys", 0)
-        self.frozen, self.stop = False, False
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.frozen = False
 
-    def _run(self):
-        t0 = time.monotonic()
-        while not self.stop:
-            if not self.frozen:
-                fakes.set_energy(self.root, "intel-rapl:1",
-                                 int((time.monotonic() - t0) * self.watts * J))
-            time.sleep(0.002)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop = True
-        self.thread.join()
+    def step(self, elapsed):
+        if not self.frozen:
+            fakes.set_energy(self.root, "intel-rapl:1", int(elapsed * self.watts * J))
 
 
 def spin(seconds):

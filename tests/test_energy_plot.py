@@ -1,5 +1,4 @@
 """Issue 10.6: the power plot, made from a fake powercap tree driven at known power."""
-import threading
 import time
 
 import pytest
@@ -10,30 +9,18 @@ from graph500.energy.trace import MIN_VISIBLE, phase_means, plot_title, write_pl
 J = 1_000_000
 
 
-class Stepped:
+class Stepped(fakes.DrivenTree):
     """psys whose power the test sets (`watts`), advanced by a thread."""
 
     def __init__(self, root, watts=60.0):
+        super().__init__(root)
         fakes.single_socket(root)
-        self.root, self.watts, self.stop = root, watts, False
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.watts, self.e, self.t = watts, 0.0, 0.0
 
-    def _run(self):
-        e, t = 0.0, time.monotonic()
-        while not self.stop:
-            now = time.monotonic()
-            e += self.watts * (now - t)
-            t = now
-            fakes.set_energy(self.root, "intel-rapl:1", int(e * J))
-            time.sleep(0.002)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop = True
-        self.thread.join()
+    def step(self, elapsed):
+        self.e += self.watts * (elapsed - self.t)
+        self.t = elapsed
+        fakes.set_energy(self.root, "intel-rapl:1", int(self.e * J))
 
 
 def make_plot(tmp_path, path):

@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -16,28 +15,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 J = 1_000_000
 
 
-class PoweredPsys:
+class PoweredPsys(fakes.DrivenTree):
     """A fake powercap tree whose psys counter a thread advances at `watts`."""
 
     def __init__(self, root, watts=100.0):
-        self.root, self.watts = root, watts
+        super().__init__(root)
+        self.watts = watts
         fakes.single_socket(root)
-        self.stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self):
-        t0 = time.monotonic()
-        while not self.stop:
-            fakes.set_energy(self.root, "intel-rapl:1", int((time.monotonic() - t0) * self.watts * J))
-            time.sleep(0.002)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop = True
-        self.thread.join()
+    def step(self, elapsed):
+        fakes.set_energy(self.root, "intel-rapl:1", int(elapsed * self.watts * J))
 
 
 def tool(args, timeout=120):
