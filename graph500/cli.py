@@ -319,6 +319,10 @@ def main(argv=None):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
+    # Before anything imports Numba (the environment check below imports the driver): Numba
+    # reads NUMBA_CACHE_DIR once, at import.
+    from . import numba_cache
+    numba_cache.setup(comm)
     if err is None and not (args.help or args.version):
         try:
             check_environment(args, comm.Get_size())
@@ -344,8 +348,6 @@ def main(argv=None):
     args.started = started
 
     try:
-        from . import numba_cache
-        numba_cache.setup(comm)      # before Numba's import: it reads NUMBA_CACHE_DIR once
         from . import driver
         code = driver.run(comm, args)
     except UsageError as e:

@@ -116,9 +116,8 @@ class GPUBFSKernel(_GPUKernel):
         return self._parent
 
     def validate(self, root, nedge):
-        from .validate import validate_bfs
-        fail, _ = validate_bfs(self.comm, self.graph, root, self.parent, nedge)
-        return fail.message() if fail else None
+        from .validate import verdict
+        return verdict(self.comm, self.graph, root, self.parent, nedge)
 
 
 class GPUSSSPKernel(_GPUKernel):
@@ -151,7 +150,5 @@ class GPUSSSPKernel(_GPUKernel):
         return self._dist
 
     def validate(self, root, nedge):
-        from .validate_sssp import validate_sssp
-        ok, message, _ = validate_sssp(self.comm, self.graph, root, self.dist, self.parent,
-                                       nedge)
-        return None if ok else message
+        from .validate_sssp import verdict
+        return verdict(self.comm, self.graph, root, self.dist, self.parent, nedge)

@@ -23,7 +23,7 @@ from graph500.kernels.bfs import BFSWorkspace, bfs
 from graph500.kernels.construct import construct_graph
 from graph500.kernels.teps import edge_count
 
-from . import output, record, spec
+from . import output, record, spec, validate, validate_sssp
 from .cli import UsageError, package_version
 from .device import open_device
 from .generator import generate_edges
@@ -32,7 +32,6 @@ from .progress import Progress
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
 from .threads import choose_threads, threading_layer
-from .validate import validate_bfs
 
 # Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling;
 # "startup" is before the warm-up);
@@ -101,8 +100,7 @@ class BFSKernel:
 
     def validate(self, root, nedge):
         """None, or (message, the spec's check number or None)."""
-        fail, _ = validate_bfs(self.comm, self.graph, root, self.parent, nedge)
-        return (fail.message(), getattr(fail, "check", None)) if fail else None
+        return validate.verdict(self.comm, self.graph, root, self.parent, nedge)
 
 
 class SSSPKernel:
@@ -125,9 +123,7 @@ class SSSPKernel:
         return edge_count(self.comm, self.graph, self.parent)
 
     def validate(self, root, nedge):
-        from .validate_sssp import validate_sssp
-        ok, message, _ = validate_sssp(self.comm, self.graph, root, self.dist, self.parent, nedge)
-        return None if ok else (message, None)   # the SSSP validator names its check in words
+        return validate_sssp.verdict(self.comm, self.graph, root, self.dist, self.parent, nedge)
 
 
 KERNEL_CLASSES = {"bfs": BFSKernel, "sssp": SSSPKernel}

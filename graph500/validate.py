@@ -332,6 +332,13 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
     return None, counted
 
 
+def verdict(comm, graph, root, parent, nedge):
+    """Collective. What the benchmark records of one validation, whichever device searched:
+    None, or (message, the spec's check number)."""
+    fail, _ = validate_bfs(comm, graph, root, parent, nedge)
+    return (fail.message(), fail.check) if fail else None
+
+
 # --- memory estimate (used by graph500/memory.py) ---
 
 # BFS depth of the benchmark graph (Kronecker, edgefactor 16): under 10 levels up to SCALE 26

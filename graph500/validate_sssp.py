@@ -350,6 +350,13 @@ def _record_py(fail, check, v, x):
         fail[:] = (check, v, x, 0, 0, 0)
 
 
+def verdict(comm, graph, root, dist, parent, nedge):
+    """Collective. What the benchmark records of one validation, whichever device searched:
+    None, or (message, None): the message names the failed check in words."""
+    ok, message, _ = validate_sssp(comm, graph, root, dist, parent, nedge)
+    return None if ok else (message, None)
+
+
 # --- memory estimate (used by graph500/memory.py) ---
 
 def validate_sssp_bytes(scale, edgefactor, nranks, window_bytes=WINDOW_BYTES):

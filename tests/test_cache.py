@@ -22,16 +22,19 @@ if w:
 import numpy as np
 from graph500.kernels.construct import _route_counts
 src = np.arange(64, dtype=np.int32)
-print(_route_counts(src, (src + 1) % 64, 4, 6, 0).tolist())
+print(_route_counts(src, (src + 1) % 64, 4, 6, 0, 1)[0].tolist())   # 4 ranks, one chunk
 """
 OWNER = "    return ((v >> shift) * nranks) >> (scale - shift)\n"
 
 
 def copy_packages(dst, packages=("kernels", "graph500")):
+    """The packages as installed: graph500/, with kernels/ and energy/ inside it."""
     for pkg in packages:
-        shutil.copytree(ROOT / pkg, dst / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+        to = dst / pkg if pkg == "graph500" else dst / "graph500" / pkg
+        shutil.copytree(ROOT / pkg, to, ignore=shutil.ignore_patterns("__pycache__"),
+                        dirs_exist_ok=True)
     (dst / "probe.py").write_text(SCRIPT)
-    assert OWNER in (dst / "kernels" / "partition.py").read_text()
+    assert OWNER in (dst / "graph500" / "kernels" / "partition.py").read_text()
 
 
 def run_probe(where, **env):
@@ -49,8 +52,8 @@ def test_edited_inline_helper_is_recompiled(tmp_path):
     assert first.stdout.strip() == "[32, 32, 32, 32]"
     assert len(list(cache.glob("graph500-*"))) == 1           # the user's folder, keyed
 
-    part = tmp_path / "kernels" / "partition.py"
-    construct = tmp_path / "kernels" / "construct.py"
+    part = tmp_path / "graph500" / "kernels" / "partition.py"
+    construct = tmp_path / "graph500" / "kernels" / "construct.py"
     stamp = os.stat(construct).st_mtime_ns
     part.write_text(part.read_text().replace(OWNER, "    return v * 0\n"))
     assert os.stat(construct).st_mtime_ns == stamp             # only the helper changed
@@ -104,7 +107,7 @@ def test_no_writable_cache_does_not_abort_the_cli(tmp_path):
     the memory preflight, which needs no compiled kernel."""
     copy_packages(tmp_path, ("kernels", "graph500", "energy"))
     blocker = unwritable(tmp_path)
-    for pkg in ("kernels", "graph500", "energy"):
+    for pkg in ("graph500/kernels", "graph500", "graph500/energy"):
         shutil.rmtree(tmp_path / pkg / "__pycache__", ignore_errors=True)
         (tmp_path / pkg / "__pycache__").write_text("")     # Numba's in-tree cache
     e = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mpi_util import ROOT, run_mpi
+from mpi_util import ROOT, run_mpi, stderr_lines
 
 BAD = [
     (["-s", "-1"], "--scale"),
@@ -282,10 +282,12 @@ def test_failing_artefact_keeps_the_results(tmp_path):
     """A trace that cannot be written (a full disk, injected) costs only the trace: the block
     and the JSON are written first, the failure is one line, no temporary file is left."""
     out, trace = tmp_path / "r.json", tmp_path / "t.csv"
-    code = ("import os, energy.monitor as m\n"
-            "def full(path, *a, **k):\n"
-            "    open(path + '.tmp' + str(os.getpid()), 'w').write('half')\n"
-            "    raise OSError(28, 'No space left on device')\n"
+    code = ("import graph500.energy.monitor as m, graph500.energy.atomic as a\n"
+            "def full(path, *args, **k):\n"      # the real atomic writer, on a disk that fills
+            "    def write(f):\n"
+            "        f.write('half')\n"
+            "        raise OSError(28, 'No space left on device')\n"
+            "    a.write_atomic(path, write)\n"
             "m.write_trace_csv = full\n"
             "from graph500.cli import main\n"
             "main(['-s', '6', '--roots', '2', '--kernels', 'bfs', '--energy', 'off', '--quiet',"
@@ -293,9 +295,9 @@ def test_failing_artefact_keeps_the_results(tmp_path):
     res = run_mpi(1, ["-c", code])
     assert res.returncode == 0, res.stderr
     assert "bfs  harmonic_mean_TEPS:     !  " in res.stdout
-    err = res.stderr.strip().splitlines()
+    err = stderr_lines(res.stderr)
     assert len(err) == 1 and err[0].endswith(
-        "] warning: energy trace not written: [Errno 28] No space left on device"), err
+        "] warning: energy trace not written: cannot write %s: No space left on device" % trace), err
     r = json.loads(out.read_text())
     assert r["status"] == "valid" and r["energy"]["trace"] is None
     assert any("energy trace not written" in w for w in r["energy"]["warnings"])
@@ -330,7 +332,7 @@ def test_json_lost_at_the_end_keeps_the_rest(tmp_path):
     res = run_mpi(1, ["-c", code])
     assert res.returncode == 3, res.stderr
     assert "bfs  harmonic_mean_TEPS:     !  " in res.stdout
-    err = res.stderr.strip().splitlines()
+    err = stderr_lines(res.stderr)
     assert len(err) == 1 and err[0].endswith(
         "] error: result JSON not written: %s: [Errno 28] No space left on device" % out), err
     assert sorted(os.listdir(tmp_path)) == ["t.csv"]

@@ -154,8 +154,8 @@ def test_fifo_as_energy_uj_is_not_measured(tmp_path):
     fakes.powercap_zone(tmp_path, "intel-rapl:0", "package-0", 0)
     os.unlink(tmp_path / "intel-rapl:0" / "energy_uj")
     os.mkfifo(tmp_path / "intel-rapl:0" / "energy_uj")
-    code = ("import sys; from energy.rapl import RaplSource\n"
-            "from energy.source import SourceUnavailable\n"
+    code = ("import sys; from graph500.energy.rapl import RaplSource\n"
+            "from graph500.energy.source import SourceUnavailable\n"
             "try:\n    RaplSource(sys.argv[1])\nexcept SourceUnavailable as e:\n    print(e)\n")
     res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                          timeout=60, cwd=REPO)

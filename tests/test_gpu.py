@@ -119,8 +119,8 @@ def test_no_gpu_is_a_one_line_error_on_every_rank():
 
 def test_cpu_path_imports_no_cuda():
     code = ("import sys; from graph500 import cli, driver, device; "
-            "import kernels.bfs, kernels.sssp; "
-            "bad = [m for m in sys.modules if m.startswith('numba.cuda') or m.startswith('kernels.gpu')]; "
+            "import graph500.kernels.bfs, graph500.kernels.sssp; "
+            "bad = [m for m in sys.modules if m.startswith('numba.cuda') or m.startswith('graph500.kernels.gpu')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT),
                        env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)

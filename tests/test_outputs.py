@@ -77,12 +77,22 @@ def test_good_outputs_pass_and_leave_nothing(tmp_path):
     assert [f for f, _ in output.output_paths(a)] == ["--json", "--energy-trace", "--energy-plot"]
 
 
+def refusal(tmp_path, **kw):
+    """The one-line reason these output paths are refused: when the options are parsed (the
+    energy options check their own paths) or by check_outputs before the run."""
+    try:
+        a = args_for(tmp_path, **kw)
+    except UsageError as e:
+        return str(e)
+    return output.check_outputs(a)
+
+
 def test_outputs_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     os.mkfifo(str(tmp_path / "fifo"))
     os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
     cases = [
-        (dict(trace=tmp_path), "--energy-trace %s is a directory" % tmp_path),
+        (dict(trace=tmp_path), "%s is a directory" % tmp_path),
         (dict(json=tmp_path / "file" / "r.json"), "%s is not a directory" % (tmp_path / "file")),
         (dict(json=tmp_path / "no" / "r.json"), "does not exist"),
         (dict(trace=tmp_path / "fifo"), "is not a regular file"),
@@ -92,7 +102,7 @@ def test_outputs_refused(tmp_path):
          "--energy-trace and --energy-plot name the same file"),
     ]
     for kw, needle in cases:
-        problem = output.check_outputs(args_for(tmp_path, **kw))
+        problem = refusal(tmp_path, **kw)
         assert problem is not None and needle in problem, (kw, problem)
         assert "\n" not in problem
 
@@ -103,9 +113,9 @@ def test_unwritable_directory_is_refused(tmp_path, monkeypatch):
     from graph500 import energy
     import graph500.energy.atomic
     monkeypatch.setattr(energy.atomic, "_temp_name", lambda target: str(tmp_path / "gone" / "p"))
-    problem = output.check_outputs(args_for(tmp_path, trace=tmp_path / "t.csv"))
-    assert problem.startswith("--energy-trace %s: cannot create a file in %s" % (
-        tmp_path / "t.csv", tmp_path)), problem
+    problem = refusal(tmp_path, trace=tmp_path / "t.csv")
+    assert problem.startswith("--energy-trace") and "%s: cannot create a file in %s" % (
+        tmp_path / "t.csv", tmp_path) in problem, problem
 
 
 def test_dangling_symlink_is_written_through(tmp_path):
@@ -121,7 +131,7 @@ def test_read_only_existing_file_is_refused(tmp_path):
 
 
 def test_energy_output_hook_is_called(tmp_path, monkeypatch):
-    a = args_for(tmp_path, plot=tmp_path / "p.xyz")
+    a = args_for(tmp_path, plot=tmp_path / "p.png")
     from graph500.energy.config import EnergyConfigError
 
     def refuse(self, import_matplotlib=False):
@@ -133,13 +143,15 @@ def test_energy_output_hook_is_called(tmp_path, monkeypatch):
 def test_failing_trace_writer_loses_only_itself(tmp_path, monkeypatch):
     """The artefacts are written after the results, each on its own: a failing trace (a full
     disk) is one line, leaves no temporary file, and does not stop the plot."""
+    import graph500.energy.atomic as atomic
     import graph500.energy.monitor as monitor_mod
     written = []
 
-    def full_disk(path, *a, **k):
-        with open("%s.tmp%d" % (path, os.getpid()), "w") as f:
+    def full_disk(path, *a, **k):      # the real atomic writer, on a disk that fills up
+        def write(f):
             f.write("half")
-        raise OSError(28, "No space left on device")
+            raise OSError(28, "No space left on device")
+        atomic.write_atomic(path, write)
 
     def plot(path, *a, **k):
         written.append(path)
@@ -156,7 +168,9 @@ def test_failing_trace_writer_loses_only_itself(tmp_path, monkeypatch):
     result = mon.finish(defer_artefacts=True)
     assert result["trace"] == cfg.trace_path and os.listdir(tmp_path) == []   # nothing yet
     problems = mon.write_artefacts()
-    assert problems == ["energy trace not written: [Errno 28] No space left on device"]
+    assert problems == ["energy trace not written: cannot write %s: No space left on device"
+                        % cfg.trace_path]
+    assert result["trace"] is None
     assert written == [cfg.plot_path]
     assert os.listdir(tmp_path) == []                                         # no .tmp left
 
