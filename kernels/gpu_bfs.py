@@ -30,8 +30,7 @@ from mpi4py import MPI
 from numba import cuda
 
 from .bfs import ALPHA, BETA
-from .exchange import alltoallv
-from .gpu_graph import group_records, host_buffer, on_device
+from .gpu_graph import group_records, host_buffer, host_staged_exchange, on_device
 from .gpu_warp import ONE32, TPB, WARP, agg_inc, blocks, fill, fill_i64, fill_u32, needs_clear, \
     warp_bits, warp_count
 
@@ -279,22 +278,7 @@ class GPUBFSWorkspace:
 
     def _exchange(self, nprop):
         """Host-staged: proposals to their owners; returns how many arrived here."""
-        part, comm = self.part, self.comm
-        if nprop > self.cap:   # cannot happen: one proposal per frontier edge at most
-            raise RuntimeError("GPU BFS: %d proposals overflowed %d slots" % (nprop, self.cap))
-        h = np.empty(2 * nprop, dtype=np.int32)
-        if nprop:
-            self.prop[:2 * nprop].copy_to_host(h)
-        if len(self.sendbuf) < 2 * nprop:
-            self.sendbuf = np.empty(2 * nprop, dtype=np.int32)
-        group_records(h, nprop, 2, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
-        self.recvbuf, rc = alltoallv(comm, self.sendbuf, 2 * self.rcounts, self.recvbuf)
-        m = int(rc.sum())
-        if m > self.recv.size:
-            self.recv = cuda.device_array(max(m, 2 * self.recv.size), dtype=np.int32)
-        if m:
-            self.recv[:m].copy_to_device(self.recvbuf[:m])
-        return m // 2
+        return host_staged_exchange(self, self.prop, nprop, 2, "GPU BFS")
 
 
 def bfs(ws, root):

@@ -9,7 +9,7 @@ copy stays for edge counts and validation. Nothing in the CPU path imports this 
 import numpy as np
 from numba import cuda, njit
 
-from .exchange import starts
+from .exchange import alltoallv, starts
 from .gpu_warp import SIM
 from .partition import owner
 
@@ -84,3 +84,26 @@ def host_buffer(n, dtype):
         return cuda.pinned_array(n, dtype=dtype)
     except Exception:  # the simulator has no page-locked memory
         return np.empty(n, dtype=dtype)
+
+
+def host_staged_exchange(ws, records, n, stride, what):
+    """Send the n records of `stride` int32 words that `records` holds on the device to the
+    owners of their first word, through the host (one Alltoallv); what arrives lands in
+    ws.recv on the device (grown as needed). Returns how many records arrived here. `ws` is
+    a GPU workspace: part, comm, cap, sendbuf, rcounts, recvbuf, recv."""
+    if n > ws.cap:   # cannot happen: the kernels write at most cap records
+        raise RuntimeError("%s: %d records overflowed %d slots" % (what, n, ws.cap))
+    h = np.empty(stride * n, dtype=np.int32)
+    if n:
+        records[:stride * n].copy_to_host(h)
+    if len(ws.sendbuf) < stride * n:
+        ws.sendbuf = np.empty(stride * n, dtype=np.int32)
+    part = ws.part
+    group_records(h, n, stride, part.nranks, part.scale, part.shift, ws.rcounts, ws.sendbuf)
+    ws.recvbuf, rc = alltoallv(ws.comm, ws.sendbuf, stride * ws.rcounts, ws.recvbuf)
+    m = int(rc.sum())
+    if m > ws.recv.size:
+        ws.recv = cuda.device_array(max(m, 2 * ws.recv.size), dtype=np.int32)
+    if m:
+        ws.recv[:m].copy_to_device(ws.recvbuf[:m])
+    return m // stride

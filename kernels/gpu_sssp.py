@@ -30,8 +30,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import cuda
 
-from .exchange import alltoallv
-from .gpu_graph import group_records, host_buffer, on_device
+from .gpu_graph import group_records, host_buffer, host_staged_exchange, on_device
 from .gpu_warp import TPB, WARP, agg_inc, bits_f32, blocks, f32_bits, fill, fill_i32, \
     fill_u64
 
@@ -246,22 +245,7 @@ class GPUSSSPWorkspace:
             self.rec = cuda.device_array(3 * self.cap, dtype=np.int32)
 
     def _exchange(self, nrec):
-        part = self.part
-        if nrec > self.cap:   # cannot happen: one record per queued entry at most
-            raise RuntimeError("GPU SSSP: %d records overflowed %d slots" % (nrec, self.cap))
-        h = np.empty(3 * nrec, dtype=np.int32)
-        if nrec:
-            self.rec[:3 * nrec].copy_to_host(h)
-        if len(self.sendbuf) < 3 * nrec:
-            self.sendbuf = np.empty(3 * nrec, dtype=np.int32)
-        group_records(h, nrec, 3, part.nranks, part.scale, part.shift, self.rcounts, self.sendbuf)
-        self.recvbuf, rc = alltoallv(self.comm, self.sendbuf, 3 * self.rcounts, self.recvbuf)
-        m = int(rc.sum())
-        if m > self.recv.size:
-            self.recv = cuda.device_array(max(m, 2 * self.recv.size), dtype=np.int32)
-        if m:
-            self.recv[:m].copy_to_device(self.recvbuf[:m])
-        return m // 3
+        return host_staged_exchange(self, self.rec, nrec, 3, "GPU SSSP")
 
     def _total(self, x, op=MPI.SUM):
         if self.part.nranks == 1:
