@@ -265,7 +265,9 @@ def corrupt_graph(graph, how):
     end), dup (one doubled), move (attached to the next row's vertex instead), weight (one
     weight changed). Rows stay well formed, so the searches would run on and only the audit
     can tell. Raises where this rank has nothing to break."""
-    rowptr, col, weight = graph.rowptr, graph.col, graph.weight
+    # the 2-D layout's block (construct2d.py) is a CSC: the same surgery on its columns
+    ptr_name, col_name = ("colptr", "rows") if hasattr(graph, "colptr") else ("rowptr", "col")
+    rowptr, col, weight = getattr(graph, ptr_name), getattr(graph, col_name), graph.weight
     rows = np.flatnonzero(np.diff(rowptr[:-1] if how == "move" else rowptr))
     if how == "weight" and weight is None:
         raise RuntimeError("corrupt-graph-weight needs a weighted graph (--kernels sssp)")
@@ -279,7 +281,8 @@ def corrupt_graph(graph, how):
     elif how == "weight":
         weight[k] += 1.0                        # weights lie in [0, 1): a new value
     else:
-        graph.col = np.delete(col, k) if how == "drop" else np.insert(col, k, col[k])
+        setattr(graph, col_name,
+                np.delete(col, k) if how == "drop" else np.insert(col, k, col[k]))
         if weight is not None:
             graph.weight = np.delete(weight, k) if how == "drop" else np.insert(weight, k, weight[k])
         rowptr[i + 1:] += -1 if how == "drop" else 1

@@ -21,8 +21,10 @@ the 1-D layout's N/8.
               in this level) received from grid row i+1, and passes them on to grid row i-1
               (Sendrecv along the column, N/(C R) bits each). An unvisited v scans its
               entries and stops at the first u in the frontier: v's parent. After R sub-steps
-              every block has met every grid row, ending at its owner; the parents found
-              elsewhere travel once to the owner as (v, u) pairs (Alltoallv along the column).
+              every block has met every grid row, ending at its owner, whose new frontier is
+              then its done bits less the visited ones. The parents found elsewhere stay
+              with their finder until the bottom-up phase ends, then travel once to the
+              owners as (v, u) pairs (one Alltoallv along the column per phase).
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
 Switching as bfs.py (GAPBS's heuristic): bottom-up when the frontier's edges exceed the
@@ -342,11 +344,12 @@ def _collect(cand, col_base, col_n, me, counts, out, fill):
 
 
 @njit(cache=True, nogil=True)
-def _bu_apply(recv, nrecv, cand, base, parent, visited, front, degree):
-    """The owner's new vertices: parents found by other grid rows, then its own (its block
-    was the last sub-step). Returns (new frontier size, its degrees); front = its bits."""
-    for t in range(nrecv):
-        parent[recv[2 * t]] = recv[2 * t + 1]
+def _bu_own(cand, base, parent, done, visited, front, degree):
+    """The owner's side of a bottom-up level, its block being the last sub-step: `done` now
+    holds every vertex of the block given a parent by any grid row, so the new frontier is
+    done & ~visited without waiting for the parents found elsewhere (they travel once, at
+    the end of the bottom-up phase: _flush). Own finds are applied now. Returns (new
+    frontier size, its degrees); front = its bits, and visited takes them in."""
     n = len(parent)
     for x in range(n):
         u = cand[base + x]
@@ -355,14 +358,42 @@ def _bu_apply(recv, nrecv, cand, base, parent, visited, front, degree):
             cand[base + x] = -1
     nn = 0
     deg = 0
-    for w in range(len(front)):
-        front[w] = 0
-    for x in range(n):
-        if parent[x] != -1 and not _bit(visited, x):
-            front[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
+    for w in range((n + 63) // 64):
+        b = done[w] & ~visited[w]
+        front[w] = b
+        visited[w] |= b
+        while b:
+            t = 0
+            while not (b >> np.uint64(t)) & np.uint64(1):
+                t += 1
+            x = w * 64 + t
             nn += 1
             deg += degree[x]
+            b &= b - np.uint64(1)
     return nn, deg
+
+
+@njit(cache=True, nogil=True)
+def _apply_pairs(recv, nrecv, parent):
+    for t in range(nrecv):
+        parent[recv[2 * t]] = recv[2 * t + 1]
+
+
+def _flush(ws):
+    """Deliver the parents this rank found for other grid rows' blocks during the bottom-up
+    phase now ending (one Alltoallv along the grid column for the whole phase: each vertex is
+    found once, so the candidates never collide across levels)."""
+    g, gr = ws.grid, ws.graph
+    if g.R == 1:
+        return
+    counts = np.zeros(g.R, dtype=np.int64)
+    n = _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, False)
+    if 2 * n > len(ws.sendbuf):
+        ws.sendbuf = np.empty(4 * n, dtype=gr.rows.dtype)
+    _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, True)
+    recv, rc = alltoallv(g.col_comm, ws.sendbuf, 2 * counts, ws.recvbuf)
+    ws.recvbuf = recv
+    _apply_pairs(recv, int(rc.sum()) // 2, ws.parent)
 
 
 def _bottom_up(ws):
@@ -377,7 +408,6 @@ def _bottom_up(ws):
                               [ws.front_row, (g.row_block_words, g.row_block_wbase),
                                MPI.UINT64_T])
     np.bitwise_or(ws.seen_row, ws.front_row, out=ws.seen_row)
-    _visited_bits(ws.parent, ws.visited_mine)
     cur, nxt = ws.done
     cur[:lw] = ws.visited_mine[:lw]
     seg = i
@@ -393,20 +423,9 @@ def _bottom_up(ws):
             seg = nseg
         _bu_scan(gr.colptr, gr.rows, int(ws.col_base[seg]), int(g.col_block_n[seg]), cur,
                  ws.front_row, g.row_lo, ws.cand, ws.word_sums)
-    # seg == i now: cur holds this rank's block's done bits
-    if R > 1:
-        counts = np.zeros(R, dtype=np.int64)
-        n = _collect(ws.cand, ws.col_base, g.col_block_n, i, counts, ws.sendbuf, False)
-        if 2 * n > len(ws.sendbuf):
-            ws.sendbuf = np.empty(4 * n, dtype=gr.rows.dtype)
-        _collect(ws.cand, ws.col_base, g.col_block_n, i, counts, ws.sendbuf, True)
-        recv, rc = alltoallv(g.col_comm, ws.sendbuf, 2 * counts, ws.recvbuf)
-        ws.recvbuf = recv
-        nrecv = int(rc.sum()) // 2
-    else:
-        recv, nrecv = ws.recvbuf, 0
-    return _bu_apply(recv, nrecv, ws.cand, int(ws.col_base[i]), ws.parent, ws.visited_mine,
-                     ws.front_mine, gr.degree_local)
+    # seg == i now: cur holds the done bits of this rank's own block
+    return _bu_own(ws.cand, int(ws.col_base[i]), ws.parent, cur, ws.visited_mine,
+                   ws.front_mine, gr.degree_local)
 
 
 # --- the search -------------------------------------------------------------------------------
@@ -432,6 +451,7 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
     while nfront > 0:
         if top_down and alpha > 0 and scout * alpha > unexplored:
             _queue_to_bits(ws.queue, nq, ws.front_mine)
+            _visited_bits(parent, ws.visited_mine)
             top_down = False
         if top_down:
             nq, nedges = _top_down(ws, nq)
@@ -444,8 +464,11 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
         nfront, scout = int(glob[0]), int(glob[1])
         unexplored -= scout
         if not top_down and nfront < prev and nfront * beta < g.nglobal:
+            _flush(ws)       # top-down claims read the parents: all must be home
             nq = _bits_to_queue(ws.front_mine, g.nlocal, ws.queue)
             top_down = True
+    if not top_down:
+        _flush(ws)
     return parent
 
 

@@ -43,9 +43,18 @@ def _worker(scale, out, nroots=3):
     # small rounds, so the bounded exchange takes several
     g2 = construct_graph2d(comm, scale, src, dst, chunk=1 << (scale + 1))
     audit = audit_graph(comm, g2, src, dst, None, m)
+    # the audit catches each Kernel 1 bug of audit.corrupt_graph on one rank's block
+    import dataclasses
+    from graph500.kernels.audit import corrupt_graph
+    caught = {}
+    for how in ("drop", "dup", "move"):
+        bad = dataclasses.replace(g2, colptr=g2.colptr.copy(), rows=g2.rows.copy())
+        if comm.Get_rank() == comm.Get_size() - 1:
+            corrupt_graph(bad, how)
+        caught[how] = not audit_graph(comm, bad, src, dst, None, m)["ok"]
     roots = choose_roots(scale, 64, 2, 3, _has_edge(comm, g1))
     roots2 = choose_roots(scale, 64, 2, 3, _has_edge(comm, g2))
-    rep = {"grid": [g2.grid.R, g2.grid.C], "audit_ok": audit["ok"],
+    rep = {"grid": [g2.grid.R, g2.grid.C], "audit_ok": audit["ok"], "audit_caught": caught,
            "audit_entries": audit["entries"], "same_roots": roots == roots2,
            "degree_equal": bool(comm.allreduce(bool(np.array_equal(g1.degree(), g2.degree())),
                                                op=MPI.LAND)),
@@ -110,6 +119,7 @@ GRIDS = {1: [1, 1], 2: [1, 2], 3: [1, 3], 4: [2, 2], 5: [1, 5], 6: [2, 3], 9: [3
 def _check(rep, nranks):
     assert rep["grid"] == GRIDS[nranks]
     assert rep["audit_ok"]
+    assert rep["audit_caught"] == {"drop": True, "dup": True, "move": True}
     assert rep["same_roots"] and rep["degree_equal"]
     assert len(rep["searches"]) == 3 * len(MODES)
     for s in rep["searches"]:
@@ -131,6 +141,40 @@ def test_bfs2d_same_tree_for_any_thread_count(tmp_path):
     two = _run(tmp_path, 4, 12, threads=3)
     _check(two, 4)
     assert [s["parent_sum"] for s in one["searches"]] == [s["parent_sum"] for s in two["searches"]]
+
+
+def test_layout_2d_needs_bfs_only():
+    from test_cli import assert_one_line_error, run_single
+    assert_one_line_error(run_single(["-s", "8", "--layout", "2d"]),
+                          "--layout 2d runs BFS only for now; add --kernels bfs")
+
+
+def _cli(tmp_path, nranks, layout, env=None):
+    out = tmp_path / ("%s_%d.json" % (layout, nranks))
+    res = run_mpi(nranks, ["-m", "graph500", "-s", "9", "--roots", "4", "--kernels", "bfs",
+                           "--layout", layout, "--energy", "off", "--quiet", "--json", str(out)],
+                  env=env, timeout=600)
+    return res, json.loads(out.read_text())
+
+
+def test_driver_layout_2d_same_roots_and_nedge_as_1d(tmp_path):
+    res2, r2 = _cli(tmp_path, 4, "2d")
+    assert res2.returncode == 0, res2.stderr
+    res1, r1 = _cli(tmp_path, 2, "1d")
+    assert res1.returncode == 0, res1.stderr
+    assert r2["layout"] == "2d" and r2["grid"] == [2, 2] and r1["layout"] == "1d"
+    assert r2["status"] == "valid" and r2["audit"]["ok"]
+    assert r2["roots"] == r1["roots"] and r2["bfs"]["nedge"] == r1["bfs"]["nedge"]
+    assert r2["audit"]["entries"] == r1["audit"]["entries"]
+
+
+@pytest.mark.parametrize("hook", ["1:corrupt-bfs", "2:corrupt-graph-move"])
+def test_driver_layout_2d_failures_void_the_run(tmp_path, hook):
+    res, r = _cli(tmp_path, 3, "2d", env={"GRAPH500_INJECT_FAILURE": hook})
+    assert res.returncode == 1, res.stderr
+    assert res.stdout.strip() == "No results printed for invalid run."
+    assert r["status"] == "invalid" and r["grid"] == [1, 3]
+    assert r["failure"]["kernel"] == ("bfs" if "bfs" in hook else "audit")
 
 
 def test_grid_shape():
