@@ -129,6 +129,51 @@ class SSSPKernel:
 KERNEL_CLASSES = {"bfs": BFSKernel, "sssp": SSSPKernel}
 
 
+# --- the 2-D layout (--layout 2d: kernels/grid.py, construct2d.py, bfs2d.py, validate2d.py) ---
+
+class BFS2DKernel(BFSKernel):
+    """Kernel 2 on the R x C grid of ranks; the same interface, parents in 1-D blocks."""
+
+    def __init__(self, comm, graph, args):
+        from graph500.kernels.bfs2d import BFS2DWorkspace
+        self.comm, self.graph = comm, graph
+        self.ws = BFS2DWorkspace(graph, comm)
+
+    def search(self, root):
+        from graph500.kernels.bfs2d import bfs2d
+        self.parent = bfs2d(self.ws, root)
+
+    def nedge(self):
+        from graph500.kernels.construct2d import edge_count2d
+        return edge_count2d(self.comm, self.graph, self.parent)
+
+    def validate(self, root, nedge):
+        from . import validate2d
+        return validate2d.verdict(self.comm, self.graph, root, self.parent, nedge)
+
+
+def _layout_2d(args):
+    return getattr(args, "layout", "1d") == "2d"
+
+
+def _kernel_classes(args):
+    return {"bfs": BFS2DKernel} if _layout_2d(args) else KERNEL_CLASSES
+
+
+def _construct(comm, args, scale, src, dst, w):
+    """Kernel 1 in the run's layout."""
+    if _layout_2d(args):
+        from graph500.kernels.construct2d import construct_graph2d
+        return construct_graph2d(comm, scale, src, dst, w)
+    return construct_graph(comm, scale, src, dst, w)
+
+
+def _layout_record(graph):
+    """The JSON's `layout` and, for 2d, `grid` [R, C]."""
+    grid = getattr(graph, "grid", None)
+    return {"layout": "2d", "grid": [grid.R, grid.C]} if grid is not None else {"layout": "1d"}
+
+
 # --- phases -----------------------------------------------------------------------------------
 
 def _local_edges(args, comm, scale=None, edgefactor=None):
@@ -161,11 +206,11 @@ def _warm_up(comm, local, args, weights, dev):
         src, dst, w = generate_edges(WARMUP_SCALE, 16, 2, 3, a, b, weights=weights)
         if args.scale > 31:
             src, dst = src.astype(np.int64), dst.astype(np.int64)
-        g = construct_graph(self_comm, WARMUP_SCALE, src, dst, w)
+        g = _construct(self_comm, args, WARMUP_SCALE, src, dst, w)
         audit_graph(self_comm, g, src, dst, w, 16 << WARMUP_SCALE)
         roots = choose_roots(WARMUP_SCALE, 2, 2, 3, _has_edge(self_comm, g))
         for name in args.kernels:
-            k = dev.kernel_class(name, KERNEL_CLASSES)(self_comm, g, args)
+            k = dev.kernel_class(name, _kernel_classes(args))(self_comm, g, args)
             k.prepare()
             k.search(roots[0])
             k.validate(roots[0], k.nedge())
@@ -188,7 +233,8 @@ def _preflight(comm, local, args, weights):
     # The modules' own estimates (graph500/memory.py), times this node's ranks; compared
     # with the smaller of MemAvailable and the cgroup limit, read by the node's first rank.
     per_rank = estimate_rank_bytes(args.scale, args.edgefactor, comm.Get_size(),
-                                   tuple(args.kernels), args.delta)
+                                   tuple(args.kernels), args.delta,
+                                   layout=getattr(args, "layout", "1d"))
     need = per_rank * local.Get_size()
     resident = local.allreduce(resident_bytes())
     avail, what = usable_memory(resident) if local.Get_rank() == 0 else (None, None)
@@ -364,7 +410,7 @@ def run(comm, args):
     with log.phase("construction", "Kernel 1"):
         phases.begin("construction")
         t0 = MPI.Wtime()
-        graph = construct_graph(comm, args.scale, src, dst, w)
+        graph = _construct(comm, args, args.scale, src, dst, w)
         dev.load(graph)   # --device gpu: the CSR copied to the GPU, part of Kernel 1
         comm.Barrier()
         construction = MPI.Wtime() - t0
@@ -387,10 +433,11 @@ def run(comm, args):
               "validated": not args.skip_validation, "startup_time": startup}
     result.update(dev.record(comm))   # "device", and with gpu the GPU of each rank
     result["audit"] = audit
+    result.update(_layout_record(graph))
     loops = {}
     log.plan(args.kernels, len(roots), args.energy_loop)
     for name in (args.kernels if failure is None else ()):
-        kern = dev.kernel_class(name, KERNEL_CLASSES)(comm, graph, args)
+        kern = dev.kernel_class(name, _kernel_classes(args))(comm, graph, args)
         if name == "sssp":
             result["delta"] = kern.delta
         with log.phase(name, "Kernel %d" % (2 if name == "bfs" else 3)):

@@ -55,8 +55,25 @@ def phase_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
     return phases
 
 
-def estimate_rank_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
+def phase_bytes_2d(scale, edgefactor, nranks):
+    """--layout 2d (BFS only): Kernel 1 (kernels/construct2d.py) and the 2-D BFS and its
+    validation (kernels/bfs2d.py, graph500/validate2d.py), as phase_bytes."""
+    from graph500.kernels.bfs2d import bfs2d_workspace_bytes
+    from graph500.kernels.construct2d import construct2d_bytes, graph2d_bytes
+    from .validate2d import validate_bfs2d_bytes
+    args = (scale, edgefactor, nranks)
+    graph = graph2d_bytes(*args)
+    edges = edge_list_bytes(*args, False)
+    return {"kernel1": edges + max([construct2d_bytes(*args)]
+                                   + [graph + f(*args, False) for f in KERNEL1_EXTRA]),
+            "bfs": graph + bfs2d_workspace_bytes(*args) + validate_bfs2d_bytes(*args)}
+
+
+def estimate_rank_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None,
+                        layout="1d"):
     """Peak bytes one rank holds: BASE_BYTES plus its largest phase."""
+    if layout == "2d":
+        return BASE_BYTES + max(phase_bytes_2d(scale, edgefactor, nranks).values())
     return BASE_BYTES + max(phase_bytes(scale, edgefactor, nranks, kernels, delta).values())
 
 

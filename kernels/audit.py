@@ -178,6 +178,8 @@ def local_sums(graph, src, dst, weight):
     out[_GEN_A:_GEN_TUPLES] = _tuple_sums(src, dst, gw, use_w, _nchunks(len(src)))
     out[_GEN_TUPLES] = len(src)
 
+    if hasattr(graph, "audit_segments"):
+        return _segment_sums(graph, out, use_w)
     rowptr, col = graph.rowptr, graph.col
     out[_CSR_ENTRIES] = len(col)
     if len(rowptr) != graph.part.nlocal + 1 or not _rows_well_formed(rowptr, len(col)):
@@ -190,6 +192,26 @@ def local_sums(graph, src, dst, weight):
     a, b, loops, outside = _csr_sums(rowptr, col, cw, cuse_w, np.int64(graph.part.lo),
                                      np.int64(graph.part.nglobal), _nchunks(len(col)))
     out[_CSR_A], out[_CSR_B], out[_CSR_LOOPS], out[_CSR_RANGE] = a, b, loops, outside
+    return out
+
+
+def _segment_sums(graph, out, use_w):
+    """The 2-D layout (construct2d.py): a rank's block is R runs of consecutive column
+    vertices, each a CSR of (column vertex -> row entries) that hashes like a 1-D block of rows."""
+    if use_w or graph.weight is not None:
+        out[_CSR_BAD_ROWS] = 1    # the 2-D layout holds no weights
+        return out
+    cw = np.zeros(1, dtype=np.uint32)
+    out[_CSR_ENTRIES] = len(graph.rows)
+    for ptr, col, lo in graph.audit_segments():
+        if not _rows_well_formed(ptr, len(col)):
+            out[_CSR_BAD_ROWS] = 1
+            return out
+        a, b, loops, outside = _csr_sums(ptr, col, cw, False, np.int64(lo),
+                                         np.int64(graph.part.nglobal), _nchunks(len(col)))
+        # array additions wrap mod 2^64 silently (scalar ones warn)
+        out[[_CSR_A, _CSR_B, _CSR_LOOPS, _CSR_RANGE]] += np.array([a, b, loops, outside],
+                                                                   dtype=np.uint64)
     return out
 
 
@@ -243,7 +265,9 @@ def corrupt_graph(graph, how):
     end), dup (one doubled), move (attached to the next row's vertex instead), weight (one
     weight changed). Rows stay well formed, so the searches would run on and only the audit
     can tell. Raises where this rank has nothing to break."""
-    rowptr, col, weight = graph.rowptr, graph.col, graph.weight
+    # the 2-D layout's block (construct2d.py) is a CSC: the same surgery on its columns
+    ptr_name, col_name = ("colptr", "rows") if hasattr(graph, "colptr") else ("rowptr", "col")
+    rowptr, col, weight = getattr(graph, ptr_name), getattr(graph, col_name), graph.weight
     rows = np.flatnonzero(np.diff(rowptr[:-1] if how == "move" else rowptr))
     if how == "weight" and weight is None:
         raise RuntimeError("corrupt-graph-weight needs a weighted graph (--kernels sssp)")
@@ -257,7 +281,8 @@ def corrupt_graph(graph, how):
     elif how == "weight":
         weight[k] += 1.0                        # weights lie in [0, 1): a new value
     else:
-        graph.col = np.delete(col, k) if how == "drop" else np.insert(col, k, col[k])
+        setattr(graph, col_name,
+                np.delete(col, k) if how == "drop" else np.insert(col, k, col[k]))
         if weight is not None:
             graph.weight = np.delete(weight, k) if how == "drop" else np.insert(weight, k, weight[k])
         rowptr[i + 1:] += -1 if how == "drop" else 1

@@ -1,0 +1,216 @@
+"""Kernel 1 for the 2-D layout: each rank's block of the symmetric adjacency matrix.
+
+Rank (i, j) of the grid (grid.py) stores the directed entries (v -> u) with v in column strip j
+and u in row strip i, as a CSC indexed by v's padded column-strip index: colptr (col_n + 1
+offsets) and rows (u as a global id). Every non-self-loop tuple (u, v) gives both entries,
+(u -> v) and (v -> u); self-loops are dropped and duplicates kept, exactly as the 1-D Kernel 1
+(construct.py) does, so the multiset of directed entries is the same and the Kernel 1 audit
+hashes it the same way (h(v, u) for v's column holding u, as for v's CSR row holding u).
+
+Steps, in bounded rounds of the local edge list (the send and receive buffers stay small
+whatever the SCALE): count (each entry's v goes to the rank (gridrow(b(u)), gridcol(b(v))),
+which counts its column lengths), prefix sum, then fill ((v, u) records placed at the column's
+cursor, in sender order then edge order, so the CSC is the same for any thread count).
+
+The tuple degree of a vertex (its 1-D CSR row length: root choice, TEPS edge counts, the
+direction heuristic) is spread over the R blocks of its grid column: one Reduce_scatter along
+the column gives each owner its block's degrees.
+"""
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from mpi4py import MPI
+from numba import njit, prange
+
+from .construct import CHUNK_EDGES, id_bytes, max_block_vertices
+from .exchange import alltoallv, chunk_starts
+from .grid import Grid
+from .partition import Partition, owner
+
+
+@dataclass
+class Graph2D:
+    grid: Grid
+    part: Partition              # the 1-D ownership (the same as the 1-D layout's)
+    colptr: np.ndarray           # int64, grid.col_n + 1
+    rows: np.ndarray             # global ids of the u's, vertex dtype
+    degree_local: np.ndarray     # int64, tuple degree of each vertex of this rank's block
+    weight: np.ndarray = None    # SSSP on the 2-D layout is not built: always None
+
+    @property
+    def nlocal(self):
+        return self.part.nlocal
+
+    def degree(self):
+        return self.degree_local
+
+    def audit_segments(self):
+        """(colptr slice, rows slice, global id of the first column) per block of the
+        column strip: each is a CSR of consecutive vertices, which is what the Kernel 1
+        audit hashes (audit.py)."""
+        g = self.grid
+        base = g.col_index_base()
+        out = []
+        for s in range(g.R):
+            a = int(base[s])
+            n = int(g.col_block_n[s])
+            ptr = self.colptr[a:a + n + 1]
+            out.append((ptr - ptr[0], self.rows[ptr[0]:ptr[-1]], int(g.col_block_lo[s])))
+        return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dest(x, y, nranks, scale, shift, C):
+    """The rank holding entry (x -> y): grid row of y's block, grid column of x's block."""
+    return (owner(y, nranks, scale, shift) // C) * C + owner(x, nranks, scale, shift) % C
+
+
+@njit(cache=True, nogil=True)
+def _count_run(src, dst, nranks, scale, shift, C, out, a, b):
+    counts = np.zeros(nranks, dtype=np.int64)
+    for e in range(a, b):
+        u = src[e]
+        v = dst[e]
+        if u != v:
+            counts[_dest(u, v, nranks, scale, shift, C)] += 1
+            counts[_dest(v, u, nranks, scale, shift, C)] += 1
+    out[:] = counts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _route_counts(src, dst, nranks, scale, shift, C, nchunks):
+    """counts[c, q]: entries of chunk c of the edges for rank q (two per non-self-loop tuple)."""
+    counts = np.zeros((nchunks, nranks), dtype=np.int64)
+    n = len(src)
+    for c in prange(nchunks):
+        _count_run(src, dst, nranks, scale, shift, C, counts[c],
+                   c * n // nchunks, (c + 1) * n // nchunks)
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _fill_run(src, dst, nranks, scale, shift, C, stride, cursor, out, a, b):
+    pos = cursor.copy()
+    for e in range(a, b):
+        u = src[e]
+        v = dst[e]
+        if u != v:
+            q = _dest(u, v, nranks, scale, shift, C)
+            p = pos[q] * stride
+            out[p] = u
+            if stride == 2:
+                out[p + 1] = v
+            pos[q] += 1
+            q = _dest(v, u, nranks, scale, shift, C)
+            p = pos[q] * stride
+            out[p] = v
+            if stride == 2:
+                out[p + 1] = u
+            pos[q] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _route(src, dst, nranks, scale, shift, C, stride, pos, out):
+    """Records (x[, y]) of entry x -> y grouped by destination rank, chunk c at its cursors
+    (so inside a destination the records keep edge order for any thread count)."""
+    nchunks = pos.shape[0]
+    n = len(src)
+    for c in prange(nchunks):
+        _fill_run(src, dst, nranks, scale, shift, C, stride, pos[c], out,
+                  c * n // nchunks, (c + 1) * n // nchunks)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _col_index(x, offs, col_base, nranks, scale, shift, C):
+    b = owner(x, nranks, scale, shift)
+    return col_base[b // C] + x - offs[b]
+
+
+@njit(cache=True, nogil=True)
+def _count_cols(recv, n, offs, col_base, nranks, scale, shift, C, counts):
+    for t in range(n):
+        counts[_col_index(recv[t], offs, col_base, nranks, scale, shift, C)] += 1
+
+
+@njit(cache=True, nogil=True)
+def _place(recv, n, offs, col_base, nranks, scale, shift, C, cursor, rows):
+    for t in range(n):
+        c = _col_index(recv[2 * t], offs, col_base, nranks, scale, shift, C)
+        p = cursor[c]
+        rows[p] = recv[2 * t + 1]
+        cursor[c] = p + 1
+
+
+def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, grid=None):
+    """Collective. src/dst are this rank's share of the edge list (any share). Returns this
+    rank's Graph2D. `weight` must be None (SSSP does not run on the 2-D layout yet)."""
+    if weight is not None:
+        raise ValueError("the 2-D layout holds no weights: SSSP does not run on it yet")
+    g = grid if grid is not None else Grid(comm, scale)
+    part = Partition(scale, g.nranks, g.rank)
+    nranks, shift, C = g.nranks, g.shift, g.C
+    nthreads = numba.get_num_threads()
+    offs = g.offsets
+    col_base = g.col_index_base().astype(np.int64)
+    nedges = len(src)
+    rounds = int(comm.allreduce((nedges + chunk - 1) // chunk, op=MPI.MAX))
+
+    counts_col = np.zeros(g.col_n + 1, dtype=np.int64)
+    for r in range(rounds):
+        a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
+        s, d = src[a:b], dst[a:b]
+        pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
+        out = np.empty(int(counts.sum()), dtype=src.dtype)
+        _route(s, d, nranks, scale, shift, C, 1, pos, out)
+        recv, rc = alltoallv(comm, out, counts)
+        _count_cols(recv, int(rc.sum()), offs, col_base, nranks, scale, shift, C, counts_col[1:])
+        del out, recv
+
+    colptr = np.cumsum(counts_col)
+    rows = np.empty(int(colptr[-1]), dtype=src.dtype)
+    cursor = colptr[:-1].copy()
+    for r in range(rounds):
+        a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
+        s, d = src[a:b], dst[a:b]
+        pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
+        out = np.empty(2 * int(counts.sum()), dtype=src.dtype)
+        _route(s, d, nranks, scale, shift, C, 2, pos, out)
+        recv, rc = alltoallv(comm, out, 2 * counts)
+        _place(recv, int(rc.sum()) // 2, offs, col_base, nranks, scale, shift, C, cursor, rows)
+        del out, recv
+    del cursor
+
+    degree_local = g.fold_columns(np.diff(colptr), np.int64, MPI.SUM)
+    return Graph2D(g, part, colptr, rows, degree_local)
+
+
+def edge_count2d(comm, graph, parent):
+    """m for TEPS (kernels/teps.py's rule): the tuple degrees of the reached vertices / 2."""
+    reached = parent != -1
+    return int(comm.allreduce(int(graph.degree_local[reached].sum()), op=MPI.SUM)) // 2
+
+
+# --- memory estimate (used by graph500/memory.py) ---
+
+def graph2d_bytes(scale, edgefactor, nranks):
+    """The Graph2D Kernel 1 returns: colptr (N/C + 1 int64), the entries (as many as the 1-D
+    CSR's, spread evenly over the ranks), and the degrees of the rank's block."""
+    from .construct import expected_entries
+    from .grid import grid_shape
+    R, C = grid_shape(nranks)
+    ncol = R * max_block_vertices(scale, nranks)
+    return (8 * (ncol + 1) + expected_entries(scale, edgefactor, nranks) * id_bytes(scale)
+            + 8 * max_block_vertices(scale, nranks))
+
+
+def construct2d_bytes(scale, edgefactor, nranks, chunk=CHUNK_EDGES):
+    """Kernel 1's peak beside its edge list: the graph, the column counts (N/C + 1 int64),
+    the fill cursors (N/C int64), and one round's send and receive buffers (two records of
+    two ids per edge each)."""
+    from .grid import grid_shape
+    R, C = grid_shape(nranks)
+    ncol = R * max_block_vertices(scale, nranks)
+    edges = min(chunk, -(-(edgefactor << scale) // nranks))
+    return (graph2d_bytes(scale, edgefactor, nranks) + 2 * 8 * ncol
+            + 2 * (2 * edges * 2 * id_bytes(scale)))
