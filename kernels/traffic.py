@@ -181,17 +181,28 @@ def message_bytes(spec, blocks=1):
     return (length // ext // blocks) * ext
 
 
-def vector_bytes(spec, blocks):
-    """Bytes per block (an int64 array of `blocks`) of a vector message spec."""
+def vector_counts(spec, blocks):
+    """(counts per block, bytes per item) of a vector message spec; counts as given (an
+    array or a sequence), or made up as mpi4py would (one count for all, or an even split)."""
     buf, counts, _, typ = _unpack(spec, vector=True)
-    nbytes, item = _buffer(buf)
-    ext = _typesize(typ) if typ is not None else item
+    if typ is not None:
+        ext = _typesize(typ)
+        if counts is None:
+            nbytes = _buffer(buf)[0]
+    else:
+        nbytes, ext = _buffer(buf)
     if counts is None:
         total = nbytes // ext if ext > 0 else 0
         q, rem = divmod(total, blocks)
         counts = [q + (i < rem) for i in range(blocks)]
     elif isinstance(counts, (int, np.integer)):
         counts = [int(counts)] * blocks
+    return counts, ext
+
+
+def vector_bytes(spec, blocks):
+    """Bytes per block (an int64 array of `blocks`) of a vector message spec."""
+    counts, ext = vector_counts(spec, blocks)
     return np.asarray(counts, dtype=np.int64)[:blocks] * ext
 
 
@@ -205,9 +216,15 @@ def _pickled(obj):
     return len(MPI.pickle.dumps(obj))
 
 
-def _others(per_block, rank):
-    """Sum over the blocks of the other ranks."""
-    return int(per_block.sum()) - int(per_block[rank])
+def _others(counts, ext, rank):
+    """Bytes of the blocks of the other ranks (counts: an array or a sequence). Few NumPy
+    calls: this runs on every exchange, inside the timed searches."""
+    if isinstance(counts, np.ndarray):
+        # a small array sums faster as Python ints than through NumPy's reduction
+        total = sum(counts.tolist()) if len(counts) <= 256 else int(counts.sum())
+    else:
+        total = sum(counts)
+    return (total - int(counts[rank])) * ext
 
 
 # Each volume function returns (sent, received) for this rank, given the call's arguments,
@@ -215,9 +232,9 @@ def _others(per_block, rank):
 
 def _v_alltoallv(args, kw, res, r, p):
     send, recv = _arg(args, kw, 0, "sendbuf"), _arg(args, kw, 1, "recvbuf")
-    rb = vector_bytes(recv, p)
-    sb = rb if send is MPI.IN_PLACE else vector_bytes(send, p)
-    return _others(sb, r), _others(rb, r)
+    rc = vector_counts(recv, p)
+    sc = rc if send is MPI.IN_PLACE else vector_counts(send, p)
+    return _others(*sc, r), _others(*rc, r)
 
 
 def _v_alltoall(args, kw, res, r, p):
@@ -229,9 +246,9 @@ def _v_alltoall(args, kw, res, r, p):
 
 def _v_allgatherv(args, kw, res, r, p):
     send, recv = _arg(args, kw, 0, "sendbuf"), _arg(args, kw, 1, "recvbuf")
-    rb = vector_bytes(recv, p)
-    mine = int(rb[r]) if send is MPI.IN_PLACE else message_bytes(send)
-    return (p - 1) * mine, _others(rb, r)
+    counts, ext = vector_counts(recv, p)
+    mine = int(counts[r]) * ext if send is MPI.IN_PLACE else message_bytes(send)
+    return (p - 1) * mine, _others(counts, ext, r)
 
 
 def _v_allgather(args, kw, res, r, p):
@@ -256,7 +273,7 @@ def _v_gatherv(args, kw, res, r, p):
     send, recv = _arg(args, kw, 0, "sendbuf"), _arg(args, kw, 1, "recvbuf")
     if r != _root(args, kw, 2):
         return message_bytes(send), 0
-    return 0, _others(vector_bytes(recv, p), r)
+    return 0, _others(*vector_counts(recv, p), r)
 
 
 def _v_scatter(args, kw, res, r, p):
@@ -270,7 +287,7 @@ def _v_scatterv(args, kw, res, r, p):
     send, recv = _arg(args, kw, 0, "sendbuf"), _arg(args, kw, 1, "recvbuf")
     if r != _root(args, kw, 2):
         return 0, message_bytes(recv)
-    return _others(vector_bytes(send, p), r), 0
+    return _others(*vector_counts(send, p), r), 0
 
 
 def _v_bcast(args, kw, res, r, p):
@@ -300,8 +317,7 @@ def _v_reduce_scatter(args, kw, res, r, p):
     if counts is None:          # mpi4py: equal blocks of the receive buffer
         b = message_bytes(recv)
         return (p - 1) * b, (p - 1) * b
-    counts = np.asarray(counts, dtype=np.int64) * ext
-    return _others(counts, r), (p - 1) * int(counts[r])
+    return _others(counts, ext, r), (p - 1) * int(counts[r]) * ext
 
 
 def _v_none(args, kw, res, r, p):
