@@ -21,14 +21,18 @@ are taken from the run's own call counts, and the record volume from one calibra
            + E_td * 2 ib * (P-1)/P^2          (vertex, parent) proposals, Alltoallv
            + L_td * 8 (P-1)                   their counts, Alltoall
            + (L + 1) * 16                     level sums, Allreduce
-  BFS, 2-D (kernels/bfs2d.py's design; R x C grid):
-             L_bu * [N/(8R) (C-1)/C           row strip's frontier bits along the grid row
-                     + N/(8C) (R-1)/R]        column blocks' done bits rotated along the column
-           + B_bu * 2 ib (R-1)/(R P)          parents found off the owner's grid row
-           + sum over top-down levels of nf/C * ib (R-1)/R   frontier ids along the column
-           + E_td * 2 ib * (C-1)/(C P)        proposals along the row (an upper bound: each
-                                              rank proposes a vertex once per search)
-           + L_td * 8 [(R-1) + (C-1)] + (L + 1) * 16 (+ the bottom-up count exchanges)
+  BFS, 2-D (kernels/bfs2d.py on branch grid2d; R x C grid, R <= C):
+             L_bu * N/(8R) (C-1)/C            row strip's frontier bits, Allgatherv along the row
+           + L_bu * N/(8C) [R > 1]            R blocks of done bits rotated along the column
+                                              (R Sendrecv of N/(8CR) bytes each)
+           + B_bu * 2 ib (R-1)/(R P)          parents found off the owner's grid row, one
+                                              Alltoallv along the column per bottom-up phase
+           + F_td/C * ib (R-1)/R              top-down frontier ids, Allgatherv along the column
+           + E_td * 2 ib (C-1)/(C P)          proposals along the row (an upper bound: a rank
+                                              proposes a vertex at most once per search)
+           + 8 [L_td ((R-1) + (C-1)) + Ph_bu (R-1)] + (L + 1) * 16   counts and level sums
+         (F_td: frontier vertices of top-down levels, B_bu: vertices found bottom-up, Ph_bu:
+         bottom-up phases; all from the serial BFS)
   SSSP, 1-D: X * 48 (P-1)                     round headers (6 int64 per rank pair), Alltoall
            + H * (4N (P-1)/P + 8)             pull phases: N float32 distances, Allgatherv
            + rho * M_reached * 12 (P-1)/P^2   records (3 int32), Alltoallv; rho (records per
@@ -131,11 +135,14 @@ def bfs_profiles(scale, edgefactor, seed, roots):
 
 def bfs_inputs(profiles):
     """Per-search means of the model's inputs: L, L_td, L_bu, E_td, B_bu (vertices found by
-    bottom-up levels), F_td (frontier vertices of top-down levels)."""
-    keys = ("L", "L_td", "L_bu", "E_td", "B_bu", "F_td")
+    bottom-up levels), F_td (frontier vertices of top-down levels), Ph_bu (bottom-up phases)."""
+    keys = ("L", "L_td", "L_bu", "E_td", "B_bu", "F_td", "Ph_bu")
     acc = dict.fromkeys(keys, 0.0)
     for levels in profiles:
         acc["L"] += len(levels)
+        kinds = [lv[0] for lv in levels]
+        acc["Ph_bu"] += sum(1 for k, kind in enumerate(kinds)
+                            if kind == "bu" and (k == 0 or kinds[k - 1] == "td"))
         for kind, nf, scout, found in levels:
             if kind == "td":
                 acc["L_td"] += 1
@@ -165,16 +172,17 @@ def bfs_1d(scale, p, i):
 
 
 def bfs_2d(scale, p, i):
+    """Bytes by part and collectives (Sendrecv, point-to-point, not among them)."""
     n, ib = 1 << scale, id_bytes(scale)
     r, c = grid_shape(p)
     parts = {"row bitmap": i["L_bu"] * n / (8 * r) * (c - 1) / c,
-             "column done bits": i["L_bu"] * n / (8 * c) * (r - 1) / r,
+             "column done bits": i["L_bu"] * n / (8 * c) if r > 1 else 0,
              "bottom-up parents": i["B_bu"] * 2 * ib * (r - 1) / (r * p),
              "top-down frontier ids": i["F_td"] / c * ib * (r - 1) / r,
              "top-down proposals": i["E_td"] * 2 * ib * (c - 1) / (c * p),
-             "counts": i["L_td"] * 8 * ((r - 1) + (c - 1)) + i["L_bu"] * 8 * (r - 1),
+             "counts": 8 * (i["L_td"] * ((r - 1) + (c - 1)) + i["Ph_bu"] * (r - 1)),
              "Allreduce": (i["L"] + 1) * 16 if p > 1 else 0}
-    calls = (i["L"] + 1) + i["L_td"] * 4 + i["L_bu"] * (2 + r + 1)
+    calls = (i["L"] + 1) + i["L_td"] * 4 + i["L_bu"] + i["Ph_bu"] * 2
     return parts, calls
 
 
