@@ -35,9 +35,12 @@ are taken from the run's own call counts, and the record volume from one calibra
          bottom-up phases; all from the serial BFS)
   SSSP, 1-D: X * 48 (P-1)                     round headers (6 int64 per rank pair), Alltoall
            + H * (4N (P-1)/P + 8)             pull phases: N float32 distances, Allgatherv
-           + rho * M_reached * 12 (P-1)/P^2   records (3 int32), Alltoallv; rho (records per
-                                              reached edge) calibrated at the smallest P > 1
-                                              and checked at the others
+           + rho * 12 / P * sum over vertices v of (P-1) (1 - (1 - 1/P)^d(v))
+                                              records (3 int32), Alltoallv: the ghost cache
+                                              lets a rank send a vertex few records, so they
+                                              go with the other ranks holding a neighbour of
+                                              v (d(v): v's row entries); rho calibrated at the
+                                              smallest P > 1 and checked at the others
 
 Projection: time per search = compute + communication, with compute = m / (P x the measured
 one-rank rate) and communication = calls * alpha * ceil(log2 P) + bytes / beta (the model's
@@ -108,6 +111,8 @@ def bfs_profiles(scale, edgefactor, seed, roots):
     total = int(deg.sum())
     a = sp.csr_matrix((np.ones(len(u), np.float32), (u, v)), shape=(n, n))
     out = []
+    global DEGREES
+    DEGREES = deg[deg > 0]
     for root in roots:
         d = shortest_path(a, method="D", directed=False, unweighted=True, indices=int(root))
         d = np.where(np.isfinite(d), d, -1).astype(np.int64)
@@ -131,6 +136,15 @@ def bfs_profiles(scale, edgefactor, seed, roots):
                 top_down = True
         out.append(levels)
     return out
+
+
+DEGREES = None     # row entries of every vertex with one, set by bfs_profiles
+
+
+def distinct_ranks(p, scale_factor=1.0):
+    """Sum over vertices of the other ranks expected to hold a neighbour of each (random
+    owners), times scale_factor (the projection keeps this SCALE's degree distribution)."""
+    return scale_factor * float(((p - 1) * (1 - (1 - 1 / p) ** DEGREES)).sum())
 
 
 def bfs_inputs(profiles):
@@ -186,7 +200,7 @@ def bfs_2d(scale, p, i):
     return parts, calls
 
 
-def sssp_1d(scale, p, x, h, rho, m_reached):
+def sssp_1d(scale, p, x, h, rho, distinct):
     """Above PULL_MAX_VERTICES (kernels/sssp.py) no heavy phase pulls: the projection then
     drops the pull term, and the pushes' records it would need are not modelled (a lower
     bound, marked in the table)."""
@@ -196,7 +210,7 @@ def sssp_1d(scale, p, x, h, rho, m_reached):
     parts = {"Alltoall": x * 48 * (p - 1),
              "Allgatherv": h * 4 * n * (p - 1) / p if pulls else 0,
              "Allreduce": h * 8 if p > 1 else 0,
-             "Alltoallv": rho * m_reached * 12 * (p - 1) / p ** 2}
+             "Alltoallv": rho * 12 * distinct / p}
     return parts, None
 
 
@@ -302,11 +316,11 @@ def main(argv=None):
         for r in sssp_runs:
             p, c = r["num_mpi_processes"], r["sssp"]["comm"]
             x, h = per_call(c, "Alltoall")[1], per_call(c, "Allgatherv")[1]
-            m_reached = 2 * r["sssp"]["mean_nedge"]
+            distinct = distinct_ranks(p)
             rec = per_call(c, "Alltoallv")[0]
             if rho is None:
-                rho = rec / (m_reached * 12 * (p - 1) / p ** 2) if rec else 0.0
-            parts, _ = sssp_1d(scale, p, x, h, rho, m_reached)
+                rho = rec / (12 * distinct / p) if rec else 0.0
+            parts, _ = sssp_1d(scale, p, x, h, rho, distinct)
             pred, got = sum(parts.values()), c["bytes_received_per_search"]["mean"]
             err = (pred - got) / got if got else float("nan")
             gated = p in (4, 9, 16)
@@ -342,8 +356,7 @@ def main(argv=None):
             if last is not None and "sssp" in rate and layout == "1d":
                 lc = last["sssp"]["comm"]
                 x, h = per_call(lc, "Alltoall")[1], per_call(lc, "Allgatherv")[1]
-                m_reached = 2 * frac["sssp"] * (ef << s)
-                sp_parts, _ = sssp_1d(s, p, x, h, rho, m_reached)
+                sp_parts, _ = sssp_1d(s, p, x, h, rho, distinct_ranks(p, 2.0 ** (s - scale)))
                 row += ["|"] + _proj(sum(sp_parts.values()),
                                      x + 2 * h + per_call(lc, "Alltoallv")[1],
                                      lg, frac["sssp"], rate["sssp"], s, ef, p, a)
