@@ -22,6 +22,7 @@ from graph500.kernels.audit import audit_graph, corrupt_graph
 from graph500.kernels.bfs import BFSWorkspace, bfs
 from graph500.kernels.construct import construct_graph
 from graph500.kernels.teps import edge_count
+from graph500.kernels.traffic import Counted, Counter, Ledger
 
 from . import output, record, spec, validate, validate_sssp
 from .cli import UsageError, package_version
@@ -51,12 +52,15 @@ def _injected(comm):
 
 
 class Phases:
-    """Barrier-aligned phase marks for the energy monitor, plus the failure-injection hook."""
+    """Barrier-aligned phase marks for the energy monitor, plus the failure-injection hook and
+    the traffic ledger (`with phases.traffic.count(name):` around what the JSON's `comm`
+    objects report; kernels/traffic.py)."""
 
     def __init__(self, comm, monitor):
         self.comm = comm
         self.monitor = monitor
         self.inject = _injected(comm)
+        self.traffic = Ledger(getattr(comm, "counter", None) or Counter())
 
     def begin(self, name):
         if name == self.inject:
@@ -260,7 +264,8 @@ def _kernel1_audit(comm, args, graph, src, dst, w, phases, log, construction):
     phases.corrupt_graph(graph)
     phases.begin("audit")
     t0 = MPI.Wtime()
-    v = audit_graph(comm, graph, src, dst, w, args.edgefactor << args.scale)
+    with phases.traffic.count("audit"):
+        v = audit_graph(comm, graph, src, dst, w, args.edgefactor << args.scale)
     t = MPI.Wtime() - t0
     phases.end("audit")
     record = {"time": t, "ok": v["ok"], "entries": v["entries"], "self_loops": v["self_loops"]}
@@ -288,7 +293,8 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         kern.prepare()
         phases.begin(kern.name)
         t0 = MPI.Wtime()
-        kern.search(root)
+        with phases.traffic.count(kern.name):
+            kern.search(root)
         comm.Barrier()
         t = MPI.Wtime() - t0
         phases.end(kern.name)
@@ -302,7 +308,8 @@ def _run_kernel(comm, kern, roots, args, phases, log):
         if not args.skip_validation:
             phases.begin("validation")
             t0 = MPI.Wtime()
-            fail = kern.validate(root, m)
+            with phases.traffic.count(kern.name + " validation"):
+                fail = kern.validate(root, m)
             vt = MPI.Wtime() - t0
             phases.end("validation")
             vtimes.append(vt)
@@ -364,6 +371,8 @@ def _versions():
 
 def run(comm, args):
     import numba
+    # Every exchange from here on is counted (kernels/traffic.py): the JSON's `comm` objects.
+    comm = Counted(comm)
     rank, size = comm.Get_rank(), comm.Get_size()
     start_wall, start_mono = getattr(args, "started", None) or (time.time(), time.monotonic())
     if _injected(comm) == "startup":     # the earliest failure, for the abort-path tests
@@ -410,8 +419,9 @@ def run(comm, args):
     with log.phase("construction", "Kernel 1"):
         phases.begin("construction")
         t0 = MPI.Wtime()
-        graph = _construct(comm, args, args.scale, src, dst, w)
-        dev.load(graph)   # --device gpu: the CSR copied to the GPU, part of Kernel 1
+        with phases.traffic.count("construction"):
+            graph = _construct(comm, args, args.scale, src, dst, w)
+            dev.load(graph)   # --device gpu: the CSR copied to the GPU, part of Kernel 1
         comm.Barrier()
         construction = MPI.Wtime() - t0
         phases.end("construction")
@@ -469,8 +479,10 @@ def run(comm, args):
     ranks = record.ranks(comm, threads, peak_rss)
     peak_rss = comm.gather(peak_rss, root=0)
     nodes = record.count_nodes(comm, local)
+    traffic = comm.gather(phases.traffic.summary(), root=0)
     if rank != 0:
         return 1 if failure else 0
+    record.add_comm(result, traffic)
 
     # Results first (the block, the JSON), then the optional artefacts, so that a failing
     # trace or plot loses only itself.

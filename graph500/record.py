@@ -51,3 +51,59 @@ def status(validated, failed):
     if failed:
         return "invalid"
     return "valid" if validated else "not validated"
+
+
+# --- communication volume (kernels/traffic.py counts it; the driver's Ledger splits it by phase)
+
+COMM_COUNTED = ("per rank: bytes this rank sent to and received from other ranks, and its MPI "
+                "calls, as kernels/traffic.py counts them (logical volume: a reduction counts "
+                "its contribution once each way); mean and max over ranks")
+
+
+def _over_ranks(values):
+    return {"mean": sum(values) / len(values), "max": max(values)}
+
+
+def comm_object(per_rank, unit=None, plural=None):
+    """One `comm` object from each rank's Ledger.mean(phase) (rank order), or None when some
+    rank never ran the phase. With a unit ("search") the keys say per what they are
+    (`bytes_received_per_search`) and `plural` (`searches`) holds how many were averaged."""
+    if not per_rank or any(d is None for d in per_rank):
+        return None
+    sfx = "_per_" + unit if unit else ""
+    out = {"bytes_received" + sfx: _over_ranks([d["received"] for d in per_rank]),
+           "bytes_sent" + sfx: _over_ranks([d["sent"] for d in per_rank]),
+           "collectives" + sfx: sum(d["collectives"] for d in per_rank) / len(per_rank),
+           "point_to_point" + sfx: sum(d["p2p"] for d in per_rank) / len(per_rank)}
+    if plural:
+        out[plural] = per_rank[0]["n"]
+    calls = {}
+    for name in sorted({k for d in per_rank for k in d["by_call"]}):
+        got = [d["by_call"].get(name, (0, 0, 0)) for d in per_rank]
+        calls[name] = {"calls" + sfx: sum(g[0] for g in got) / len(got),
+                       "bytes_received" + sfx: _over_ranks([g[2] for g in got]),
+                       "bytes_sent" + sfx: _over_ranks([g[1] for g in got])}
+    out["by_call"] = calls
+    return out
+
+
+def add_comm(result, per_rank):
+    """Put the `comm` objects into the result (docs/result-schema.md): under each kernel that
+    ran, its searches and (`validation`) its validations; Kernel 1 and its audit under the
+    top-level `comm`. `per_rank` is every rank's Ledger.summary(), in rank order."""
+    def phase(name, unit=None, plural=None):
+        return comm_object([d.get(name) for d in per_rank], unit, plural)
+    top = {"counted": COMM_COUNTED, "ranks": len(per_rank)}
+    for name in ("construction", "audit"):
+        obj = phase(name)
+        if obj is not None:
+            top[name] = obj
+    result["comm"] = top
+    for kernel in ("bfs", "sssp"):
+        if isinstance(result.get(kernel), dict):
+            obj = phase(kernel, "search", "searches")
+            if obj is not None:
+                val = phase(kernel + " validation", "validation", "validations")
+                if val is not None:
+                    obj["validation"] = val
+                result[kernel]["comm"] = obj
