@@ -30,6 +30,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
+from graph500.kernels.bitmap import GlobalBitmap, set_bit, test_bit
+
 # Check numbers; the first failing check (lowest number, then lowest vertex) is reported.
 CHECK_RANGE, CHECK_TREE, CHECK_ROOT, CHECK_REACH, CHECK_LEVEL, CHECK_CONFIRM, CHECK_NEDGE = \
     1, 3, 4, 5, 6, 7, 8
@@ -78,11 +80,6 @@ def check_parent_range(parent, lo, n, root, pending):
     return -1, 0, npending
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _bit(bits, v):
-    return (bits[v >> 6] >> np.uint64(v & 63)) & np.uint64(1)
-
-
 @njit(cache=True, nogil=True)
 def _next_level(parent, front_bits, pending, npending, level, depth, mine):
     """Pending vertices whose parent is in the current level form the next level: they get
@@ -93,8 +90,8 @@ def _next_level(parent, front_bits, pending, npending, level, depth, mine):
     found = 0
     for t in range(npending):
         i = pending[t]
-        if _bit(front_bits, parent[i]):
-            mine[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        if test_bit(front_bits, parent[i]):
+            set_bit(mine, i)
             depth[i] = level + 1
             found += 1
         else:
@@ -108,7 +105,7 @@ def _level_bits(depth, level, mine):
     mine[:] = 0
     for i in range(len(depth)):
         if depth[i] == level:
-            mine[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+            set_bit(mine, i)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -156,7 +153,7 @@ def _scan_rows(rowptr, col, parent, lo, verts, depth, base, bitmaps, want, nchun
                 continue
             if bad:
                 for k in range(rowptr[i], rowptr[i + 1]):
-                    if col[k] > u and _bit(allowed, col[k]) != w:
+                    if col[k] > u and test_bit(allowed, col[k]) != w:
                         fails[c, 0] = _CHECK_EDGE if want else CHECK_REACH
                         fails[c, 1], fails[c, 2] = i + lo, col[k]
                         break
@@ -176,30 +173,16 @@ def _scan_rows(rowptr, col, parent, lo, verts, depth, base, bitmaps, want, nchun
 LEVEL_BYTES_BUDGET = 256 << 20
 
 
-class _Bitmaps:
-    """Global N-bit bitmaps gathered from each rank's slice. Scan bitmaps carry one extra
-    sentinel word that passes every test (all ones for "inside the levels", zero for "not
-    reached"): see _scan_rows."""
+def _scan_table(bm, nrows, fill):
+    """nrows global bitmaps for _scan_rows, each with one extra sentinel word that passes
+    every test (all ones for "inside the levels", zero for "not reached")."""
+    t = np.zeros((nrows, bm.nwords + 1), dtype=np.uint64)
+    t[:, bm.nwords] = fill
+    return t
 
-    def __init__(self, comm, part):
-        self.comm = comm
-        self.nwords = max(part.nglobal >> 6, 1)
-        self.local_words = (part.nlocal + 63) // 64
-        self.mine = np.zeros(max(self.local_words, 1), dtype=np.uint64)
-        offs = part.offsets
-        self.counts = ((offs[1:] - offs[:-1] + 63) // 64).astype(np.int64)
-        self.displs = (offs[:-1] // 64).astype(np.int64)
 
-    def gather(self, out=None):
-        out = np.empty(self.nwords, dtype=np.uint64) if out is None else out
-        self.comm.Allgatherv([self.mine[:self.local_words], MPI.UINT64_T],
-                             [out, (self.counts, self.displs), MPI.UINT64_T])
-        return out
-
-    def scan_table(self, nrows, fill):
-        t = np.zeros((nrows, self.nwords + 1), dtype=np.uint64)
-        t[:, self.nwords] = fill
-        return t
+def _fresh(bm):
+    return np.empty(bm.nwords, dtype=np.uint64)
 
 
 def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
@@ -211,9 +194,9 @@ def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
     if part.lo <= root < part.hi:
         i = root - part.lo
         depth[i] = 0
-        bm.mine[i >> 6] = np.uint64(1) << np.uint64(i & 63)
+        set_bit(bm.mine, i)
     kept = [] if keep else None
-    cur = bm.gather()
+    cur = bm.gather(_fresh(bm) if keep else None)
     nlev = 0
     while cur.any():              # the same global bitmap on every rank: no vote needed
         nlev += 1
@@ -222,7 +205,7 @@ def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
             if len(kept) * bm.nwords * 8 > LEVEL_BYTES_BUDGET:
                 kept = None
         _, npending = _next_level(parent, cur, pending, npending, nlev - 1, depth, bm.mine)
-        cur = bm.gather(None if kept is not None else cur)
+        cur = bm.gather(_fresh(bm) if kept is not None else cur)
     return depth, nlev, kept, npending
 
 
@@ -256,9 +239,9 @@ def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
     validation 4x the search); one union at a time stays in cache at every SCALE this runs
     at. The level bitmaps come from the depth rebuild when it kept them, else each is
     gathered again from the depths (one Allgatherv per level)."""
-    reached = bm.scan_table(1, 0)
+    reached = _scan_table(bm, 1, 0)
     verts, starts = _by_level(depth, nlev)
-    union = bm.scan_table(1, ~np.uint64(0))
+    union = _scan_table(bm, 1, ~np.uint64(0))
     if kept is None:
         levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
         _level_bits(depth, 0, bm.mine)
@@ -307,13 +290,13 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
     if fail:
         return fail, -1
 
-    bm = _Bitmaps(comm, part)
+    bm = GlobalBitmap(comm, part)
     depth, nlev, kept, npending = _rebuild_depth(comm, part, parent, root, pending, npending,
                                                  bm, keep_levels)
     check, v, x, entries, reached = _scan_reached(graph, parent, lo, depth, nlev, kept, bm,
                                                   nchunks)
     if check == _CHECK_EDGE:   # now that every level is known: unreached, or too far?
-        check = CHECK_LEVEL if _bit(reached[0], x) else CHECK_REACH
+        check = CHECK_LEVEL if test_bit(reached[0], x) else CHECK_REACH
     if npending and (not check or check > CHECK_TREE):
         check, v, x = CHECK_TREE, pending[0] + lo, parent[pending[0]]
     if not check:

@@ -5,10 +5,12 @@ parent[root] = root, -1 when unreached.
 
 Two step kinds, chosen per level from global sums (one small Allreduce per level):
   top-down  - the frontier is a queue of local vertices; each scans its row and proposes
-              every neighbour (a local one only while unvisited) to its owner as a
-              (vertex, parent) pair through one Alltoallv; the owner keeps the smallest
-              proposed parent of a vertex still unvisited before the level, so the tree is
-              the same for any order of arrival (any thread or rank count).
+              every remote neighbour to its owner as a (vertex, parent) pair through one
+              Alltoallv; the owner keeps the smallest proposed parent of a vertex still
+              unvisited before the level, so the tree is the same for any order of arrival
+              (any thread or rank count). A local neighbour is claimed at once by the same
+              rule on one thread; with threads (a large level) it goes through the owner's
+              claim pass like a remote one, since two threads may reach it.
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
               partition.py); every unvisited local vertex scans its row and stops at the first
@@ -19,16 +21,18 @@ edges / ALPHA; return top-down when the frontier is shrinking and smaller than N
 
 Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices (between
 levels); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
-atomics are needed; in a top-down step the frontier is cut into one run of about equal edges
-per thread (each writes its own slots of the send buffer, cursors from per-run counts), and
-proposals travel grouped by piece of the owner's rows (partition.row_blocks), one thread per
-piece applying them, so no two threads write one parent. Same tree for any thread count.
+atomics are needed; in a threaded top-down step the frontier is cut into one run of about
+equal edges per thread (each writes its own slots of the send buffer, cursors from per-run
+counts), and proposals travel grouped by piece of the owner's rows (partition.row_blocks),
+one thread per piece applying them, so no two threads write one parent. Same tree for any
+thread count.
 """
 import numba
 import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
+from .bitmap import ONE, GlobalBitmap, from_queue, test_bit, to_queue
 from .exchange import alltoallv_pieces, chunk_starts
 from .partition import block_offsets, owner, row_blocks
 
@@ -49,17 +53,16 @@ class BFSWorkspace:
         self.parent = np.full(part.nlocal, -1, dtype=np.int64)
         self.queue = np.empty(max(part.nlocal, 1), dtype=np.int64)
         self.next_queue = np.empty(max(part.nlocal, 1), dtype=np.int64)
-        nwords_global = max(part.nglobal >> 6, 1)
-        self.front_bits = np.zeros(nwords_global, dtype=np.uint64)
-        self.local_words = (part.nlocal + 63) // 64
-        self.next_bits = np.zeros(max(self.local_words, 1), dtype=np.uint64)
-        self.word_sums = np.zeros((max(self.local_words, 1), 2), dtype=np.int64)
-        offs = part.offsets
-        self.word_counts = ((offs[1:] - offs[:-1] + 63) // 64).astype(np.int64)
-        self.word_displs = (offs[:-1] // 64).astype(np.int64)
+        # The bottom-up frontier: this rank's slice (next_bits, written by a step) and the
+        # global bitmap gathered from all slices (front_bits, read by the next step).
+        self.frontier = GlobalBitmap(comm, part)
+        self.front_bits = self.frontier.bits
+        self.next_bits = self.frontier.mine
+        self.word_sums = np.zeros((max(self.frontier.local_words, 1), 2), dtype=np.int64)
         # Threads of the top-down step: the frontier is cut into one run per thread, and the
         # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
         nthreads = numba.get_num_threads()
+        self.nthreads = nthreads
         self.nblk = row_blocks(part.nranks, nthreads)
         self.nvirt = part.nranks * self.nblk
         vo = block_offsets(part.scale, self.nvirt)
@@ -108,12 +111,13 @@ def _split_queue(rowptr, queue, nq, bounds):
 @njit(cache=True, nogil=True)
 def _td_count_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk, out):
     counts = np.zeros(nvirt, dtype=np.int64)
+    qlo, qhi = me * nblk, (me + 1) * nblk    # this rank's virtual ranks (no division per edge)
     for qi in range(a, b):
         i = queue[qi]
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
             q = owner(v, nvirt, scale, shift)
-            if q // nblk != me or parent[v - lo] == -1:
+            if q < qlo or q >= qhi or parent[v - lo] == -1:
                 counts[q] += 1
     out[:] = counts
 
@@ -134,13 +138,14 @@ def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, n
 def _td_fill_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk,
                  cursor, out):
     pos = cursor.copy()
+    qlo, qhi = me * nblk, (me + 1) * nblk
     for qi in range(a, b):
         i = queue[qi]
         u = i + lo
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
             q = owner(v, nvirt, scale, shift)
-            if q // nblk != me or parent[v - lo] == -1:
+            if q < qlo or q >= qhi or parent[v - lo] == -1:
                 p = pos[q]
                 out[2 * p] = v
                 out[2 * p + 1] = u
@@ -169,8 +174,12 @@ def _td_claim_run(recv, a, n, rowptr, parent, lo, slots, base, k):
             slots[base + k] = j
             k += 1
             deg += rowptr[j + 1] - rowptr[j]
-        elif pj <= -2 and u < -2 - pj:
-            parent[j] = -2 - u
+        else:
+            # Claimed this level (pj <= -2): the smaller parent wins; visited before
+            # (pj >= 0 > -2 - u): kept. One max, and a store only when it changes.
+            m = max(pj, -2 - u)
+            if m != pj:
+                parent[j] = m
     return k, deg
 
 
@@ -207,21 +216,87 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
 
 
 @njit(cache=True, nogil=True)
-def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk):
-    """A small level on one thread (count and cursors): the parallel steps' fork and join cost
-    more than such a level's work, and on a loaded machine far more. Same records, same order
-    inside each destination as the parallel count/fill, so the same tree."""
+def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, slots):
+    """A top-down level's local half on one thread (one thread per rank, or a level too small
+    for the parallel steps, whose fork and join then cost more than the work): a neighbour
+    this rank owns is claimed at once, by the same smallest-parent-wins rule as _td_apply
+    (so the same tree as the parallel steps, which send it through the claim pass), and the
+    others are only counted per virtual rank. Sending every local neighbour through the send
+    buffer and the claim pass made one-thread BFS about 12 % slower
+    (bench/bfs_ab.py) than claiming it here.
+    New vertices go to slots[0:k]. Returns (counts (1 x nvirt), k, their edges)."""
     counts = np.zeros((1, nvirt), dtype=np.int64)
-    _td_count_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk,
-                  counts[0])
-    return counts
+    qlo, qhi = me * nblk, (me + 1) * nblk
+    k = 0
+    deg = 0
+    for qi in range(nq):
+        i = queue[qi]
+        u = i + lo
+        for e in range(rowptr[i], rowptr[i + 1]):
+            v = col[e]
+            q = owner(v, nvirt, scale, shift)
+            if q < qlo or q >= qhi:
+                counts[0, q] += 1
+                continue
+            j = v - lo
+            pj = parent[j]
+            if pj == -1:
+                parent[j] = -2 - u
+                slots[k] = j
+                k += 1
+                deg += rowptr[j + 1] - rowptr[j]
+            else:
+                m = max(pj, -2 - u)         # as in _td_claim_run
+                if m != pj:
+                    parent[j] = m
+    return counts, k, deg
 
 
 @njit(cache=True, nogil=True)
-def _td_fill_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, pos,
-                    out):
-    _td_fill_run(rowptr, col, parent, queue, 0, nq, lo, nvirt, scale, shift, me, nblk, pos[0],
-                 out)
+def _td_fill_serial(rowptr, col, queue, nq, lo, nvirt, scale, shift, me, nblk, pos, out):
+    """The remote proposals counted by _td_serial, grouped by virtual rank."""
+    qlo, qhi = me * nblk, (me + 1) * nblk
+    p = pos[0].copy()
+    for qi in range(nq):
+        i = queue[qi]
+        u = i + lo
+        for e in range(rowptr[i], rowptr[i + 1]):
+            v = col[e]
+            q = owner(v, nvirt, scale, shift)
+            if q < qlo or q >= qhi:
+                t = p[q]
+                out[2 * t] = v
+                out[2 * t + 1] = u
+                p[q] = t + 1
+
+
+@njit(cache=True, nogil=True)
+def _td_apply_list(recv, seg, sub, rowptr, parent, lo, slots, k, deg):
+    """After _td_serial: claim the received proposals on one thread, new vertices appended
+    to slots[k:], then end the level for all of slots[0:k] (-2 - parent back to parent).
+    Returns (new frontier size, its edges); the frontier is slots[0:k]."""
+    n = 0
+    for s in range(len(sub)):
+        n += sub[s]
+    # Received grouped by sender, one piece each on one thread: one run of n records
+    # (written out here: through _td_claim_run the same loop ran twice as long).
+    for t in range(n):
+        j = recv[2 * t] - lo
+        u = recv[2 * t + 1]
+        pj = parent[j]
+        if pj == -1:
+            parent[j] = -2 - u
+            slots[k] = j
+            k += 1
+            deg += rowptr[j + 1] - rowptr[j]
+        else:
+            m = max(pj, -2 - u)
+            if m != pj:
+                parent[j] = m
+    for t in range(k):
+        j = slots[t]
+        parent[j] = -2 - parent[j]
+    return k, deg
 
 
 @njit(cache=True, nogil=True)
@@ -261,9 +336,9 @@ def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits, sums):
             if parent[i] == -1:
                 for k in range(rowptr[i], rowptr[i + 1]):
                     u = col[k]
-                    if (front_bits[u >> 6] >> np.uint64(u & 63)) & np.uint64(1):
+                    if test_bit(front_bits, u):
                         parent[i] = u
-                        bits |= np.uint64(1) << np.uint64(i - w * 64)
+                        bits |= ONE << np.uint64(i - w * 64)
                         cnt += 1
                         deg += rowptr[i + 1] - rowptr[i]
                         break
@@ -278,37 +353,32 @@ def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits, sums):
     return awake, nedges
 
 
-@njit(cache=True, nogil=True)
-def _queue_to_bits(queue, nq, bits):
-    bits[:] = 0
-    for qi in range(nq):
-        i = queue[qi]
-        bits[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+def _grow_sendbuf(ws, need):
+    if need > len(ws.sendbuf):
+        ws.sendbuf = np.empty(need, dtype=ws.graph.col.dtype)
 
 
-@njit(cache=True, nogil=True)
-def _bits_to_queue(bits, nlocal, queue):
-    n = 0
-    for w in range(len(bits)):
-        b = bits[w]
-        while b:
-            t = 0
-            low = b & (~b + np.uint64(1))
-            while (low >> np.uint64(t)) != np.uint64(1):
-                t += 1
-            i = w * 64 + t
-            if i < nlocal:
-                queue[n] = i
-                n += 1
-            b ^= low
-    return n
-
-
-def _gather_frontier(ws):
-    """Assemble the global frontier bitmap from every rank's local slice."""
-    sl = ws.next_bits[:ws.local_words]
-    ws.comm.Allgatherv([sl, MPI.UINT64_T],
-                       [ws.front_bits, (ws.word_counts, ws.word_displs), MPI.UINT64_T])
+def _td_parallel(ws, nq):
+    """A large top-down level on every thread: proposals for every neighbour (a local one
+    only while unvisited) go through the owner's claim pass, one thread per piece of rows.
+    Returns (new frontier size, its edges); the frontier is ws.queue[0:size]."""
+    g, part = ws.graph, ws.graph.part
+    rowptr, col, parent = g.rowptr, g.col, ws.parent
+    lo, me, scale, shift = part.lo, part.rank, part.scale, part.shift
+    nblk, nvirt = ws.nblk, ws.nvirt
+    counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
+                       nblk)
+    pos, totals = chunk_starts(counts)
+    _grow_sendbuf(ws, 2 * int(totals.sum()))
+    _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me, nblk, pos,
+             ws.sendbuf)
+    recv, seg, sub = alltoallv_pieces(ws.comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
+    if recv is not ws.sendbuf:
+        ws.recvbuf = recv
+    apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
+    nq = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue, ws.queue,
+               ws.blk_sums)
+    return nq, int(ws.blk_sums[:, 1].sum())
 
 
 def bfs(ws, root):
@@ -336,36 +406,30 @@ def bfs(ws, root):
     while nfront > 0:
         if top_down and scout > unexplored / ALPHA:
             # Switch to bottom-up: the frontier becomes a bitmap.
-            _queue_to_bits(ws.queue, nq, ws.next_bits)
+            from_queue(ws.queue, nq, ws.next_bits)
             top_down = False
         if top_down:
-            local_edges = _split_queue(rowptr, ws.queue, nq, ws.bounds)
-            par = local_edges >= TD_PARALLEL_EDGES
-            if par:
-                counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale,
-                                   shift, me, nblk)
+            # One thread per rank never pays for the split (a pass over the frontier).
+            if ws.nthreads > 1 and _split_queue(rowptr, ws.queue, nq,
+                                                ws.bounds) >= TD_PARALLEL_EDGES:
+                nq, nedges = _td_parallel(ws, nq)
             else:
-                counts = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
-                                    shift, me, nblk)
-            pos, totals = chunk_starts(counts)
-            need = 2 * int(totals.sum())
-            if need > len(ws.sendbuf):
-                ws.sendbuf = np.empty(need, dtype=col.dtype)
-            if par:
-                _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
-                         nblk, pos, ws.sendbuf)
-            else:
-                _td_fill_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale, shift, me,
-                                nblk, pos, ws.sendbuf)
-            recv, seg, sub = alltoallv_pieces(comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
-            if recv is not ws.sendbuf:
-                ws.recvbuf = recv
-            apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
-            nq = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo,
-                       ws.next_queue, ws.queue, ws.blk_sums)
-            nn, nedges = nq, int(ws.blk_sums[:, 1].sum())
+                counts, k, deg = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt,
+                                            scale, shift, me, nblk, ws.next_queue)
+                pos, totals = chunk_starts(counts)
+                _grow_sendbuf(ws, 2 * int(totals.sum()))
+                _td_fill_serial(rowptr, col, ws.queue, nq, lo, nvirt, scale, shift, me, nblk,
+                                pos, ws.sendbuf)
+                recv, seg, sub = alltoallv_pieces(comm, ws.sendbuf, totals, nblk, 2,
+                                                  ws.recvbuf)
+                if recv is not ws.sendbuf:
+                    ws.recvbuf = recv
+                nq, nedges = _td_apply_list(recv, seg, sub, rowptr, parent, lo, ws.next_queue,
+                                            k, deg)
+                ws.queue, ws.next_queue = ws.next_queue, ws.queue
+            nn = nq
         else:
-            _gather_frontier(ws)
+            ws.frontier.gather()
             nn, nedges = _bu_step(rowptr, col, parent, part.nlocal, ws.front_bits,
                                   ws.next_bits, ws.word_sums)
         stats[0], stats[1] = nn, nedges
@@ -375,7 +439,7 @@ def bfs(ws, root):
         unexplored -= scout
         if not top_down and nfront < prev and nfront < part.nglobal / BETA:
             # Back to top-down: the frontier becomes a queue again.
-            nq = _bits_to_queue(ws.next_bits, part.nlocal, ws.queue)
+            nq = to_queue(ws.next_bits, part.nlocal, ws.queue)
             top_down = True
     return parent
 

@@ -58,6 +58,14 @@ def _route_counts_run(src, dst, nvirt, scale, shift, out, a, b):
     out[:] = counts
 
 
+@njit(cache=True, nogil=True)
+def _route_counts_1(src, dst, nvirt, scale, shift):
+    """_route_counts on one thread, as one chunk."""
+    counts = np.zeros((1, nvirt), dtype=np.int64)
+    _route_counts_run(src, dst, nvirt, scale, shift, counts[0], 0, len(src))
+    return counts
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _route_counts(src, dst, nvirt, scale, shift, nchunks):
     """counts[c, q]: records of chunk c for virtual rank q (two per non-self-loop tuple)."""
@@ -228,7 +236,11 @@ def sort_rows_by_weight(rowptr, col, weight):
     """Sort each row's entries by increasing weight (ties by neighbour id), in place."""
     if col.dtype == np.int32:
         nrows = len(rowptr) - 1
-        _sort_rows_packed(rowptr, col, weight, max(1, min(nrows, 64 * numba.get_num_threads())))
+        if numba.get_num_threads() == 1:
+            _sort_rows_run(rowptr, col, weight.view(np.uint32), 0, nrows)
+        else:
+            _sort_rows_packed(rowptr, col, weight,
+                              max(1, min(nrows, 64 * numba.get_num_threads())))
     else:
         _sort_rows_lexsort(rowptr, col, weight)
 
@@ -246,6 +258,10 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     nthreads = numba.get_num_threads()
     nblk = row_blocks(nranks, nthreads)
     nvirt = nranks * nblk
+    # One thread: the chunk functions are called directly, without their parallel wrappers
+    # (4 % less CPU at SCALE 20 on 2 ranks, bench/construct_ab.py; still about 10 % above the
+    # code before the threads work, cause not found).
+    par = nthreads > 1
     use_w = weight is not None
     nedges = len(src)
     rounds = _rounds(comm, nedges, chunk)
@@ -254,11 +270,18 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads))
+        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads)
+                                   if par else _route_counts_1(s, d, nvirt, scale, shift))
         out = np.empty(int(counts.sum()), dtype=src.dtype)
-        _route_endpoints(s, d, pos, nvirt, scale, shift, out)
+        if par:
+            _route_endpoints(s, d, pos, nvirt, scale, shift, out)
+        else:
+            _route_endpoints_run(s, d, pos[0], nvirt, scale, shift, out, 0, len(s))
         recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, 1)
-        _count_rows(recv, seg, sub, nblk, part.lo, degree)
+        if par:
+            _count_rows(recv, seg, sub, nblk, part.lo, degree)
+        else:
+            _count_rows_run(recv, 0, int(sub.sum()), part.lo, degree)
         del out, recv
 
     rowptr = np.zeros(part.nlocal + 1, dtype=np.int64)
@@ -275,12 +298,19 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads))
+        pos, counts = chunk_starts(_route_counts(s, d, nvirt, scale, shift, nthreads)
+                                   if par else _route_counts_1(s, d, nvirt, scale, shift))
         out = np.empty(stride * int(counts.sum()), dtype=src.dtype)
-        _route_pairs(s, d, wbits[a:b] if use_w else wbits, stride, pos, nvirt, scale,
-                     shift, out)
+        w = wbits[a:b] if use_w else wbits
+        if par:
+            _route_pairs(s, d, w, stride, pos, nvirt, scale, shift, out)
+        else:
+            _route_pairs_run(s, d, w, stride, pos[0], nvirt, scale, shift, out, 0, len(s))
         recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, stride)
-        _place(recv, seg, sub, nblk, stride, part.lo, cursor, col, wcol_bits)
+        if par:
+            _place(recv, seg, sub, nblk, stride, part.lo, cursor, col, wcol_bits)
+        else:
+            _place_run(recv, 0, int(sub.sum()), stride, part.lo, cursor, col, wcol_bits)
         del out, recv
     if use_w:
         sort_rows_by_weight(rowptr, col, wcol)

@@ -65,6 +65,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
+from .bitmap import bit_index, lowest_bit
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, gather_window
 from .partition import owner
@@ -105,13 +106,6 @@ _CLEAN, _MOVE, _KEEP = 0, 1, 2
 # ---------------------------------------------------------------- buckets
 
 _ONE = np.uint64(1)
-# De Bruijn sequence for the index of a word's lowest set bit (Numba has no ctz intrinsic).
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_DEBRUIJN_INDEX = np.array([
-    0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
-    62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-    63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-    46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -184,8 +178,8 @@ def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, ns
             continue
         row[w] = 0
         while x != 0:
-            low = x & (~x + _ONE)
-            v = (w << 6) + _DEBRUIJN_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+            low = lowest_bit(x)
+            v = (w << 6) + bit_index(low)
             x ^= low
             bkt[v] = -1
             if heavy[v] > rowptr[v]:

@@ -1,0 +1,104 @@
+"""BFS (Kernel 2) before/after in one process: times bfs() of this checkout against the
+`kernels` package of another source tree on the same graph, interleaved per root, and
+reports wall and CPU time (time.process_time, max over ranks, which a shared machine's
+load hits far less than the wall clock): per root the least of REPEAT sweeps, summed. The trees of both are
+checked to give the same depths (the old code may pick other parents).
+
+  mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
+  rm -rf /tmp/old/oldkernels && mv /tmp/old/kernels /tmp/old/oldkernels
+  NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/bfs_ab.py \\
+      /tmp/old SCALE [--roots 16] [--repeat 3]
+"""
+import argparse
+import importlib
+import sys
+import time
+
+import numpy as np
+from mpi4py import MPI
+
+from graph500.generator import generate_edges
+from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.construct import construct_graph
+
+
+def _depths(comm, part, parent, root):
+    """Global depth of every vertex from a parent array (rank 0 only; small SCALEs)."""
+    allp = comm.gather(parent.copy(), root=0)
+    if comm.Get_rank():
+        return None
+    p = np.concatenate(allp)
+    d = np.full(len(p), -1, dtype=np.int64)
+    d[root] = 0
+    changed = True
+    while changed:
+        ok = (p >= 0) & (d < 0)
+        ok &= d[np.where(p >= 0, p, 0)] >= 0
+        changed = bool(ok.any())
+        d[ok] = d[p[ok]] + 1
+    return d
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("old")
+    ap.add_argument("scale", type=int)
+    ap.add_argument("--roots", type=int, default=16)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--check", action="store_true", help="compare depths (gathers N ids)")
+    ap.add_argument("--after-first", action="store_true",
+                    help="run the new code first for each root (to see any order bias)")
+    args = ap.parse_args()
+    sys.path.insert(0, args.old)
+    oldbfs = importlib.import_module("oldkernels.bfs")
+    comm = MPI.COMM_WORLD
+    r, p = comm.Get_rank(), comm.Get_size()
+    m = 16 << args.scale
+    src, dst, _ = generate_edges(args.scale, 16, 2, 3, r * m // p, (r + 1) * m // p)
+    g = construct_graph(comm, args.scale, src, dst)
+    del src, dst
+    deg = np.zeros(1 << args.scale, dtype=np.int64)
+    deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
+    comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
+    rng = np.random.default_rng(1)
+    roots = [int(v) for v in rng.permutation(np.flatnonzero(deg))[:args.roots]]
+    kinds = {"before": (oldbfs.BFSWorkspace(g, comm), oldbfs.bfs),
+             "after": (BFSWorkspace(g, comm), bfs)}
+    if args.after_first:
+        kinds = dict(reversed(list(kinds.items())))
+    for ws, f in kinds.values():              # compile outside the timings
+        ws.reset()
+        f(ws, roots[0])
+    if args.check:
+        for root in roots[:4]:
+            d = []
+            for ws, f in kinds.values():
+                ws.reset()
+                d.append(_depths(comm, g.part, f(ws, root), root))
+            if r == 0 and not np.array_equal(d[0], d[1]):
+                sys.exit("root %d: depths differ" % root)
+    # Per root and kind, the least wall and CPU time over the sweeps (a loaded machine's
+    # stalls hit single searches; the least of several is the search's own cost).
+    best = {k: np.full((len(roots), 2), np.inf) for k in kinds}
+    for _ in range(args.repeat):
+        for j, root in enumerate(roots):
+            for name, (ws, f) in kinds.items():
+                ws.reset()
+                comm.Barrier()
+                t0, c0 = time.perf_counter(), time.process_time()
+                f(ws, root)
+                comm.Barrier()
+                wall = time.perf_counter() - t0
+                cpu = comm.allreduce(time.process_time() - c0, op=MPI.MAX)
+                best[name][j] = np.minimum(best[name][j], (wall, cpu))
+    best = {k: v.sum(axis=0) for k, v in best.items()}
+    if r == 0:
+        b, a = best["before"], best["after"]
+        print("SCALE %d, %d ranks, %d roots, per-root best of %d sweeps: wall before %.3f s after %.3f s "
+              "(after/before %.2f); cpu (max over ranks) before %.3f s after %.3f s "
+              "(after/before %.2f)" % (args.scale, p, len(roots), args.repeat, b[0], a[0],
+                                       a[0] / b[0], b[1], a[1], a[1] / b[1]))
+
+
+if __name__ == "__main__":
+    main()
