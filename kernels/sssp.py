@@ -1141,7 +1141,7 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     cap = max(1, expected_max_degree(scale, edgefactor),
               min(expected_entries(scale, edgefactor, nranks) // 32, capacity))
     # pdst, pv, pd, pu; send and receive (3 words); the touched list of a pass (by entry)
-    records = cap * (4 * 4 + 2 * 3 * 4) + 4 * max(cap - n, 0)
+    records = cap * (4 * 4 + 2 * 3 * 4) + 4 * max(cap, n)
     pull = 4 * n + 4 * nglobal if nglobal <= pull_max_vertices else 0
     outputs = (4 + 8) * n
     return per_vertex + buckets + ghost + records + pull + outputs
