@@ -41,9 +41,9 @@ State, all in the workspace (allocated once per graph, untimed):
   buckets - one bitmap over the local block per slot of a cyclic array of buckets, a count
             per slot and the bucket of each vertex: moving a vertex is two bit operations,
             and extracting a bucket yields its vertices in order, so rows are then read in
-            memory order. Improvements are only marked during a relax pass (a touched list)
+            memory order. Improvements are only listed during a relax pass (a touched list)
             and placed in buckets after it: the relax loop stays small, and a vertex
-            improved many times in a round moves once;
+            improved many times in a pass moves once;
   ghost   - the smallest distance this rank has already sent for each remote vertex (a
             direct-mapped cache, tagged when N is larger than the cache): a record that
             cannot beat an earlier one is never sent. Exact, since the owner's distance is
@@ -57,17 +57,25 @@ Records are three int32 words: the vertex's index in its owner's block, the floa
 the distance, and the parent's index in the sender's block (the receiver adds the sender's
 block offset).
 
+Threads: every pass over entries, records or vertices runs in chunks on all threads, with
+results that do not depend on the chunking (see "threads and atomics" below): distances and
+parents are the same for any thread count.
+
 The per-edge loops call no Numba function that takes arrays: such a call costs reference
 counting on each array, several times the relaxation itself (measured: 107 ns per call with
 a dozen arrays, 36 ns for the same code written in place).
 """
 import numpy as np
 from mpi4py import MPI
-from numba import njit
+import numba
+from llvmlite import ir
+from numba import njit, prange
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from .bitmap import bit_index, lowest_bit
 from .construct import sort_rows_by_weight
-from .exchange import alltoallv_known, gather_window
+from .exchange import alltoallv_known, chunk_starts, gather_window
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -94,13 +102,10 @@ NO_BUCKET = np.int64(1) << 62
 # The header every rank sends every other rank in each exchange round (one Alltoall, which
 # is also the round's agreement; see _Search): records (int32 words) for that rank, "has
 # frontier left", "sent records", first non-empty bucket, push work, smallest settled
-# distance (float32 bits).
-_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN = range(6)
-_HEADER = 6
+# distance (float32 bits), "a record sent may land in the current bucket".
+_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN, _HIT = range(7)
+_HEADER = 7
 
-# Touched-list marks: not listed / listed and to be placed in a bucket / listed, but already
-# relaxed with its newest distance in this light phase, so not to be placed again.
-_CLEAN, _MOVE, _KEEP = 0, 1, 2
 
 
 # ---------------------------------------------------------------- buckets
@@ -109,24 +114,25 @@ _ONE = np.uint64(1)
 
 
 @njit(cache=True, nogil=True)
-def _clear(dist, parent, bits, count, bkt, mark, gval, gtag):
+def _clear(dist, parent, key, bits, count, bkt, gval, gtag):
     """Everything a search starts from, cleared before the timer (the workspace's reset)."""
     dist[:] = np.inf
     parent[:] = -1
+    key[:] = np.uint64(_f32_bits(np.float32(np.inf))) << _U32
     bits[:, :] = 0
     count[:] = 0
     bkt[:] = -1
-    mark[:] = _CLEAN
     gval[:] = np.inf
     gtag[:] = -1
 
 
 @njit(cache=True, nogil=True)
-def _start(root, lo, hi, dist, parent, bits, count, bkt):
+def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
     """The root alone, in bucket 0 (slot 0)."""
     if lo <= root < hi:
         r = root - lo
         dist[r] = 0.0
+        key[r] = 0
         parent[r] = root
         bits[0, r >> 6] |= _ONE << np.uint64(r & 63)
         count[0] = 1
@@ -139,29 +145,6 @@ def _unlist(v, nslots, bits, count, bkt):
     bits[s, v >> 6] &= ~(_ONE << np.uint64(v & 63))
     count[s] -= 1
     bkt[v] = -1
-
-
-@njit(cache=True, nogil=True)
-def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt):
-    """Place the vertices improved in the last pass into the buckets of their distances."""
-    last = cur + nslots - 1
-    for i in range(nt):
-        v = touched[i]
-        if mark[v] == _MOVE:
-            b = np.int64(np.float64(dist[v]) * inv_delta)
-            b = min(max(b, cur), last)
-            old = bkt[v]
-            if old != b:
-                bit = _ONE << np.uint64(v & 63)
-                if old >= 0:
-                    s = old % nslots
-                    bits[s, v >> 6] &= ~bit
-                    count[s] -= 1
-                s = b % nslots
-                bits[s, v >> 6] |= bit
-                count[s] += 1
-                bkt[v] = b
-        mark[v] = _CLEAN
 
 
 @njit(cache=True, nogil=True)
@@ -242,78 +225,267 @@ def _split_rows(rowptr, weight, delta, heavy):
         heavy[i] = a
 
 
+# ---------------------------------------------------------------- threads and atomics
+#
+# Every step that reads many entries runs on all threads, in chunks, and gives the same
+# result for any chunking, so distances and parents do not depend on the thread count:
+#   a relaxation pass reads the distances as they were when it began (dist is written only
+#   after it) and lowers each local target through key[v] = (float32 bits of the distance,
+#   tie) with an atomic minimum; the pass's result per vertex is then the smallest
+#   (distance, u) proposed in it, whatever the order of the proposals. Ties between passes
+#   go to the earlier pass (a strict improvement only: the tie part of every key is 0
+#   between passes), so a parent's value was always set before its child's (no cycles);
+#   records for other ranks are those that beat the remote-distance cache as it was when
+#   the pass began, queued in entry order; the cache learns them after the pass;
+#   received records are applied the same way, the tie being the record's place in the
+#   receive buffer: the earliest of the smallest wins, exactly as applying them in order;
+#   pulls, packing and the cost sums are per vertex or per chunk, merged in chunk order.
+# Pass boundaries depend only on row lengths and the queue's room, never on threads.
+
+# Work (entries, records, vertices) below which a step runs on the calling thread: waking
+# the pool costs more (the result is the same, see above).
+PAR_MIN = 1 << 13
+
+_U32 = np.uint64(32)
+_LO = np.uint64(0xFFFFFFFF)
+_HI = np.uint64(0xFFFFFFFF00000000)
+
+
+@intrinsic
+def _atomic_min(typingctx, ary, idx, val):
+    """old = ary[idx]; ary[idx] = min(old, val), one atomic step (uint64); returns old.
+    Numba has no CPU atomics; this is LLVM's atomicrmw umin."""
+    if not (isinstance(ary, types.Array) and ary.dtype == types.uint64
+            and val == types.uint64 and isinstance(idx, types.Integer)):
+        return None
+    sig = types.uint64(ary, idx, val)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        arr = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
+        return builder.atomic_rmw("umin", ptr, args[2], "monotonic")
+    return sig, codegen
+
+
+@intrinsic
+def _f32_bits(typingctx, x):
+    """The bits of a float32 (non-negative floats order like their bits)."""
+    if x != types.float32:
+        return None
+    sig = types.uint32(x)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return sig, codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, x):
+    if x != types.uint32:
+        return None
+    sig = types.float32(x)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def _nchunks(work, par):
+    """Chunks for `work` items; par = (at most this many chunks: the caller's 4 per thread,
+    since numba's thread count read inside compiled code would keep it out of the cache,
+    work below which one chunk: the workspace's par_min)."""
+    if work < par[1]:
+        return 1
+    return max(1, min(par[0], work // max(1, par[1] // 4)))
+
+
+@njit(cache=True, nogil=True)
+def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
+    """Put the vertices tlist[a:b] (each listed once) into the buckets of their distances,
+    clamped into the window [cur, cur + nslots)."""
+    last = cur + nslots - 1
+    for i in range(a, b):
+        v = tlist[i]
+        bb = np.int64(np.float64(dist[v]) * inv_delta)
+        bb = min(max(bb, cur), last)
+        old = bkt[v]
+        if old != bb:
+            bit = _ONE << np.uint64(v & 63)
+            if old >= 0:
+                s = old % nslots
+                bits[s, v >> 6] &= ~bit
+                count[s] -= 1
+            s = bb % nslots
+            bits[s, v >> 6] |= bit
+            count[s] += 1
+            bkt[v] = bb
+
+
 # ---------------------------------------------------------------- relaxation and records
 
 @njit(cache=True, nogil=True)
-def _relax(frontier, pos, nf, light, nslots,
-           begin, end, col, weight, lo, hi, nranks, scale, shift, offsets,
-           dist, parent, bits, count, bkt, mark, touched,
-           gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap):
-    """Relax entries begin[u]..end[u] of the rows of the vertices u in frontier[pos:nf] (the
-    light or the heavy part of each row) until the record queue (n records queued so far)
-    could overflow. Returns (next pos, records queued, vertices touched)."""
+def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, hi, nranks,
+               scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+               pdst, pv, pd, pu, qbase, tbuf):
+    """Entries e0..e1 of a pass over frontier[pos:end] (entries numbered across the pass's
+    rows, row i's first at epre[i - pos]): local targets lowered through key, touched ones
+    listed at tbuf[e0:]; remote targets that beat the remote-distance cache queued at
+    qbase + e0 on. Returns (records, touched)."""
+    if e0 >= e1:
+        return 0, 0
+    a = 0
+    b = end - pos
+    while b - a > 1:   # the row holding entry e0: the last i with epre[i] <= e0
+        m = (a + b) >> 1
+        if epre[m] <= e0:
+            a = m
+        else:
+            b = m
+    i = a
+    nr = 0
     nt = 0
-    while pos < nf:
-        u = frontier[pos]
-        a = begin[u]
-        b = end[u]
-        if n > 0 and n + (b - a) > cap:
-            break
-        pos += 1
-        if light:
-            # If u dropped again since it was extracted, this scan already uses its newest
-            # distance: take it out of its bucket (rare) and do not put it back.
-            if bkt[u] >= 0:
-                _unlist(u, nslots, bits, count, bkt)
-            if mark[u] == _MOVE:
-                mark[u] = _KEEP
+    q = qbase + e0
+    e = e0
+    while e < e1:
+        u = frontier[pos + i]
+        rb = begin[u]
+        k0 = rb + (e - epre[i])
+        k1 = min(stop[u], rb + (e1 - epre[i]))
         du = dist[u]
-        gu = lo + u
-        for k in range(a, b):
+        tie = np.uint64(u + 1)
+        for k in range(k0, k1):
             w = weight[k]
             nd = du + w
             v = col[k]
             if lo <= v and v < hi:
                 vl = v - lo
                 if nd < dist[vl]:
-                    dist[vl] = nd
-                    parent[vl] = gu
-                    m = mark[vl]
-                    if m != _MOVE:
-                        if m == _CLEAN:
-                            touched[nt] = vl
-                            nt += 1
-                        mark[vl] = _MOVE
+                    kn = (np.uint64(_f32_bits(nd)) << _U32) | tie
+                    old = _atomic_min(key, vl, kn)
+                    # the first improvement of this pass lists it (the tie part was 0)
+                    if kn < old and (old & _LO) == 0:
+                        tbuf[e0 + nt] = vl
+                        nt += 1
             else:
                 s = v & gmask
                 if tagged:
-                    if gtag[s] == v:
-                        if nd >= gval[s]:
-                            continue
-                    else:
-                        gtag[s] = v
+                    if gtag[s] == v and nd >= gval[s]:
+                        continue
                 elif nd >= gval[s]:
                     continue
-                gval[s] = nd
                 r = owner(v, nranks, scale, shift)
-                pdst[n] = r
-                pv[n] = v - offsets[r]
-                pd[n] = nd
-                pu[n] = u
-                n += 1
-    return pos, n, nt
+                pdst[q + nr] = r
+                pv[q + nr] = v - offsets[r]
+                pd[q + nr] = nd
+                pu[q + nr] = u
+                nr += 1
+        e += k1 - k0
+        i += 1
+    return nr, nt
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _relax_par(nchunks, ne, frontier, epre, pos, end, begin, stop, col, weight, lo, hi,
+               nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+               pdst, pv, pd, pu, qbase, tbuf, cnt):
+    for c in prange(nchunks):
+        r, t = _relax_run(c * ne // nchunks, (c + 1) * ne // nchunks, frontier, epre, pos,
+                          end, begin, stop, col, weight, lo, hi, nranks, scale, shift,
+                          offsets, dist, key, gval, gtag, gmask, tagged, pdst, pv, pd, pu,
+                          qbase, tbuf)
+        cnt[c, 0] = r
+        cnt[c, 1] = t
+
+
+@njit(cache=True, nogil=True)
+def _settle_run(tbuf, a, b, lo, key, dist, parent):
+    """The pass's result for the touched vertices tbuf[a:b]: distance and parent from the
+    key, whose tie part goes back to 0."""
+    for j in range(a, b):
+        v = tbuf[j]
+        k = key[v]
+        dist[v] = _bits_f32(np.uint32(k >> _U32))
+        parent[v] = lo + np.int64(k & _LO) - 1
+        key[v] = k & _HI
+
+
+@njit(cache=True, nogil=True)
+def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight, lo, hi,
+          nranks, scale, shift, offsets, dist, parent, key, gval, gtag, gmask, tagged,
+          pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits, count, bkt, par):
+    """One relaxation pass over the rows begin[u]..stop[u] of frontier[pos:], as many rows as
+    the record queue (n queued) has room for, whole rows (one at least when the queue is
+    empty). Returns (next pos, records queued); next pos == pos when the queue is full."""
+    ne = 0
+    i = pos
+    epre[0] = 0
+    while i < nf:
+        u = frontier[i]
+        ln = stop[u] - begin[u]
+        if n + ne + ln > cap and (n > 0 or i > pos):
+            break
+        if light and bkt[u] >= 0:
+            # u dropped again since it was extracted: this scan uses its newest distance
+            s = bkt[u] % nslots
+            bits[s, u >> 6] &= ~(_ONE << np.uint64(u & 63))
+            count[s] -= 1
+            bkt[u] = -1
+        ne += ln
+        i += 1
+        epre[i - pos] = ne
+    end = i
+    if end == pos:
+        return pos, n
+    nchunks = _nchunks(ne, par)
+    if nchunks == 1:
+        r, t = _relax_run(0, ne, frontier, epre, pos, end, begin, stop, col, weight, lo, hi,
+                          nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+                          pdst, pv, pd, pu, n, tbuf)
+        cnt[0, 0] = r
+        cnt[0, 1] = t
+    else:
+        _relax_par(nchunks, ne, frontier, epre, pos, end, begin, stop, col, weight, lo, hi,
+                   nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+                   pdst, pv, pd, pu, n, tbuf, cnt)
+    q = n
+    for c in range(nchunks):
+        e0 = c * ne // nchunks
+        # the chunk's records, moved down to the end of the queue (never overlapping ahead),
+        # and learnt by the remote-distance cache in queue order
+        for j in range(n + e0, n + e0 + cnt[c, 0]):
+            r = pdst[j]
+            x = pv[j]
+            d = pd[j]
+            pdst[q] = r
+            pv[q] = x
+            pd[q] = d
+            pu[q] = pu[j]
+            q += 1
+            v = x + offsets[r]
+            s = v & gmask
+            if tagged and gtag[s] != v:
+                gtag[s] = v
+                gval[s] = d
+            elif d < gval[s]:
+                gval[s] = d
+        _settle_run(tbuf, e0, e0 + cnt[c, 1], lo, key, dist, parent)
+        _place(tbuf, e0, e0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+    return end, q
 
 
 @njit(cache=True, nogil=True)
 def _light_step(cur, nslots, inv_delta, frontier, pos, nf, settled, nsettled, in_settled,
                 rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
-                dist, parent, bits, count, bkt, mark, touched,
-                gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap):
+                dist, parent, key, bits, count, bkt, epre, cnt, tbuf,
+                gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap, par):
     """Light relaxations of bucket cur on this rank, with no exchange in between: relax the
-    frontier, put what improved back into its bucket, and when bucket cur refilled here,
-    extract it again, until it is empty here or the record queue is full. Records from
-    other ranks wait for the next exchange (the fixed point does not depend on the order).
-    Returns (next pos, frontier size, records queued, settled count)."""
+    frontier, and when bucket cur refilled here, extract it again, until it is empty here or
+    the record queue is full. Records from other ranks wait for the next exchange (the fixed
+    point does not depend on the order). Returns (next pos, frontier size, records queued,
+    settled count)."""
     while True:
         if pos >= nf:
             if count[cur % nslots] == 0:
@@ -322,92 +494,187 @@ def _light_step(cur, nslots, inv_delta, frontier, pos, nf, settled, nsettled, in
                                     settled, nsettled, in_settled)
             pos = 0
             continue
-        pos, n, nt = _relax(frontier, pos, nf, True, nslots, rowptr, heavy, col, weight,
-                            lo, hi, nranks, scale, shift, offsets, dist, parent, bits, count,
-                            bkt, mark, touched, gval, gtag, gmask, tagged, pdst, pv, pd, pu,
-                            n, cap)
-        _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
-        if pos < nf:
+        nxt, n = _pass(True, frontier, pos, nf, rowptr, heavy, n, cap, epre, cnt, col, weight,
+                       lo, hi, nranks, scale, shift, offsets, dist, parent, key, gval, gtag,
+                       gmask, tagged, pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits,
+                       count, bkt, par)
+        if nxt == pos:
             break   # the queue is full: exchange first
+        pos = nxt
     return pos, nf, n, nsettled
 
 
 @njit(cache=True, nogil=True)
-def _pack(n, pdst, pv, pd, pu, counts, cursor, send_i, send_f):
-    """Group the queued records by destination rank (count, prefix sum, fill).
-    Returns the smallest distance they carry (inf for none)."""
-    counts[:] = 0
+def _push_step(settled, pos, nsettled, heavy, stop, col, weight, lo, hi, nranks, scale, shift,
+               offsets, dist, parent, key, bits, count, bkt, epre, cnt, tbuf, gval, gtag,
+               gmask, tagged, pdst, pv, pd, pu, n, cap, inv_delta, cur, nslots, par):
+    """Heavy relaxations of the settled set from settled[pos] on, until done or the record
+    queue is full. Returns (next pos, records queued)."""
+    while pos < nsettled:
+        nxt, n = _pass(False, settled, pos, nsettled, heavy, stop, n, cap, epre, cnt, col,
+                       weight, lo, hi, nranks, scale, shift, offsets, dist, parent, key, gval,
+                       gtag, gmask, tagged, pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots,
+                       bits, count, bkt, par)
+        if nxt == pos:
+            break
+        pos = nxt
+    return pos, n
+
+
+@njit(cache=True, nogil=True)
+def _pack_count(a, b, pdst, pd, out):
+    counts = np.zeros(len(out), dtype=np.int64)
     dmin = np.float32(np.inf)
-    for i in range(n):
+    for i in range(a, b):
         counts[pdst[i]] += 1
         dmin = min(dmin, pd[i])
-    c = 0
-    for r in range(len(counts)):
-        cursor[r] = c
-        c += counts[r]
-    for i in range(n):
-        r = pdst[i]
-        j = cursor[r]
-        cursor[r] = j + 1
-        send_i[3 * j] = pv[i]
-        send_f[3 * j + 1] = pd[i]
-        send_i[3 * j + 2] = pu[i]
+    out[:] = counts
     return dmin
 
 
 @njit(cache=True, nogil=True)
-def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, mark, touched, nt):
-    """Keep the received records that lower a distance; returns the touched count."""
-    j = 0
-    for r in range(len(recvcounts)):
-        base = offsets[r]
-        for _ in range(recvcounts[r] // 3):
-            v = recv_i[j]
-            nd = recv_f[j + 1]
-            if nd < dist[v]:
-                dist[v] = nd
-                parent[v] = base + recv_i[j + 2]
-                m = mark[v]
-                if m != _MOVE:
-                    if m == _CLEAN:
-                        touched[nt] = v
-                        nt += 1
-                    mark[v] = _MOVE
-            j += 3
+def _pack_fill(a, b, pdst, pv, pd, pu, cursor, send_i, send_f):
+    pos = cursor.copy()
+    for i in range(a, b):
+        r = pdst[i]
+        j = pos[r]
+        pos[r] = j + 1
+        send_i[3 * j] = pv[i]
+        send_f[3 * j + 1] = pd[i]
+        send_i[3 * j + 2] = pu[i]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pack_par(nchunks, n, pdst, pv, pd, pu, ccounts, dmins, send_i, send_f):
+    for c in prange(nchunks):
+        dmins[c] = _pack_count(c * n // nchunks, (c + 1) * n // nchunks, pdst, pd, ccounts[c])
+    pos, totals = chunk_starts(ccounts[:nchunks])
+    for c in prange(nchunks):
+        _pack_fill(c * n // nchunks, (c + 1) * n // nchunks, pdst, pv, pd, pu, pos[c],
+                   send_i, send_f)
+    return totals
+
+
+@njit(cache=True, nogil=True)
+def _pack(n, pdst, pv, pd, pu, counts, ccounts, dmins, send_i, send_f, par):
+    """Group the queued records by destination rank (count, prefix sum, fill; the chunks'
+    records in queue order within a destination: the buffer is the serial one).
+    Sets counts; returns the smallest distance the records carry (inf for none)."""
+    nchunks = _nchunks(n, par)
+    if nchunks == 1:
+        dmin = _pack_count(0, n, pdst, pd, counts)
+        cursor = np.zeros(len(counts), dtype=np.int64)
+        c = 0
+        for r in range(len(counts)):
+            cursor[r] = c
+            c += counts[r]
+        _pack_fill(0, n, pdst, pv, pd, pu, cursor, send_i, send_f)
+        return dmin
+    counts[:] = _pack_par(nchunks, n, pdst, pv, pd, pu, ccounts, dmins, send_i, send_f)
+    return dmins[:nchunks].min()
+
+
+@njit(cache=True, nogil=True)
+def _apply_run(j0, j1, recv_i, recv_f, dist, key, tbuf):
+    """Records j0..j1: those that lower a distance propose (distance, place in the buffer)
+    through key; touched vertices listed at tbuf[j0:]. Returns the touched count."""
+    nt = 0
+    for j in range(j0, j1):
+        v = recv_i[3 * j]
+        nd = recv_f[3 * j + 1]
+        if nd < dist[v]:
+            kn = (np.uint64(_f32_bits(nd)) << _U32) | np.uint64(j + 1)
+            old = _atomic_min(key, v, kn)
+            if kn < old and (old & _LO) == 0:
+                tbuf[j0 + nt] = v
+                nt += 1
     return nt
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt):
+    for c in prange(nchunks):
+        cnt[c, 1] = _apply_run(c * nrec // nchunks, (c + 1) * nrec // nchunks, recv_i, recv_f,
+                               dist, key, tbuf)
+
+
 @njit(cache=True, nogil=True)
-def _push_cost(rowptr, settled, nsettled, dist):
-    """The settled rows' total length, and the smallest settled distance."""
+def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
+           inv_delta, cur, nslots, bits, count, bkt, par):
+    """Keep the received records that lower a distance (the earliest of the smallest, as
+    applying them in order with a strict comparison), and place what they lowered."""
+    nranks = len(recvcounts)
+    rstart = np.zeros(nranks + 1, dtype=np.int64)   # records per sender, prefix sums
+    for r in range(nranks):
+        rstart[r + 1] = rstart[r] + recvcounts[r] // 3
+    nrec = rstart[nranks]
+    nchunks = _nchunks(nrec, par)
+    if nchunks == 1:
+        cnt[0, 1] = _apply_run(0, nrec, recv_i, recv_f, dist, key, tbuf)
+    else:
+        _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
+    for c in range(nchunks):
+        j0 = c * nrec // nchunks
+        for j in range(j0, j0 + cnt[c, 1]):
+            v = tbuf[j]
+            k = key[v]
+            x = np.int64(k & _LO) - 1
+            r = np.searchsorted(rstart, x, side="right") - 1
+            dist[v] = _bits_f32(np.uint32(k >> _U32))
+            parent[v] = offsets[r] + recv_i[3 * x + 2]
+            key[v] = k & _HI
+        _place(tbuf, j0, j0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+
+
+@njit(cache=True, nogil=True)
+def _push_cost_run(a, b, rowptr, settled, dist, out_w, out_d, c):
     work = np.int64(0)
     dmin = np.float32(np.inf)
-    for i in range(nsettled):
+    for i in range(a, b):
         v = settled[i]
         work += rowptr[v + 1] - rowptr[v]
         dmin = min(dmin, dist[v])
-    return work, dmin
+    out_w[c] = work
+    out_d[c] = dmin
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _push_cost_par(nchunks, rowptr, settled, nsettled, dist, out_w, out_d):
+    for c in prange(nchunks):
+        _push_cost_run(c * nsettled // nchunks, (c + 1) * nsettled // nchunks, rowptr,
+                       settled, dist, out_w, out_d, c)
 
 
 @njit(cache=True, nogil=True)
-def _settled_view(settled, nsettled, dist, out):
+def _push_cost(rowptr, settled, nsettled, dist, out_w, out_d, par):
+    """The settled rows' total length, and the smallest settled distance (per-chunk parts
+    in out_w, out_d)."""
+    nchunks = _nchunks(nsettled, par)
+    if nchunks == 1:
+        _push_cost_run(0, nsettled, rowptr, settled, dist, out_w, out_d, 0)
+    else:
+        _push_cost_par(nchunks, rowptr, settled, nsettled, dist, out_w, out_d)
+    return out_w[:nchunks].sum(), out_d[:nchunks].min()
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _settled_view(settled, nsettled, dist, out, par):
     """The local block's distances on the settled set, inf elsewhere."""
-    out[:] = np.inf
-    for i in range(nsettled):
-        v = settled[i]
-        out[v] = dist[v]
+    n = len(out)
+    nchunks = _nchunks(n + nsettled, par)
+    for c in prange(nchunks):
+        for v in range(c * n // nchunks, (c + 1) * n // nchunks):
+            out[v] = np.inf
+    for c in prange(nchunks):
+        for i in range(c * nsettled // nchunks, (c + 1) * nsettled // nchunks):
+            v = settled[i]
+            out[v] = dist[v]
 
 
 @njit(cache=True, nogil=True)
-def _pull(rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, mark, touched):
-    """The heavy phase turned around: every local vertex v that a heavy edge from the
-    settled set could still lower (dist > thr) reads its own heavy entries against the
-    settled distances of all vertices (sdist, inf off the set), in increasing weight, up to
-    the first weight w with float32(dmin + w) >= its best so far: no settled u (d(u) >= dmin)
-    can improve v along that edge or any heavier one. The same relaxations as pushing,
-    minus those that provably cannot improve anything, and no records."""
+def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, touched):
     nt = 0
-    for v in range(len(dist)):
+    for v in range(a, b):
         dv = dist[v]
         if not dv > thr:
             continue
@@ -425,11 +692,40 @@ def _pull(rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, mark, touc
         if bu >= 0:
             dist[v] = best
             parent[v] = bu
-            if mark[v] == _CLEAN:
-                touched[nt] = v
-                nt += 1
-            mark[v] = _MOVE
+            key[v] = np.uint64(_f32_bits(best)) << _U32
+            touched[a + nt] = v
+            nt += 1
     return nt
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key,
+              touched, cnt):
+    for c in prange(nchunks):
+        cnt[c, 1] = _pull_run(c * nv // nchunks, (c + 1) * nv // nchunks, rowptr, heavy, col,
+                              weight, thr, dmin, sdist, dist, parent, key, touched)
+
+
+@njit(cache=True, nogil=True)
+def _pull(nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, touched, cnt,
+          inv_delta, cur, nslots, bits, count, bkt, par):
+    """The heavy phase turned around: every local vertex v that a heavy edge from the
+    settled set could still lower (dist > thr) reads its own heavy entries against the
+    settled distances of all vertices (sdist, inf off the set), in increasing weight, up to
+    the first weight w with float32(dmin + w) >= its best so far: no settled u (d(u) >= dmin)
+    can improve v along that edge or any heavier one. The same relaxations as pushing,
+    minus those that provably cannot improve anything, and no records. Each vertex reads
+    only its own row and writes only itself: chunks of vertices run on all threads."""
+    nchunks = _nchunks(nv, par)
+    if nchunks == 1:
+        cnt[0, 1] = _pull_run(0, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist,
+                              parent, key, touched)
+    else:
+        _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key,
+                  touched, cnt)
+    for c in range(nchunks):
+        a = c * nv // nchunks
+        _place(touched, a, a + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
 
 
 # ---------------------------------------------------------------- driver side
@@ -447,7 +743,7 @@ class SSSPWorkspace:
 
     def __init__(self, graph, comm, delta=DEFAULT_DELTA, capacity=CAPACITY,
                  ghost_slots=GHOST_SLOTS, pull_max_vertices=PULL_MAX_VERTICES,
-                 pull_ratio=PULL_RATIO):
+                 pull_ratio=PULL_RATIO, par_min=PAR_MIN):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
         if not delta > 0:
@@ -467,6 +763,8 @@ class SSSPWorkspace:
         # A 32nd of the local entries is far more than a round's records, ghost-filtered,
         # have needed on the benchmark graph; one row must always fit.
         self.capacity = max(1, maxdeg, min(int(graph.rowptr[-1]) // 32, capacity))
+        # The smallest queue of all ranks: decisions on it are the same everywhere.
+        self.capacity_min = comm.allreduce(self.capacity, op=MPI.MIN)
 
         m = max(n, 1)
         self.nwords = (n + 63) // 64
@@ -474,7 +772,8 @@ class SSSPWorkspace:
         self.dist = np.empty(n, dtype=np.float32)
         self.parent = np.empty(n, dtype=np.int64)
         self.bkt = np.empty(n, dtype=np.int64)
-        self.mark = np.empty(n, dtype=np.uint8)
+        # (float32 bits of dist, tie): the relaxation's atomic minimum (see _relax_run)
+        self.key = np.empty(n, dtype=np.uint64)
         self.touched = np.empty(m, dtype=np.int32)
         self.frontier = np.empty(m, dtype=np.int32)
         self.settled = np.empty(m, dtype=np.int32)
@@ -507,7 +806,16 @@ class SSSPWorkspace:
         self.send_f = self.send_i.view(np.float32)
         self.recv_i = np.empty(3 * cap, dtype=np.int32)
         self.counts = np.zeros(part.nranks, dtype=np.int64)
-        self.cursor = np.zeros(part.nranks, dtype=np.int64)
+        # Per-chunk parts of the threaded steps (at most 4 chunks per thread).
+        maxc = 4 * numba.config.NUMBA_NUM_THREADS
+        self.epre = np.empty(m + 1, dtype=np.int64)       # a pass's row starts
+        self.cnt = np.zeros((maxc, 2), dtype=np.int64)    # records, touched per chunk
+        self.ccounts = np.zeros((maxc, part.nranks), dtype=np.int64)
+        self.dmins = np.empty(maxc, dtype=np.float32)
+        self.pwork = np.empty(maxc, dtype=np.int64)
+        self.par_min = int(par_min)
+        # Touched vertices of a pass (by entry) or of received records (by record).
+        self.tbuf = np.empty(max(cap, m), dtype=np.int32)
         # One row per rank of the round's header (see _Search.agree), sent and received.
         self.hdr_send = np.zeros((part.nranks, _HEADER), dtype=np.int64)
         self.hdr_recv = np.zeros((part.nranks, _HEADER), dtype=np.int64)
@@ -536,7 +844,7 @@ class SSSPWorkspace:
         self.wdelta = np.float32(self.delta)
         self.split_for(self.wdelta)
         self.nslots = self.slots_for(self.delta)
-        _clear(self.dist, self.parent, self.bits, self.count, self.bkt, self.mark, self.gval,
+        _clear(self.dist, self.parent, self.key, self.bits, self.count, self.bkt, self.gval,
                self.gtag)
         self.clean = True
 
@@ -544,11 +852,30 @@ class SSSPWorkspace:
         """Compile (or load from the cache) the record pack/apply steps now, with no records:
         one rank never calls them, so the driver's single-rank warm-up would not, and the
         first multi-rank search would pay for them inside its timed region."""
-        _pack(0, self.pdst, self.pv, self.pd, self.pu, self.counts, self.cursor, self.send_i,
-              self.send_f)
+        par = self.par()
+        _pack(0, self.pdst, self.pv, self.pd, self.pu, self.counts, self.ccounts, self.dmins,
+              self.send_i, self.send_f, par)
         _apply(self.recv_i, self.recv_i.view(np.float32), self.counts, self.offsets,
-               np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64), self.mark,
-               self.touched, 0)
+               self.dist, self.parent, self.key, self.tbuf, self.cnt, 1.0, 0, self.nslots,
+               self.bits, self.count, self.bkt, par)
+        # The heavy phase's steps too: a warm-up on a tiny graph may never push or pull.
+        g, p = self.graph, self.graph.part
+        _push_step(self.settled, 0, 0, self.heavy, g.rowptr[1:], self.col, self.weight, p.lo,
+                   p.hi, p.nranks, p.scale, p.shift, self.offsets, self.dist, self.parent,
+                   self.key, self.bits, self.count, self.bkt, self.epre, self.cnt, self.tbuf,
+                   self.gval, self.gtag, self.ghost_mask, self.tagged, self.pdst, self.pv,
+                   self.pd, self.pu, 0, self.capacity, 1.0, 0, self.nslots, par)
+        _push_cost(g.rowptr, self.settled, 0, self.dist, self.pwork, self.dmins, par)
+        if self.sdist is not None:
+            _settled_view(self.settled, 0, self.dist, self.sloc, par)
+            _pull(0, g.rowptr, self.heavy, self.col, self.weight, np.float32(0),
+                  np.float32(0), self.sdist, self.dist, self.parent, self.key, self.touched,
+                  self.cnt, 1.0, 0, self.nslots, self.bits, self.count, self.bkt, par)
+
+    def par(self):
+        """How the threaded steps may chunk now: at most 4 chunks per thread (load balance),
+        within the per-chunk arrays; one chunk below par_min items."""
+        return (min(len(self.cnt), 4 * numba.get_num_threads()), self.par_min)
 
     def nbytes(self):
         """Bytes held beyond the graph itself (the sorted rows count when they are a copy)."""
@@ -590,7 +917,8 @@ def sssp(ws, root, delta=None):
     elif not ws.clean:
         ws.reset()
     ws.clean = False
-    _start(np.int64(root), part.lo, part.hi, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt)
+    _start(np.int64(root), part.lo, part.hi, ws.dist, ws.parent, ws.key, ws.bits, ws.count,
+           ws.bkt)
     search = _Search(ws)
     cur = 0  # the root alone is in bucket 0
     n = 0    # records queued, not yet sent
@@ -614,8 +942,10 @@ class _Search:
                    what the heavy phase needs to choose push or pull.
       heavy(cur) - push: relax the settled set's heavy entries; their records all land in
                    later buckets, so the last round's records are not sent now but travel
-                   with the next bucket's first light round, and that round's header agrees
-                   on the next bucket (a lower bound: the smallest of every rank's first
+                   with the next bucket's first light round. When the quiet round's push
+                   work says every rank's push fits its queue, there is no heavy round at
+                   all and the next bucket is cur + 1; otherwise the last heavy round's
+                   header agrees on the next bucket (a lower bound: the smallest of every rank's first
                    bucket and its unsent records' buckets; if those records improve nothing
                    the bucket is found empty in one quiet round). Pull: as before.
     """
@@ -626,15 +956,16 @@ class _Search:
         p = self.g.part
         self.nranks = p.nranks
         self.args = (p.lo, p.hi, p.nranks, p.scale, p.shift)
+        self.par = ws.par()
 
     def pack(self, n):
         """Group the n queued records by destination (ws.counts, ws.send_i); returns the
         smallest distance among them."""
         ws = self.ws
-        return _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.cursor, ws.send_i,
-                     ws.send_f)
+        return _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.ccounts, ws.dmins,
+                     ws.send_i, ws.send_f, self.par)
 
-    def agree(self, n, more, first, push, dmin):
+    def agree(self, n, more, first, push, dmin, hit=False):
         """Send this round's header to every rank (the records packed by pack()), return
         every rank's header (rows by rank)."""
         ws = self.ws
@@ -645,6 +976,7 @@ class _Search:
         h[:, _FIRST] = first
         h[:, _PUSH] = push
         h[:, _DMIN] = dmin
+        h[:, _HIT] = hit
         self.comm.Alltoall(h, ws.hdr_recv)
         return ws.hdr_recv
 
@@ -654,10 +986,11 @@ class _Search:
         recv, rcounts = alltoallv_known(self.comm, ws.send_i[:3 * n], 3 * ws.counts,
                                         hdr[:, _COUNT], ws.recv_i)
         ws.recv_i = recv
-        nt = _apply(recv, recv.view(np.float32), rcounts, ws.offsets, ws.dist, ws.parent,
-                    ws.mark, ws.touched, 0)
-        _rebucket(ws.touched, nt, ws.mark, ws.dist, 1.0 / ws.delta, cur, ws.nslots, ws.bits,
-                  ws.count, ws.bkt)
+        if len(ws.tbuf) < len(recv) // 3:   # touched are listed by record (rare growth)
+            ws.tbuf = np.empty(len(recv) // 3, dtype=np.int32)
+        _apply(recv, recv.view(np.float32), rcounts, ws.offsets, ws.dist, ws.parent, ws.key,
+               ws.tbuf, ws.cnt, 1.0 / ws.delta, cur, ws.nslots, ws.bits, ws.count, ws.bkt,
+               self.par)
 
     def light(self, cur, n):
         """Light phases of bucket cur (n records already queued). Returns (settled count,
@@ -671,26 +1004,42 @@ class _Search:
             pos, nf, n, nsettled = _light_step(
                 cur, nslots, inv_delta, ws.frontier, pos, nf, ws.settled, nsettled,
                 ws.in_settled, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks, scale,
-                shift, ws.offsets, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt, ws.mark,
-                ws.touched, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv,
-                ws.pd, ws.pu, n, ws.capacity)
+                shift, ws.offsets, ws.dist, ws.parent, ws.key, ws.bits, ws.count, ws.bkt,
+                ws.epre, ws.cnt, ws.tbuf, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst,
+                ws.pv, ws.pd, ws.pu, n, ws.capacity, self.par)
             more = pos < nf
             first = push = dmin = 0
-            if not n and not more:   # quiet here: what the quiet round must carry
+            hit = False
+            if not more:   # bucket cur is empty here: what the phase's last round carries
                 first = _first_bucket(cur, nslots, ws.count)
-                push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist)
+                push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist, ws.pwork,
+                                      ws.dmins, self.par)
                 # Non-negative float32s order like their bit patterns.
                 dmin = int(np.float32(dm).view(np.int32))
             if nranks == 1:
                 return nsettled, push, dmin, first
-            self.pack(n)
-            hdr = self.agree(n, more, first, push, dmin)
-            if not hdr[:, _SENT].any():
-                if not hdr[:, _MORE].any():   # quiet everywhere, nothing in flight
-                    return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
-                            int(hdr[:, _FIRST].min()))
+            dmin_rec = self.pack(n)
+            if n and not more:
+                # Where the records will land (the receiver clamps the same way): first
+                # becomes a lower bound on the next non-empty bucket.
+                b = min(max(int(np.float64(dmin_rec) * inv_delta), cur), cur + nslots - 1)
+                hit = b == cur
+                first = min(first, b)
+            hdr = self.agree(n, more, first, push, dmin, hit)
+            if hdr[:, _MORE].any():
+                if hdr[:, _SENT].any():
+                    self.exchange(n, hdr, cur)
+            elif not hdr[:, _SENT].any():   # quiet everywhere, nothing in flight
+                return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
+                        int(hdr[:, _FIRST].min()))
             else:
                 self.exchange(n, hdr, cur)
+                if not hdr[:, _HIT].any():
+                    # Nothing sent lands in bucket cur and every rank had emptied it: the
+                    # phase ends with this exchange, with no quiet round after it (the
+                    # settled set is final; first is a lower bound, see above).
+                    return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
+                            int(hdr[:, _FIRST].min()))
             n = 0
 
     def heavy(self, cur, nsettled, max_push, dmin, first):
@@ -712,24 +1061,38 @@ class _Search:
             # Heavy edges have w >= wdelta, so nothing from the set lands below thr.
             dm = np.int32(dmin).view(np.float32)
             thr = np.float32(dm + ws.wdelta)
-            _settled_view(ws.settled, nsettled, ws.dist, ws.sloc)
+            _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
             gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
-            nt = _pull(g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist, ws.dist,
-                       ws.parent, ws.mark, ws.touched)
-            _rebucket(ws.touched, nt, ws.mark, ws.dist, inv_delta, cur, nslots, ws.bits,
-                      ws.count, ws.bkt)
+            _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
+                  ws.dist, ws.parent, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots,
+                  ws.bits, ws.count, ws.bkt, self.par)
             ws.vote[0] = _first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             return int(ws.agreed[0]), 0
+        if nranks > 1 and max_push <= ws.capacity_min:
+            # Every rank's push fits in its record queue (max_push bounds the heavy entries
+            # of the busiest rank), so every rank finishes it in one go and no round is
+            # needed to agree on "more": go straight on to bucket cur + 1, the records
+            # travelling with its first light round. Heavy targets land beyond bucket cur
+            # (w >= delta), so they are placed from cur + 1 on. If cur + 1 is empty
+            # everywhere, its quiet round names the next non-empty bucket: that round
+            # replaces the heavy round this skips, so it never costs more rounds.
+            pos, n = _push_step(ws.settled, 0, nsettled, ws.heavy, g.rowptr[1:], ws.col,
+                                ws.weight, lo, hi, nranks, scale, shift, ws.offsets, ws.dist,
+                                ws.parent, ws.key, ws.bits, ws.count, ws.bkt, ws.epre, ws.cnt,
+                                ws.tbuf, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst,
+                                ws.pv, ws.pd, ws.pu, 0, ws.capacity, inv_delta, cur + 1,
+                                nslots, self.par)
+            assert pos == nsettled
+            return cur + 1, n
         pos = 0
         while True:
-            pos, n, nt = _relax(ws.settled, pos, nsettled, False, nslots, ws.heavy,
-                                g.rowptr[1:], ws.col, ws.weight, lo, hi, nranks, scale, shift,
-                                ws.offsets, ws.dist, ws.parent, ws.bits, ws.count, ws.bkt,
-                                ws.mark, ws.touched, ws.gval, ws.gtag, ws.ghost_mask,
-                                ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, 0, ws.capacity)
-            _rebucket(ws.touched, nt, ws.mark, ws.dist, inv_delta, cur, nslots, ws.bits,
-                      ws.count, ws.bkt)
+            pos, n = _push_step(ws.settled, pos, nsettled, ws.heavy, g.rowptr[1:], ws.col,
+                                ws.weight, lo, hi, nranks, scale, shift, ws.offsets, ws.dist,
+                                ws.parent, ws.key, ws.bits, ws.count, ws.bkt, ws.epre, ws.cnt,
+                                ws.tbuf, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst,
+                                ws.pv, ws.pd, ws.pu, 0, ws.capacity, inv_delta, cur, nslots,
+                                self.par)
             more = pos < nsettled
             if nranks == 1:
                 if more:
@@ -762,8 +1125,8 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     n = max_block_vertices(scale, nranks)
     nglobal = 1 << scale
     ib = id_bytes(scale)
-    # bkt 8, heavy 8, touched/frontier/settled 4 each, mark and in_settled 1 each
-    per_vertex = (8 + 8 + 3 * 4 + 2) * n
+    # bkt 8, heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, in_settled 1
+    per_vertex = (8 + 8 + 8 + 8 + 3 * 4 + 1) * n
     nslots = int(max_weight / delta) + 3
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1
@@ -773,7 +1136,8 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     # the record queue holds at least one whole row: the longest row sizes it at large SCALE
     cap = max(1, expected_max_degree(scale, edgefactor),
               min(expected_entries(scale, edgefactor, nranks) // 32, capacity))
-    records = cap * (4 * 4 + 2 * 3 * 4)     # pdst, pv, pd, pu; send and receive (3 words)
+    # pdst, pv, pd, pu; send and receive (3 words); the touched list of a pass (by entry)
+    records = cap * (4 * 4 + 2 * 3 * 4) + 4 * max(cap, n)
     pull = 4 * n + 4 * nglobal if nglobal <= pull_max_vertices else 0
     outputs = (4 + 8) * n
     return per_vertex + buckets + ghost + records + pull + outputs

@@ -417,3 +417,47 @@ def test_workspace_compiles_the_exchange_path_even_on_one_rank(random_case):
     scale, src, dst, w, g, ws = random_case
     assert g.part.nranks == 1
     assert K._pack.signatures and K._apply.signatures
+
+
+# ---------------------------------------------------------------- thread counts
+
+@pytest.fixture(scope="module")
+def thread_runs(tmp_path_factory):
+    out = {}
+    for n in (1, 2, 3):
+        path = tmp_path_factory.mktemp("sssp_threads") / ("p%d.json" % n)
+        res = run_mpi(n, ["tests/mpi_sssp_threads.py", str(path)], timeout=600,
+                      env={"NUMBA_NUM_THREADS": "3"})
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        with open(path) as f:
+            out[n] = json.load(f)["runs"]
+    return out
+
+
+def test_threads_give_identical_results(thread_runs):
+    """1, 2 and 3 threads (every pass chunked) give bit-identical distances and identical
+    parents at 1, 2 and 3 ranks; distances are also the same for every rank count."""
+    base = thread_runs[1]
+    for n, runs in thread_runs.items():
+        assert runs.keys() == base.keys() and len(runs) == 36
+        for key, by_threads in runs.items():
+            assert sorted(by_threads) == ["1", "2", "3"], (n, key)
+            assert len({tuple(v) for v in by_threads.values()}) == 1, (n, key, by_threads)
+            assert by_threads["1"][0] == base[key]["1"][0], (n, key)   # distances, any P
+
+
+def test_threaded_steps_match_serial_on_one_rank(random_case):
+    """In-process: a workspace that chunks everything (par_min=1) and one that never does
+    give the same distances and parents, with the threads this process has."""
+    import numba
+    scale, src, dst, w, g, ws = random_case
+    chunked = SSSPWorkspace(g, COMM, par_min=1)
+    serial = SSSPWorkspace(g, COMM, par_min=1 << 62)
+    for root in roots_of(src, dst, 3, seed=9):
+        for delta in (DEFAULT_DELTA, 0.1):
+            d1, p1 = sssp(serial, root, delta)
+            d1, p1 = d1.copy(), p1.copy()
+            d2, p2 = sssp(chunked, root, delta)
+            np.testing.assert_array_equal(d1, d2)
+            np.testing.assert_array_equal(p1, p2)
+    assert numba.get_num_threads() >= 1
