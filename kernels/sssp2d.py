@@ -53,8 +53,17 @@ from .exchange import alltoallv_known, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
 
-# Bucket width: see the measurement note in bench/sssp2d_bench.py (item "--delta").
-DEFAULT_DELTA = DEFAULT_DELTA_1D
+# Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
+# oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
+# 1-D kernel at its default (0.02) in the same run:
+#   SCALE 16: delta 0.02 x0.51, 0.05 x0.94, 0.1 x1.41, 0.2 x1.89, 0.4 x2.44
+#   SCALE 17: delta 0.1 x1.40, 0.25 x1.80, 0.5 x2.00, 1.0 x1.98
+# Every bucket costs rounds of five collectives, so wider buckets win until the light phases
+# re-relax too much (a plateau from 0.5 to 1); bytes per search grow with delta (SCALE 17:
+# 2.4 MB at 0.1, 5.6 MB at 0.5 per rank), so on a fast network a smaller delta may pay.
+# The 1-D kernel's default is much smaller (DEFAULT_DELTA_1D): it relaxes a refilled bucket
+# locally without a collective, which the 2-D layout cannot.
+DEFAULT_DELTA = 0.5
 
 # Proposals queued between row exchanges (32 bytes each: queue and send/receive words).
 CAPACITY = 1 << 20
