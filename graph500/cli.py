@@ -163,7 +163,7 @@ def build_parser(for_help=False):
     # 2-D partitioned BFS (kernels/grid.py, construct2d.py, bfs2d.py; graph500/validate2d.py)
     p.add_argument("--layout", choices=("1d", "2d"), default="1d",
                    help="graph layout over the ranks: 1d (default; row blocks) or 2d (an "
-                        "R x C grid of ranks, BFS only)")
+                        "R x C grid of ranks)")
     energy.add_arguments(p)
     return p
 
@@ -258,10 +258,7 @@ def parse_args(argv, env=None):
         raise UsageError("nothing to run: %s skipped by %s" % (
             ",".join(args.kernels), " and ".join(v for v, w in skips.items() if w != "validation")))
     args.kernels = kept
-    # --layout 2d: BFS only, on the CPU (SSSP and the GPU kernels read the 1-D CSR);
-    # after the SKIP_* switches, so SKIP_SSSP=1 is as good as --kernels bfs
-    if args.layout == "2d" and "sssp" in args.kernels:
-        raise UsageError("--layout 2d runs BFS only for now; add --kernels bfs")
+    # --layout 2d: on the CPU only (the GPU kernels read the 1-D CSR)
     if args.layout == "2d" and args.device != "cpu":
         raise UsageError("--layout 2d runs on the CPU only for now; drop --device %s"
                          % args.device)

@@ -156,12 +156,36 @@ class BFS2DKernel(BFSKernel):
         return validate2d.verdict(self.comm, self.graph, root, self.parent, nedge)
 
 
+class SSSP2DKernel(SSSPKernel):
+    """Kernel 3 on the R x C grid (kernels/sssp2d.py, graph500/validate_sssp2d.py), on the
+    same weighted Graph2D the 2-D BFS reads; dist and parent in 1-D blocks."""
+
+    def __init__(self, comm, graph, args):
+        from graph500.kernels.sssp2d import SSSP2DWorkspace, DEFAULT_DELTA
+        self.comm, self.graph = comm, graph
+        self.delta = args.delta if args.delta is not None else DEFAULT_DELTA
+        self.ws = SSSP2DWorkspace(graph, comm, delta=self.delta)
+
+    def search(self, root):
+        from graph500.kernels.sssp2d import sssp2d
+        self.dist, self.parent = sssp2d(self.ws, root)
+
+    def nedge(self):
+        from graph500.kernels.construct2d import edge_count2d
+        return edge_count2d(self.comm, self.graph, self.parent)
+
+    def validate(self, root, nedge):
+        from . import validate_sssp2d
+        return validate_sssp2d.verdict(self.comm, self.graph, root, self.dist, self.parent,
+                                       nedge)
+
+
 def _layout_2d(args):
     return getattr(args, "layout", "1d") == "2d"
 
 
 def _kernel_classes(args):
-    return {"bfs": BFS2DKernel} if _layout_2d(args) else KERNEL_CLASSES
+    return {"bfs": BFS2DKernel, "sssp": SSSP2DKernel} if _layout_2d(args) else KERNEL_CLASSES
 
 
 def _construct(comm, args, scale, src, dst, w):

@@ -55,25 +55,36 @@ def phase_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
     return phases
 
 
-def phase_bytes_2d(scale, edgefactor, nranks):
-    """--layout 2d (BFS only): Kernel 1 (kernels/construct2d.py) and the 2-D BFS and its
-    validation (kernels/bfs2d.py, graph500/validate2d.py), as phase_bytes."""
+def phase_bytes_2d(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None):
+    """--layout 2d: Kernel 1 (kernels/construct2d.py), the 2-D BFS and its validation
+    (kernels/bfs2d.py, graph500/validate2d.py), the 2-D SSSP and its validation
+    (kernels/sssp2d.py, graph500/validate_sssp2d.py), as phase_bytes. One weighted graph
+    serves both kernels."""
     from graph500.kernels.bfs2d import bfs2d_workspace_bytes
     from graph500.kernels.construct2d import construct2d_bytes, graph2d_bytes
+    from graph500.kernels.sssp2d import DEFAULT_DELTA as DELTA_2D, sssp2d_workspace_bytes
     from .validate2d import validate_bfs2d_bytes
+    from .validate_sssp2d import validate_sssp2d_bytes
+    weights = "sssp" in kernels
     args = (scale, edgefactor, nranks)
-    graph = graph2d_bytes(*args)
-    edges = edge_list_bytes(*args, False)
-    return {"kernel1": edges + max([construct2d_bytes(*args)]
-                                   + [graph + f(*args, False) for f in KERNEL1_EXTRA]),
-            "bfs": graph + bfs2d_workspace_bytes(*args) + validate_bfs2d_bytes(*args)}
+    graph = graph2d_bytes(*args, weights)
+    edges = edge_list_bytes(*args, weights)
+    phases = {"kernel1": edges + max([construct2d_bytes(*args, weights=weights)]
+                                     + [graph + f(*args, weights) for f in KERNEL1_EXTRA])}
+    if "bfs" in kernels:
+        phases["bfs"] = graph + bfs2d_workspace_bytes(*args) + validate_bfs2d_bytes(*args)
+    if "sssp" in kernels:
+        phases["sssp"] = (graph + sssp2d_workspace_bytes(
+            *args, delta=DELTA_2D if delta is None else delta) + validate_sssp2d_bytes(*args))
+    return phases
 
 
 def estimate_rank_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), delta=None,
                         layout="1d"):
     """Peak bytes one rank holds: BASE_BYTES plus its largest phase."""
     if layout == "2d":
-        return BASE_BYTES + max(phase_bytes_2d(scale, edgefactor, nranks).values())
+        return BASE_BYTES + max(phase_bytes_2d(scale, edgefactor, nranks, kernels,
+                                               delta).values())
     return BASE_BYTES + max(phase_bytes(scale, edgefactor, nranks, kernels, delta).values())
 
 

@@ -197,17 +197,21 @@ def local_sums(graph, src, dst, weight):
 
 def _segment_sums(graph, out, use_w):
     """The 2-D layout (construct2d.py): a rank's block is R runs of consecutive column
-    vertices, each a CSR of (column vertex -> row entries) that hashes like a 1-D block of rows."""
-    if use_w or graph.weight is not None:
-        out[_CSR_BAD_ROWS] = 1    # the 2-D layout holds no weights
+    vertices, each a CSR of (column vertex -> row entries[, weights]) that hashes like a 1-D
+    block of rows."""
+    if use_w != (graph.weight is not None):
+        out[_CSR_BAD_ROWS] = 1    # a weighted graph from unweighted tuples or the reverse
         return out
-    cw = np.zeros(1, dtype=np.uint32)
     out[_CSR_ENTRIES] = len(graph.rows)
-    for ptr, col, lo in graph.audit_segments():
+    if graph.weight is not None and len(graph.weight) != len(graph.rows):
+        out[_CSR_BAD_ROWS] = 1
+        return out
+    for ptr, col, lo, weight in graph.audit_segments():
         if not _rows_well_formed(ptr, len(col)):
             out[_CSR_BAD_ROWS] = 1
             return out
-        a, b, loops, outside = _csr_sums(ptr, col, cw, False, np.int64(lo),
+        cw, cuse_w = _weight_bits(weight, len(col))
+        a, b, loops, outside = _csr_sums(ptr, col, cw, cuse_w, np.int64(lo),
                                          np.int64(graph.part.nglobal), _nchunks(len(col)))
         # array additions wrap mod 2^64 silently (scalar ones warn)
         out[[_CSR_A, _CSR_B, _CSR_LOOPS, _CSR_RANGE]] += np.array([a, b, loops, outside],

@@ -23,7 +23,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .construct import CHUNK_EDGES, id_bytes, max_block_vertices
+from .construct import CHUNK_EDGES, id_bytes, max_block_vertices, sort_rows_by_weight
 from .exchange import alltoallv, chunk_starts
 from .grid import Grid
 from .partition import Partition, owner
@@ -36,7 +36,9 @@ class Graph2D:
     colptr: np.ndarray           # int64, grid.col_n + 1
     rows: np.ndarray             # global ids of the u's, vertex dtype
     degree_local: np.ndarray     # int64, tuple degree of each vertex of this rank's block
-    weight: np.ndarray = None    # SSSP on the 2-D layout is not built: always None
+    # float32 weight of each entry (aligned with rows), each column sorted by weight then id
+    # as the 1-D rows are (SSSP's light entries a prefix); None for a BFS-only graph
+    weight: np.ndarray = None
 
     @property
     def nlocal(self):
@@ -46,8 +48,8 @@ class Graph2D:
         return self.degree_local
 
     def audit_segments(self):
-        """(colptr slice, rows slice, global id of the first column) per block of the
-        column strip: each is a CSR of consecutive vertices, which is what the Kernel 1
+        """(colptr slice, rows slice, global id of the first column, weights slice or None)
+        per block of the column strip: each is a CSR of consecutive vertices, which is what the Kernel 1
         audit hashes (audit.py)."""
         g = self.grid
         base = g.col_index_base()
@@ -56,7 +58,8 @@ class Graph2D:
             a = int(base[s])
             n = int(g.col_block_n[s])
             ptr = self.colptr[a:a + n + 1]
-            out.append((ptr - ptr[0], self.rows[ptr[0]:ptr[-1]], int(g.col_block_lo[s])))
+            w = None if self.weight is None else self.weight[ptr[0]:ptr[-1]]
+            out.append((ptr - ptr[0], self.rows[ptr[0]:ptr[-1]], int(g.col_block_lo[s]), w))
         return out
 
 
@@ -90,7 +93,7 @@ def _route_counts(src, dst, nranks, scale, shift, C, nchunks):
 
 
 @njit(cache=True, nogil=True)
-def _fill_run(src, dst, nranks, scale, shift, C, stride, cursor, out, a, b):
+def _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, cursor, out, a, b):
     pos = cursor.copy()
     for e in range(a, b):
         u = src[e]
@@ -99,25 +102,31 @@ def _fill_run(src, dst, nranks, scale, shift, C, stride, cursor, out, a, b):
             q = _dest(u, v, nranks, scale, shift, C)
             p = pos[q] * stride
             out[p] = u
-            if stride == 2:
+            if stride >= 2:
                 out[p + 1] = v
+            if stride == 3:
+                out[p + 2] = wbits[e]
             pos[q] += 1
             q = _dest(v, u, nranks, scale, shift, C)
             p = pos[q] * stride
             out[p] = v
-            if stride == 2:
+            if stride >= 2:
                 out[p + 1] = u
+            if stride == 3:
+                out[p + 2] = wbits[e]
             pos[q] += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _route(src, dst, nranks, scale, shift, C, stride, pos, out):
-    """Records (x[, y]) of entry x -> y grouped by destination rank, chunk c at its cursors
-    (so inside a destination the records keep edge order for any thread count)."""
+def _route(src, dst, wbits, nranks, scale, shift, C, stride, pos, out):
+    """Records (x[, y[, weight bits]]) of entry x -> y grouped by destination rank, chunk c
+    at its cursors (so inside a destination the records keep edge order for any thread
+    count). The weight travels as its float32 bit pattern inside the record, as in
+    construct.py, so a weighted round is still one exchange."""
     nchunks = pos.shape[0]
     n = len(src)
     for c in prange(nchunks):
-        _fill_run(src, dst, nranks, scale, shift, C, stride, pos[c], out,
+        _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, pos[c], out,
                   c * n // nchunks, (c + 1) * n // nchunks)
 
 
@@ -134,19 +143,20 @@ def _count_cols(recv, n, offs, col_base, nranks, scale, shift, C, counts):
 
 
 @njit(cache=True, nogil=True)
-def _place(recv, n, offs, col_base, nranks, scale, shift, C, cursor, rows):
+def _place(recv, n, stride, offs, col_base, nranks, scale, shift, C, cursor, rows, wbits):
     for t in range(n):
-        c = _col_index(recv[2 * t], offs, col_base, nranks, scale, shift, C)
+        c = _col_index(recv[stride * t], offs, col_base, nranks, scale, shift, C)
         p = cursor[c]
-        rows[p] = recv[2 * t + 1]
+        rows[p] = recv[stride * t + 1]
+        if stride == 3:
+            wbits[p] = recv[stride * t + 2]
         cursor[c] = p + 1
 
 
 def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, grid=None):
-    """Collective. src/dst are this rank's share of the edge list (any share). Returns this
-    rank's Graph2D. `weight` must be None (SSSP does not run on the 2-D layout yet)."""
-    if weight is not None:
-        raise ValueError("the 2-D layout holds no weights: SSSP does not run on it yet")
+    """Collective. src/dst[/weight] are this rank's share of the edge list (any share).
+    Returns this rank's Graph2D; with weights, each column sorted by weight (ties by id), as
+    the 1-D Kernel 1 sorts its rows, so one layout serves BFS and SSSP."""
     g = grid if grid is not None else Grid(comm, scale)
     part = Partition(scale, g.nranks, g.rank)
     nranks, shift, C = g.nranks, g.shift, g.C
@@ -156,33 +166,45 @@ def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, gri
     nedges = len(src)
     rounds = int(comm.allreduce((nedges + chunk - 1) // chunk, op=MPI.MAX))
 
+    use_w = weight is not None
+    # float32 weights move as int32 bit patterns inside the id records (exact): int32 ids
+    # hold them directly, int64 ids widen them
+    nowbits = np.zeros(1, dtype=src.dtype)
+    stride = 3 if use_w else 2
+
     counts_col = np.zeros(g.col_n + 1, dtype=np.int64)
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
         pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
         out = np.empty(int(counts.sum()), dtype=src.dtype)
-        _route(s, d, nranks, scale, shift, C, 1, pos, out)
+        _route(s, d, nowbits, nranks, scale, shift, C, 1, pos, out)
         recv, rc = alltoallv(comm, out, counts)
         _count_cols(recv, int(rc.sum()), offs, col_base, nranks, scale, shift, C, counts_col[1:])
         del out, recv
 
     colptr = np.cumsum(counts_col)
     rows = np.empty(int(colptr[-1]), dtype=src.dtype)
+    wcol = np.empty(len(rows) if use_w else 0, dtype=np.float32)
+    wcol_bits = wcol.view(np.int32)
     cursor = colptr[:-1].copy()
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
+        wb = weight[a:b].view(np.int32).astype(src.dtype, copy=False) if use_w else nowbits
         pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
-        out = np.empty(2 * int(counts.sum()), dtype=src.dtype)
-        _route(s, d, nranks, scale, shift, C, 2, pos, out)
-        recv, rc = alltoallv(comm, out, 2 * counts)
-        _place(recv, int(rc.sum()) // 2, offs, col_base, nranks, scale, shift, C, cursor, rows)
+        out = np.empty(stride * int(counts.sum()), dtype=src.dtype)
+        _route(s, d, wb, nranks, scale, shift, C, stride, pos, out)
+        recv, rc = alltoallv(comm, out, stride * counts)
+        _place(recv, int(rc.sum()) // stride, stride, offs, col_base, nranks, scale, shift, C,
+               cursor, rows, wcol_bits)
         del out, recv
     del cursor
+    if use_w:
+        sort_rows_by_weight(colptr, rows, wcol)
 
     degree_local = g.fold_columns(np.diff(colptr), np.int64, MPI.SUM)
-    return Graph2D(g, part, colptr, rows, degree_local)
+    return Graph2D(g, part, colptr, rows, degree_local, wcol if use_w else None)
 
 
 def edge_count2d(comm, graph, parent):
@@ -193,24 +215,31 @@ def edge_count2d(comm, graph, parent):
 
 # --- memory estimate (used by graph500/memory.py) ---
 
-def graph2d_bytes(scale, edgefactor, nranks):
+def graph2d_bytes(scale, edgefactor, nranks, weights=False):
     """The Graph2D Kernel 1 returns: colptr (N/C + 1 int64), the entries (as many as the 1-D
-    CSR's, spread evenly over the ranks), and the degrees of the rank's block."""
+    CSR's, spread evenly over the ranks; with weights 4 bytes more each), and the degrees
+    of the rank's block."""
     from .construct import expected_entries
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     ncol = R * max_block_vertices(scale, nranks)
-    return (8 * (ncol + 1) + expected_entries(scale, edgefactor, nranks) * id_bytes(scale)
+    return (8 * (ncol + 1)
+            + expected_entries(scale, edgefactor, nranks) * (id_bytes(scale) + (4 if weights else 0))
             + 8 * max_block_vertices(scale, nranks))
 
 
-def construct2d_bytes(scale, edgefactor, nranks, chunk=CHUNK_EDGES):
+def construct2d_bytes(scale, edgefactor, nranks, chunk=CHUNK_EDGES, weights=False):
     """Kernel 1's peak beside its edge list: the graph, the column counts (N/C + 1 int64),
-    the fill cursors (N/C int64), and one round's send and receive buffers (two records of
-    two ids per edge each)."""
+    the fill cursors (N/C int64), and the larger of one round's send and receive buffers (two
+    records of two ids, three with weights, per edge each) and the column sort's buffer (the
+    longest column, int32 ids with weights only)."""
+    from .construct import expected_max_degree
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     ncol = R * max_block_vertices(scale, nranks)
     edges = min(chunk, -(-(edgefactor << scale) // nranks))
-    return (graph2d_bytes(scale, edgefactor, nranks) + 2 * 8 * ncol
-            + 2 * (2 * edges * 2 * id_bytes(scale)))
+    stride = 3 if weights else 2
+    rounds = 2 * (2 * edges * stride * id_bytes(scale))
+    sort = 8 * expected_max_degree(scale, edgefactor) if weights and id_bytes(scale) == 4 else 0
+    return (graph2d_bytes(scale, edgefactor, nranks, weights) + 2 * 8 * ncol
+            + max(rounds, sort))

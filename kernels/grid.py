@@ -84,8 +84,12 @@ class Grid:
         cut to the block's nlocal values; unit=1: one uint64 bitmap word per 64 vertices, the
         result the block's local_words words. Collective on col_comm."""
         g = self
-        send = np.zeros(unit * g.col_words, dtype=dtype)
-        send[:len(values)] = values
+        # exactly the counts' sum: a column whose blocks are all empty (N < 64 P) has none,
+        # though col_words is kept at least 1 for the bitmaps
+        nsend = int(unit * g.col_block_wbase[g.R])
+        send = np.zeros(nsend, dtype=dtype)
+        k = min(len(values), nsend)
+        send[:k] = values[:k]
         counts = unit * g.col_block_words
         recv = np.zeros(int(counts[g.i]), dtype=dtype)
         if g.R == 1:

@@ -143,12 +143,6 @@ def test_bfs2d_same_tree_for_any_thread_count(tmp_path):
     assert [s["parent_sum"] for s in one["searches"]] == [s["parent_sum"] for s in two["searches"]]
 
 
-def test_layout_2d_needs_bfs_only():
-    from test_cli import assert_one_line_error, run_single
-    assert_one_line_error(run_single(["-s", "8", "--layout", "2d"]),
-                          "--layout 2d runs BFS only for now; add --kernels bfs")
-
-
 def _cli(tmp_path, nranks, layout, env=None):
     out = tmp_path / ("%s_%d.json" % (layout, nranks))
     res = run_mpi(nranks, ["-m", "graph500", "-s", "9", "--roots", "4", "--kernels", "bfs",
