@@ -90,9 +90,12 @@ def _finite(text):
 
 
 def _default_delta():
+    """The measured default bucket widths, "1d's, 2d's", for --help (None where Numba cannot
+    load: help must print anyway)."""
     try:
         from graph500.kernels.sssp import DEFAULT_DELTA
-        return DEFAULT_DELTA
+        from graph500.kernels.sssp2d import DEFAULT_DELTA as DEFAULT_DELTA_2D
+        return "%g with --layout 1d, %g with 2d" % (DEFAULT_DELTA, DEFAULT_DELTA_2D)
     except Exception:  # noqa: BLE001 - help must print even where Numba cannot load
         return None
 
@@ -137,7 +140,7 @@ def build_parser(for_help=False):
     p.add_argument("--delta", type=_finite, default=None,
                    help="SSSP delta-stepping bucket width, %g..%g (default: %s)"
                         % (MIN_DELTA, MAX_DELTA, "the measured best" if delta is None
-                           else "%g, the measured best" % delta))
+                           else "%s, the measured best" % delta))
     p.add_argument("--skip-validation", action="store_true",
                    help="do not validate (validate statistics print as -1)")
     p.add_argument("--threads", type=int, default=None,

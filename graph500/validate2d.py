@@ -26,6 +26,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
+from graph500.kernels.bitmap import set_bit, test_bit
 from graph500.kernels.exchange import alltoallv, mpi_type
 from graph500.kernels.partition import owner
 
@@ -33,11 +34,6 @@ from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_NEDGE, CHECK_RANGE, CHE
                        CHECK_ROOT, CHECK_TREE, ValidationFailure, agree, check_parent_range)
 
 _NONE = np.iinfo(np.int64).max
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _bit(bits, x):
-    return (bits[x >> 6] >> np.uint64(x & 63)) & np.uint64(1)
 
 
 @njit(cache=True, nogil=True)
@@ -80,9 +76,9 @@ def _advance(xs, ps, live, nlive, level_row, colbits):
     left = 0
     for t in range(nlive):
         k = live[t]
-        if _bit(level_row, ps[k]):
+        if test_bit(level_row, ps[k]):
             x = xs[k]
-            colbits[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
+            set_bit(colbits, x)
         else:
             live[left] = k
             left += 1
@@ -93,7 +89,7 @@ def _advance(xs, ps, live, nlive, level_row, colbits):
 def _set_level(bits, n, depth, level):
     found = 0
     for x in range(n):
-        if _bit(bits, x):
+        if test_bit(bits, x):
             depth[x] = level
             found += 1
     return found
@@ -167,7 +163,7 @@ def _pack(flags, bits):
     bits[:] = 0
     for x in range(len(flags)):
         if flags[x]:
-            bits[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
+            set_bit(bits, x)
 
 
 @njit(cache=True, nogil=True)
@@ -182,7 +178,7 @@ def _owner_checks(parent, depth, confirmed, lo, root):
         if depth[x] < 0:
             if tree < 0:
                 tree = x
-        elif not _bit(confirmed, x):
+        elif not test_bit(confirmed, x):
             if conf < 0:
                 conf = x
     return tree, conf
@@ -237,7 +233,7 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
     mine = np.zeros(max(g.local_words, 1), dtype=np.uint64)
     if lo <= root < g.hi:
         depth[root - lo] = 0
-        mine[(root - lo) >> 6] = np.uint64(1) << np.uint64((root - lo) & 63)
+        set_bit(mine, root - lo)
     level_row = np.zeros(g.row_words, dtype=np.uint64)
     colbits = np.zeros(g.col_words, dtype=np.uint64)
     live = np.arange(nrecv, dtype=np.int64)

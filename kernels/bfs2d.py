@@ -40,6 +40,7 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .bfs import ALPHA, BETA
+from .bitmap import bit_index, from_queue, lowest_bit, set_bit, test_bit, to_queue
 from .exchange import alltoallv, chunk_starts, mpi_type
 from .partition import owner
 
@@ -82,41 +83,12 @@ class BFS2DWorkspace:
 
 # --- small helpers ----------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True, inline="always")
-def _bit(bits, x):
-    return (bits[x >> 6] >> np.uint64(x & 63)) & np.uint64(1)
-
-
-@njit(cache=True, nogil=True)
-def _queue_to_bits(queue, nq, bits):
-    bits[:] = 0
-    for t in range(nq):
-        x = queue[t]
-        bits[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
-
-
-@njit(cache=True, nogil=True)
-def _bits_to_queue(bits, n, queue):
-    k = 0
-    for w in range(len(bits)):
-        b = bits[w]
-        if b == 0:
-            continue
-        for t in range(64):
-            if (b >> np.uint64(t)) & np.uint64(1):
-                x = w * 64 + t
-                if x < n:
-                    queue[k] = x
-                    k += 1
-    return k
-
-
 @njit(cache=True, nogil=True)
 def _visited_bits(parent, bits):
     bits[:] = 0
     for x in range(len(parent)):
         if parent[x] != -1:
-            bits[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
+            set_bit(bits, x)
 
 
 @njit(cache=True, nogil=True)
@@ -170,7 +142,7 @@ def _td_count_run(colptr, rows, fq, a, b, seen, row_lo, nranks, scale, shift, C,
         v = fq[t]
         for k in range(colptr[v], colptr[v + 1]):
             u = rows[k]
-            if not _bit(seen, u - row_lo):
+            if not test_bit(seen, u - row_lo):
                 counts[owner(u, nranks, scale, shift) % C] += 1
     out[:] = counts
 
@@ -194,7 +166,7 @@ def _td_fill_run(colptr, rows, fq, a, b, seen, row_lo, nranks, scale, shift, C, 
         vg = _strip_vertex(v, col_base, col_lo)
         for k in range(colptr[v], colptr[v + 1]):
             u = rows[k]
-            if not _bit(seen, u - row_lo):
+            if not test_bit(seen, u - row_lo):
                 q = owner(u, nranks, scale, shift) % C
                 p = pos[q]
                 out[2 * p] = u
@@ -217,7 +189,7 @@ def _mark_seen(out, n, seen, row_lo):
     proposed is visited at this level, so it need not be proposed again."""
     for t in range(n):
         x = out[2 * t] - row_lo
-        seen[x >> 6] |= np.uint64(1) << np.uint64(x & 63)
+        set_bit(seen, x)
 
 
 @njit(cache=True, nogil=True)
@@ -308,7 +280,7 @@ def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
             v = base + t
             for k in range(colptr[v], colptr[v + 1]):
                 u = rows[k]
-                if _bit(front, u - row_lo):
+                if test_bit(front, u - row_lo):
                     cand[v] = u
                     bits |= np.uint64(1) << np.uint64(t - w * 64)
                     cnt += 1
@@ -363,13 +335,11 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
         front[w] = b
         visited[w] |= b
         while b:
-            t = 0
-            while not (b >> np.uint64(t)) & np.uint64(1):
-                t += 1
-            x = w * 64 + t
+            low = lowest_bit(b)
+            x = w * 64 + bit_index(low)
             nn += 1
             deg += degree[x]
-            b &= b - np.uint64(1)
+            b ^= low
     return nn, deg
 
 
@@ -450,7 +420,7 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
     top_down = True
     while nfront > 0:
         if top_down and alpha > 0 and scout * alpha > unexplored:
-            _queue_to_bits(ws.queue, nq, ws.front_mine)
+            from_queue(ws.queue, nq, ws.front_mine)
             _visited_bits(parent, ws.visited_mine)
             top_down = False
         if top_down:
@@ -465,7 +435,7 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
         unexplored -= scout
         if not top_down and nfront < prev and nfront * beta < g.nglobal:
             _flush(ws)       # top-down claims read the parents: all must be home
-            nq = _bits_to_queue(ws.front_mine, g.nlocal, ws.queue)
+            nq = to_queue(ws.front_mine, g.nlocal, ws.queue)
             top_down = True
     if not top_down:
         _flush(ws)

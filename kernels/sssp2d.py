@@ -49,6 +49,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
+from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
 from .exchange import alltoallv_known, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
@@ -74,7 +75,6 @@ GHOST_SLOTS = 1 << 22
 
 NO_BUCKET = np.int64(1) << 62
 
-_ONE = np.uint64(1)
 _LOW32 = np.int64(0xFFFFFFFF)
 _CLEAN, _MOVE = 0, 1
 
@@ -106,13 +106,12 @@ def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
         b = min(max(b, cur), last)
         old = bkt[v]
         if old != b:
-            bit = _ONE << np.uint64(v & 63)
             if old >= 0:
                 s = old % nslots
-                bits[s, v >> 6] &= ~bit
+                clear_bit(bits[s], v)
                 count[s] -= 1
             s = b % nslots
-            bits[s, v >> 6] |= bit
+            set_bit(bits[s], v)
             count[s] += 1
             bkt[v] = b
         mark[v] = _CLEAN
@@ -132,16 +131,17 @@ def _extract(cur, nslots, bits, count, bkt, dist_bits, frontier, settled, nsettl
         if x == 0:
             continue
         row[w] = np.uint64(0)
-        for t in range(64):
-            if (x >> np.uint64(t)) & _ONE:
-                v = w * 64 + t
-                bkt[v] = -1
-                frontier[nf] = (np.int64(v) << 32) | np.int64(dist_bits[v])
-                nf += 1
-                if in_settled[v] == 0:
-                    in_settled[v] = 1
-                    settled[nsettled] = v
-                    nsettled += 1
+        while x:
+            low = lowest_bit(x)
+            v = w * 64 + bit_index(low)
+            x ^= low
+            bkt[v] = -1
+            frontier[nf] = (np.int64(v) << 32) | np.int64(dist_bits[v])
+            nf += 1
+            if in_settled[v] == 0:
+                in_settled[v] = 1
+                settled[nsettled] = v
+                nsettled += 1
     count[s] = 0
     return nf, nsettled
 
@@ -481,7 +481,7 @@ def sssp2d(ws, root, delta=None):
         ws.dist[r] = 0.0
         ws.parent[r] = root
         ws.bkt[r] = 0
-        ws.bits[0, r >> 6] |= _ONE << np.uint64(r & 63)
+        set_bit(ws.bits[0], r)
         ws.count[0] = 1
     vote = np.zeros(1, dtype=np.int64)
     agreed = np.zeros(1, dtype=np.int64)

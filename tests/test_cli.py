@@ -311,7 +311,9 @@ def test_version_and_help():
     assert res.returncode == 0, res.stderr
     from graph500.cli import EPILOG, SKIP_ENV
     from graph500.kernels.sssp import DEFAULT_DELTA
-    assert "(default: %g, the measured best)" % DEFAULT_DELTA in " ".join(res.stdout.split())
+    from graph500.kernels.sssp2d import DEFAULT_DELTA as DEFAULT_DELTA_2D
+    assert ("(default: %g with --layout 1d, %g with 2d, the measured best)"
+            % (DEFAULT_DELTA, DEFAULT_DELTA_2D)) in " ".join(res.stdout.split())
     assert EPILOG.strip() in res.stdout
     for var in list(SKIP_ENV) + ["GRAPH500_ENERGY_NODES", "GRAPH500_INJECT_FAILURE"]:
         assert var in res.stdout
