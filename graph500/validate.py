@@ -305,10 +305,17 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
                                 reached, 0, nchunks)
         if c:
             check, v, x = c, u, w
+    return conclude(comm, check, v, x, entries, nedge)
+
+
+def conclude(comm, check, v, x, entries, nedge):
+    """The last step, shared with the 2-D validator (validate2d.py): the failure every rank
+    agrees on (this rank's first is check, v, x; check 0 for none), else the edge count
+    (`entries` this rank saw with both ends reached, two per tuple) against nedge.
+    Returns (failure or None, the validator's edge count, -1 after a failure)."""
     fail = agree(comm, check, v, x)
     if fail:
         return fail, -1
-
     counted = int(comm.allreduce(int(entries), op=MPI.SUM)) // 2
     if counted != nedge:
         return ValidationFailure(CHECK_NEDGE, nedge, counted), counted

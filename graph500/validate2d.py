@@ -30,8 +30,8 @@ from graph500.kernels.bitmap import set_bit, test_bit
 from graph500.kernels.exchange import alltoallv, mpi_type
 from graph500.kernels.partition import owner
 
-from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_NEDGE, CHECK_RANGE, CHECK_REACH,
-                       CHECK_ROOT, CHECK_TREE, ValidationFailure, agree, check_parent_range)
+from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_RANGE, CHECK_REACH, CHECK_ROOT,
+                       CHECK_TREE, agree, check_parent_range, conclude)
 
 _NONE = np.iinfo(np.int64).max
 
@@ -278,14 +278,7 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
     for chk, y in ((CHECK_TREE, tree), (CHECK_CONFIRM, conf)):
         if y >= 0 and (not check or chk < check or (chk == check and y + lo < v)):
             check, v, x = chk, y + lo, parent[y]
-    fail = agree(comm, check, v, x)
-    if fail:
-        return fail, -1
-
-    counted = int(comm.allreduce(int(entries), op=MPI.SUM)) // 2
-    if counted != nedge:
-        return ValidationFailure(CHECK_NEDGE, nedge, counted), counted
-    return None, counted
+    return conclude(comm, check, v, x, entries, nedge)
 
 
 def verdict(comm, graph, root, parent, nedge):

@@ -327,8 +327,16 @@ def validate_sssp(comm, graph, root, dist, parent, nedge, window=None):
         both += _check_edges(np.int64(part.lo), graph.rowptr, graph.col, graph.weight, dist,
                              parent, win, np.int64(wlo), np.int64(whi), confirmed, fail,
                              nchunks)
-    ties = _check_confirmed(np.int64(root), np.int64(part.lo), dist, confirmed, parent, fail)
+    return conclude(comm, part, root, dist, parent, confirmed, both, nedge, fail)
 
+
+def conclude(comm, part, root, dist, parent, confirmed, both, nedge, fail):
+    """The steps after the edge scan, shared with the 2-D validator (validate_sssp2d.py):
+    the confirmed parents, the parent chains, the edge count against nedge, and the one
+    failure every rank agrees on (lowest check, then vertex). `confirmed` marks this rank's
+    vertices whose parent edge was seen, `both` counts entries with both ends reached.
+    Returns (ok, message or None, the validator's edge count)."""
+    ties = _check_confirmed(np.int64(root), np.int64(part.lo), dist, confirmed, parent, fail)
     counts = np.array([both, ties], dtype=np.int64)
     total = np.empty_like(counts)
     comm.Allreduce(counts, total, op=MPI.SUM)

@@ -29,10 +29,9 @@ from numba import njit, prange
 from graph500.kernels.exchange import alltoallv, mpi_type
 from graph500.kernels.partition import owner
 
-from .validate_sssp import (_FIELDS, _NONE, _STRICT, _TIE, CHECK_INPUT, CHECK_NEDGE,
-                            CHECK_REACH, CHECK_ROOT, CHECK_WEIGHT, _check_chains,
-                            _check_confirmed, _check_vertices, _merge, _message, _record,
-                            _record_py)
+from .validate_sssp import (_FIELDS, _NONE, _STRICT, _TIE, CHECK_INPUT, CHECK_REACH, CHECK_ROOT,
+                            CHECK_WEIGHT, _check_vertices, _merge, _message, _record,
+                            conclude)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -196,21 +195,7 @@ def validate_sssp2d(comm, graph, root, dist, parent, nedge):
     del recv, dist_col, dist_row
     confirmed = g.fold_columns(marks[:g.col_n], np.uint8, MPI.MAX)
     del marks
-    ties = _check_confirmed(np.int64(root), np.int64(lo), dist, confirmed, parent, fail)
-
-    tot = np.empty(2, dtype=np.int64)
-    comm.Allreduce(np.array([both, ties], dtype=np.int64), tot, op=MPI.SUM)
-    _check_chains(comm, part, dist, parent, confirmed, int(tot[1]), fail)
-    counted = int(tot[0]) // 2
-    if counted != nedge:
-        _record_py(fail, CHECK_NEDGE, nedge, counted)
-
-    fails = np.empty((comm.Get_size(), _FIELDS), dtype=np.float64)
-    comm.Allgather(fail, fails)
-    first = fails[np.lexsort((fails[:, 2], fails[:, 1], fails[:, 0]))[0]]
-    if first[0] == _NONE:
-        return True, None, counted
-    return False, _message(root, first), counted
+    return conclude(comm, part, root, dist, parent, confirmed, both, nedge, fail)
 
 
 def verdict(comm, graph, root, dist, parent, nedge):

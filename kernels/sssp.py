@@ -177,7 +177,7 @@ def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, ns
 
 
 @njit(cache=True, nogil=True)
-def _first_bucket(cur, nslots, count):
+def first_bucket(cur, nslots, count):
     for i in range(nslots):
         if count[(cur + i) % nslots] > 0:
             return cur + i
@@ -211,8 +211,9 @@ def _sort_rows(rowptr, col, weight):
 
 
 @njit(cache=True, nogil=True)
-def _split_rows(rowptr, weight, delta, heavy):
-    """heavy[i] = the first entry of row i with weight >= delta (rows sorted by weight)."""
+def split_by_weight(rowptr, weight, delta, heavy):
+    """heavy[i] = the first entry of row i with weight >= delta (rows sorted by weight).
+    The 2-D kernel (sssp2d.py) splits its weight-sorted columns with it too."""
     for i in range(len(rowptr) - 1):
         a = rowptr[i]
         b = rowptr[i + 1]
@@ -887,7 +888,7 @@ class SSSPWorkspace:
     def split_for(self, wdelta):
         """Where each row's heavy part starts, for this delta (float32 like the weights)."""
         if self.split_delta != wdelta:
-            _split_rows(self.graph.rowptr, self.weight, wdelta, self.heavy)
+            split_by_weight(self.graph.rowptr, self.weight, wdelta, self.heavy)
             self.split_delta = wdelta
 
     def slots_for(self, delta):
@@ -1011,7 +1012,7 @@ class _Search:
             first = push = dmin = 0
             hit = False
             if not more:   # bucket cur is empty here: what the phase's last round carries
-                first = _first_bucket(cur, nslots, ws.count)
+                first = first_bucket(cur, nslots, ws.count)
                 push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist, ws.pwork,
                                       ws.dmins, self.par)
                 # Non-negative float32s order like their bit patterns.
@@ -1066,7 +1067,7 @@ class _Search:
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
                   ws.dist, ws.parent, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots,
                   ws.bits, ws.count, ws.bkt, self.par)
-            ws.vote[0] = _first_bucket(cur, nslots, ws.count)
+            ws.vote[0] = first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             return int(ws.agreed[0]), 0
         if nranks > 1 and max_push <= ws.capacity_min:
@@ -1097,8 +1098,8 @@ class _Search:
             if nranks == 1:
                 if more:
                     continue
-                return _first_bucket(cur, nslots, ws.count), 0
-            first = _first_bucket(cur, nslots, ws.count)
+                return first_bucket(cur, nslots, ws.count), 0
+            first = first_bucket(cur, nslots, ws.count)
             dmin_rec = self.pack(n)
             if n:
                 # Where the unsent records will land (the receiver clamps the same way).

@@ -53,6 +53,7 @@ from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
 from .exchange import alltoallv_known, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
+from .sssp import NO_BUCKET, first_bucket, split_by_weight
 
 # Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
 # oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
@@ -73,7 +74,6 @@ CAPACITY = 1 << 20
 # larger).
 GHOST_SLOTS = 1 << 22
 
-NO_BUCKET = np.int64(1) << 62
 
 _LOW32 = np.int64(0xFFFFFFFF)
 _CLEAN, _MOVE = 0, 1
@@ -153,31 +153,6 @@ def _pack_settled(settled, nsettled, dist_bits, in_settled, out):
         v = settled[t]
         out[t] = (np.int64(v) << 32) | np.int64(dist_bits[v])
         in_settled[v] = 0
-
-
-@njit(cache=True, nogil=True)
-def _first_bucket(cur, nslots, count):
-    for k in range(nslots):
-        if count[(cur + k) % nslots] > 0:
-            return cur + k
-    return NO_BUCKET
-
-
-# ---------------------------------------------------------------- columns in weight order
-
-@njit(cache=True, nogil=True)
-def _split_columns(colptr, weight, delta, heavy):
-    """heavy[v] = the first entry of column v with weight >= delta (columns sorted)."""
-    for v in range(len(colptr) - 1):
-        a = colptr[v]
-        b = colptr[v + 1]
-        while a < b:
-            m = (a + b) >> 1
-            if weight[m] < delta:
-                a = m + 1
-            else:
-                b = m
-        heavy[v] = a
 
 
 # ---------------------------------------------------------------- expand, relax, fold
@@ -374,7 +349,7 @@ class SSSP2DWorkspace:
             self.delta = float(delta)
         wdelta = np.float32(self.delta)
         if self.split_delta != wdelta:
-            _split_columns(self.graph.colptr, self.graph.weight, wdelta, self.heavy)
+            split_by_weight(self.graph.colptr, self.graph.weight, wdelta, self.heavy)
             self.split_delta = wdelta
         self.nslots = int(self.max_weight / self.delta) + 3
         if len(self.count) != self.nslots:
@@ -499,7 +474,7 @@ def sssp2d(ws, root, delta=None):
         # heavy round: the settled set once, with its final distances
         _pack_settled(ws.settled, nsettled, ws.dist_bits, ws.in_settled, ws.frontier)
         ws._round(ws.frontier, nsettled, False, cur)
-        vote[0] = _first_bucket(cur, ws.nslots, ws.count)
+        vote[0] = first_bucket(cur, ws.nslots, ws.count)
         _agree(comm, vote, agreed, MPI.MIN)
         cur = int(agreed[0])
     return ws.dist, ws.parent
