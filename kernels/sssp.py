@@ -764,8 +764,6 @@ class SSSPWorkspace:
         # A 32nd of the local entries is far more than a round's records, ghost-filtered,
         # have needed on the benchmark graph; one row must always fit.
         self.capacity = max(1, maxdeg, min(int(graph.rowptr[-1]) // 32, capacity))
-        # The smallest queue of all ranks: decisions on it are the same everywhere.
-        self.capacity_min = comm.allreduce(self.capacity, op=MPI.MIN)
 
         m = max(n, 1)
         self.nwords = (n + 63) // 64
@@ -1070,7 +1068,7 @@ class _Search:
             ws.vote[0] = first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             return int(ws.agreed[0]), 0
-        if nranks > 1 and max_push <= ws.capacity_min:
+        if nranks > 1 and max_push <= ws.capacity:
             # Every rank's push fits in its record queue (max_push bounds the heavy entries
             # of the busiest rank), so every rank finishes it in one go and no round is
             # needed to agree on "more": go straight on to bucket cur + 1, the records
