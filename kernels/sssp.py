@@ -102,9 +102,9 @@ NO_BUCKET = np.int64(1) << 62
 # The header every rank sends every other rank in each exchange round (one Alltoall, which
 # is also the round's agreement; see _Search): records (int32 words) for that rank, "has
 # frontier left", "sent records", first non-empty bucket, push work, smallest settled
-# distance (float32 bits), "a record sent may land in the current bucket".
-_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN, _HIT = range(7)
-_HEADER = 7
+# distance (float32 bits).
+_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN = range(6)
+_HEADER = 6
 
 
 
@@ -941,10 +941,8 @@ class _Search:
                    what the heavy phase needs to choose push or pull.
       heavy(cur) - push: relax the settled set's heavy entries; their records all land in
                    later buckets, so the last round's records are not sent now but travel
-                   with the next bucket's first light round. When the quiet round's push
-                   work says every rank's push fits its queue, there is no heavy round at
-                   all and the next bucket is cur + 1; otherwise the last heavy round's
-                   header agrees on the next bucket (a lower bound: the smallest of every rank's first
+                   with the next bucket's first light round, and that round's header agrees
+                   on the next bucket (a lower bound: the smallest of every rank's first
                    bucket and its unsent records' buckets; if those records improve nothing
                    the bucket is found empty in one quiet round). Pull: as before.
     """
@@ -964,7 +962,7 @@ class _Search:
         return _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.ccounts, ws.dmins,
                      ws.send_i, ws.send_f, self.par)
 
-    def agree(self, n, more, first, push, dmin, hit=False):
+    def agree(self, n, more, first, push, dmin):
         """Send this round's header to every rank (the records packed by pack()), return
         every rank's header (rows by rank)."""
         ws = self.ws
@@ -975,7 +973,6 @@ class _Search:
         h[:, _FIRST] = first
         h[:, _PUSH] = push
         h[:, _DMIN] = dmin
-        h[:, _HIT] = hit
         self.comm.Alltoall(h, ws.hdr_recv)
         return ws.hdr_recv
 
@@ -1008,8 +1005,7 @@ class _Search:
                 ws.pv, ws.pd, ws.pu, n, ws.capacity, self.par)
             more = pos < nf
             first = push = dmin = 0
-            hit = False
-            if not more:   # bucket cur is empty here: what the phase's last round carries
+            if not n and not more:   # quiet here: what the quiet round must carry
                 first = first_bucket(cur, nslots, ws.count)
                 push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist, ws.pwork,
                                       ws.dmins, self.par)
@@ -1017,28 +1013,14 @@ class _Search:
                 dmin = int(np.float32(dm).view(np.int32))
             if nranks == 1:
                 return nsettled, push, dmin, first
-            dmin_rec = self.pack(n)
-            if n and not more:
-                # Where the records will land (the receiver clamps the same way): first
-                # becomes a lower bound on the next non-empty bucket.
-                b = min(max(int(np.float64(dmin_rec) * inv_delta), cur), cur + nslots - 1)
-                hit = b == cur
-                first = min(first, b)
-            hdr = self.agree(n, more, first, push, dmin, hit)
-            if hdr[:, _MORE].any():
-                if hdr[:, _SENT].any():
-                    self.exchange(n, hdr, cur)
-            elif not hdr[:, _SENT].any():   # quiet everywhere, nothing in flight
-                return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
-                        int(hdr[:, _FIRST].min()))
-            else:
-                self.exchange(n, hdr, cur)
-                if not hdr[:, _HIT].any():
-                    # Nothing sent lands in bucket cur and every rank had emptied it: the
-                    # phase ends with this exchange, with no quiet round after it (the
-                    # settled set is final; first is a lower bound, see above).
+            self.pack(n)
+            hdr = self.agree(n, more, first, push, dmin)
+            if not hdr[:, _SENT].any():
+                if not hdr[:, _MORE].any():   # quiet everywhere, nothing in flight
                     return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
                             int(hdr[:, _FIRST].min()))
+            else:
+                self.exchange(n, hdr, cur)
             n = 0
 
     def heavy(self, cur, nsettled, max_push, dmin, first):
@@ -1068,22 +1050,6 @@ class _Search:
             ws.vote[0] = first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             return int(ws.agreed[0]), 0
-        if nranks > 1 and max_push <= ws.capacity:
-            # Every rank's push fits in its record queue (max_push bounds the heavy entries
-            # of the busiest rank), so every rank finishes it in one go and no round is
-            # needed to agree on "more": go straight on to bucket cur + 1, the records
-            # travelling with its first light round. Heavy targets land beyond bucket cur
-            # (w >= delta), so they are placed from cur + 1 on. If cur + 1 is empty
-            # everywhere, its quiet round names the next non-empty bucket: that round
-            # replaces the heavy round this skips, so it never costs more rounds.
-            pos, n = _push_step(ws.settled, 0, nsettled, ws.heavy, g.rowptr[1:], ws.col,
-                                ws.weight, lo, hi, nranks, scale, shift, ws.offsets, ws.dist,
-                                ws.parent, ws.key, ws.bits, ws.count, ws.bkt, ws.epre, ws.cnt,
-                                ws.tbuf, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst,
-                                ws.pv, ws.pd, ws.pu, 0, ws.capacity, inv_delta, cur + 1,
-                                nslots, self.par)
-            assert pos == nsettled
-            return cur + 1, n
         pos = 0
         while True:
             pos, n = _push_step(ws.settled, pos, nsettled, ws.heavy, g.rowptr[1:], ws.col,
