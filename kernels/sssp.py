@@ -73,7 +73,7 @@ from numba import njit, prange
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .bitmap import bit_index, lowest_bit
+from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .partition import owner
@@ -134,17 +134,32 @@ def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
         dist[r] = 0.0
         key[r] = 0
         parent[r] = root
-        bits[0, r >> 6] |= _ONE << np.uint64(r & 63)
+        set_bit(bits[0], r)
         count[0] = 1
         bkt[r] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _unlist(v, nslots, bits, count, bkt):
+    """Vertex v out of its bucket (it is in one)."""
     s = bkt[v] % nslots
-    bits[s, v >> 6] &= ~(_ONE << np.uint64(v & 63))
+    clear_bit(bits[s], v)
     count[s] -= 1
     bkt[v] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def move_to_bucket(v, b, nslots, bits, count, bkt):
+    """Vertex v into bucket b of the cyclic array, out of its old bucket if it had one.
+    The 2-D kernel (sssp2d.py) keeps its buckets with it too."""
+    old = bkt[v]
+    if old != b:
+        if old >= 0:
+            _unlist(v, nslots, bits, count, bkt)
+        s = b % nslots
+        set_bit(bits[s], v)
+        count[s] += 1
+        bkt[v] = b
 
 
 @njit(cache=True, nogil=True)
@@ -312,17 +327,7 @@ def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
         v = tlist[i]
         bb = np.int64(np.float64(dist[v]) * inv_delta)
         bb = min(max(bb, cur), last)
-        old = bkt[v]
-        if old != bb:
-            bit = _ONE << np.uint64(v & 63)
-            if old >= 0:
-                s = old % nslots
-                bits[s, v >> 6] &= ~bit
-                count[s] -= 1
-            s = bb % nslots
-            bits[s, v >> 6] |= bit
-            count[s] += 1
-            bkt[v] = bb
+        move_to_bucket(v, bb, nslots, bits, count, bkt)
 
 
 # ---------------------------------------------------------------- relaxation and records
@@ -430,10 +435,7 @@ def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight,
             break
         if light and bkt[u] >= 0:
             # u dropped again since it was extracted: this scan uses its newest distance
-            s = bkt[u] % nslots
-            bits[s, u >> 6] &= ~(_ONE << np.uint64(u & 63))
-            count[s] -= 1
-            bkt[u] = -1
+            _unlist(u, nslots, bits, count, bkt)
         ne += ln
         i += 1
         epre[i - pos] = ne

@@ -49,11 +49,11 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
-from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
+from .bitmap import bit_index, lowest_bit, set_bit
 from .exchange import alltoallv_known, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
-from .sssp import NO_BUCKET, first_bucket, split_by_weight
+from .sssp import NO_BUCKET, first_bucket, move_to_bucket, split_by_weight
 
 # Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
 # oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
@@ -104,16 +104,7 @@ def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
         v = touched[t]
         b = np.int64(np.float64(dist[v]) * inv_delta)
         b = min(max(b, cur), last)
-        old = bkt[v]
-        if old != b:
-            if old >= 0:
-                s = old % nslots
-                clear_bit(bits[s], v)
-                count[s] -= 1
-            s = b % nslots
-            set_bit(bits[s], v)
-            count[s] += 1
-            bkt[v] = b
+        move_to_bucket(v, b, nslots, bits, count, bkt)
         mark[v] = _CLEAN
 
 
