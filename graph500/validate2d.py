@@ -27,7 +27,8 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from graph500.kernels.bitmap import set_bit, test_bit
-from graph500.kernels.exchange import alltoallv, mpi_type
+from graph500.kernels.exchange import alltoallv
+from graph500.kernels.grid import gather_strip
 from graph500.kernels.partition import owner
 
 from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_RANGE, CHECK_REACH, CHECK_ROOT,
@@ -184,15 +185,6 @@ def _owner_checks(parent, depth, confirmed, lo, root):
     return tree, conf
 
 
-def _gather_strip(comm, mine, out, counts, displs):
-    t = mpi_type(mine)
-    if comm.Get_size() == 1:
-        out[:len(mine)] = mine
-    else:
-        comm.Allgatherv([mine, t], [out, (counts, displs), t])
-    return out
-
-
 def validate_bfs2d(comm, graph, root, parent, nedge):
     """Collective. Returns (failure or None, validator's edge count); same on every rank."""
     g = graph.grid
@@ -241,7 +233,7 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
     level = 0
     lw = g.local_words
     while True:
-        _gather_strip(g.row_comm, mine[:lw], level_row, g.row_block_words, g.row_block_wbase)
+        gather_strip(g.row_comm, mine[:lw], level_row, g.row_block_words, g.row_block_wbase)
         nlive = _advance(xs, ps, live, nlive, level_row, colbits)
         mine[:lw] = g.fold_columns(colbits, np.uint64, MPI.BOR, unit=1)
         level += 1
@@ -254,10 +246,10 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
     padded = np.full(64 * lw, -1, dtype=np.int32)
     padded[:g.nlocal] = depth
     depth_col = np.full(64 * g.col_words, -1, dtype=np.int32)
-    _gather_strip(g.col_comm, padded, depth_col, 64 * g.col_block_words,
+    gather_strip(g.col_comm, padded, depth_col, 64 * g.col_block_words,
                   64 * g.col_block_wbase[:R])
     depth_row = np.full(64 * g.row_words, -1, dtype=np.int32)
-    _gather_strip(g.row_comm, padded, depth_row, 64 * g.row_block_words,
+    gather_strip(g.row_comm, padded, depth_row, 64 * g.row_block_words,
                   64 * g.row_block_wbase)
     del padded
     check, v, x, entries = _scan_entries(graph.colptr, graph.rows, depth_col, depth_row,

@@ -26,7 +26,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from graph500.kernels.exchange import alltoallv, mpi_type
+from graph500.kernels.exchange import alltoallv
+from graph500.kernels.grid import gather_strip
 from graph500.kernels.partition import owner
 
 from .validate_sssp import (_FIELDS, _NONE, _STRICT, _TIE, CHECK_INPUT, CHECK_REACH, CHECK_ROOT,
@@ -131,15 +132,6 @@ def _confirm(recv, n, colptr, rows, weight, dist_col, dist_row, offs, col_base, 
                     break
 
 
-def _gather_strip(comm, mine, out, counts, displs):
-    t = mpi_type(mine)
-    if comm.Get_size() == 1:
-        out[:len(mine)] = mine
-    else:
-        comm.Allgatherv([mine, t], [out, (counts, displs), t])
-    return out
-
-
 def validate_sssp2d(comm, graph, root, dist, parent, nedge):
     """Collective. Returns (ok, message or None, nedge_counted), the same on every rank,
     as validate_sssp.validate_sssp."""
@@ -166,10 +158,10 @@ def validate_sssp2d(comm, graph, root, dist, parent, nedge):
     padded = np.full(64 * lw, np.inf, dtype=np.float32)
     padded[:g.nlocal] = dist
     dist_col = np.full(64 * g.col_words, np.inf, dtype=np.float32)
-    _gather_strip(g.col_comm, padded, dist_col, 64 * g.col_block_words,
+    gather_strip(g.col_comm, padded, dist_col, 64 * g.col_block_words,
                   64 * g.col_block_wbase[:R])
     dist_row = np.full(64 * g.row_words, np.inf, dtype=np.float32)
-    _gather_strip(g.row_comm, padded, dist_row, 64 * g.row_block_words, 64 * g.row_block_wbase)
+    gather_strip(g.row_comm, padded, dist_row, 64 * g.row_block_words, 64 * g.row_block_wbase)
     del padded
     col_base = g.col_index_base().astype(np.int64)
     col_lo = g.col_block_lo.astype(np.int64)

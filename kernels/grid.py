@@ -18,6 +18,7 @@ ranks of grid column j, ranked by i), made with comm.Split only, so a communicat
 """
 import numpy as np
 
+from .exchange import mpi_type
 from .partition import block_offsets, word_shift
 
 
@@ -102,3 +103,14 @@ class Grid:
         for c in (self.row_comm, self.col_comm):
             if hasattr(c, "Free"):
                 c.Free()
+
+
+def gather_strip(comm, mine, out, counts, displs):
+    """Every rank's `mine` of a grid row or column (`comm`, the row_comm or col_comm) into
+    `out` at displs, as one strip (no MPI call on a one-rank row or column). Returns out."""
+    t = mpi_type(mine)
+    if comm.Get_size() == 1:
+        out[:len(mine)] = mine
+    else:
+        comm.Allgatherv([mine, t], [out, (counts, displs), t])
+    return out
