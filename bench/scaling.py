@@ -77,9 +77,8 @@ def mpiexec():
 
 def run_point(p, a, tmp):
     out = pathlib.Path(tmp) / ("p%d.json" % p)
-    kernels = "bfs" if a.layout == "2d" else a.kernels
     cmd = [mpiexec(), "-n", str(p), sys.executable, "-m", "graph500", "-s", str(a.scale),
-           "-e", str(a.edgefactor), "--roots", str(a.roots), "--kernels", kernels,
+           "-e", str(a.edgefactor), "--roots", str(a.roots), "--kernels", a.kernels,
            "--energy", "off", "--quiet", "--json", str(out)]
     if a.layout == "2d":
         cmd += ["--layout", "2d"]

@@ -42,6 +42,7 @@ from numba import njit, prange
 from .bfs import ALPHA, BETA
 from .bitmap import bit_index, from_queue, lowest_bit, set_bit, test_bit, to_queue
 from .exchange import alltoallv, chunk_starts, mpi_type
+from .grid import gather_strip
 from .partition import owner
 
 # A top-down level with fewer gathered frontier edges than this runs on one thread.
@@ -64,12 +65,14 @@ class BFS2DWorkspace:
         self.visited_mine = np.zeros(max(g.local_words, 1), dtype=np.uint64)
         self.front_row = np.zeros(g.row_words, dtype=np.uint64)
         self.seen_row = np.zeros(g.row_words, dtype=np.uint64)
+        self.front_col = np.zeros(g.col_words, dtype=np.uint64)
         self.cand = np.full(max(g.col_n, 1), -1, dtype=np.int64)
         maxw = max(int(g.col_block_words.max()), 1)
         self.done = [np.zeros(maxw, dtype=np.uint64), np.zeros(maxw, dtype=np.uint64)]
         self.word_sums = np.zeros(maxw, dtype=np.int64)
         self.col_base = g.col_index_base().astype(np.int64)
         self.fq = np.empty(1 << 12, dtype=graph.rows.dtype)
+        self.rowq = np.empty(1 << 12, dtype=graph.rows.dtype)
         self.sendbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.bounds = np.zeros(numba.get_num_threads() + 1, dtype=np.int64)
@@ -215,31 +218,97 @@ def _td_apply(recv, n, parent, lo, degree, queue):
     return nq, deg
 
 
-def _gather_frontier_ids(ws, nq):
-    """The global ids of column strip j's frontier, gathered along the grid column."""
+def _bits_cheaper(ws, nfront):
+    """Whether a frontier gather sends bits rather than ids: a strip (of k = R or C) holds
+    about nfront / k of the frontier, ib bytes each as ids, against N / (8k) bytes as bits.
+    Decided from the global frontier size every rank knows, so no counts need exchanging
+    when bits go (the strips' bit counts are fixed)."""
+    return 8 * nfront * ws.graph.rows.dtype.itemsize >= ws.grid.nglobal
+
+
+@njit(cache=True, nogil=True)
+def _strip_ids(bits, seg_words, seg_wbase, seg_lo, seg_n, out):
+    """The global ids of a column strip's set bits (segments laid end to end, in words),
+    in increasing order per segment; returns how many."""
+    n = 0
+    for g in range(len(seg_words)):
+        for w in range(seg_words[g]):
+            b = bits[seg_wbase[g] + w]
+            while b:
+                low = lowest_bit(b)
+                x = w * 64 + bit_index(low)
+                if x < seg_n[g]:
+                    out[n] = seg_lo[g] + x
+                    n += 1
+                b ^= low
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _ids_to_bits(ids, n, lo, bits):
+    bits[:] = 0
+    for t in range(n):
+        set_bit(bits, ids[t] - lo)
+
+
+def _gather_ids(comm, ids, n, buf):
+    """Every rank's ids[:n] of a grid row or column, end to end: (buffer, total)."""
+    mine = np.array([n], dtype=np.int64)
+    counts = np.empty(comm.Get_size(), dtype=np.int64)
+    comm.Allgather(mine, counts)
+    total = int(counts.sum())
+    if len(buf) < total:
+        buf = np.empty(2 * total, dtype=ids.dtype)
+    displs = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=displs[1:])
+    t = mpi_type(ids)
+    comm.Allgatherv([ids[:n], t], [buf, (counts, displs), t])
+    return buf, total
+
+
+def _gather_frontier_ids(ws, nq, nfront):
+    """The global ids of column strip j's frontier (nfront vertices in all), gathered along
+    the grid column as ids or as the blocks' bits, whichever is smaller."""
     g = ws.grid
+    if g.R > 1 and _bits_cheaper(ws, nfront):
+        from_queue(ws.queue, nq, ws.front_mine)
+        lw = g.local_words
+        gather_strip(g.col_comm, ws.front_mine[:lw], ws.front_col, g.col_block_words,
+                     g.col_block_wbase[:g.R])
+        if len(ws.fq) < g.col_n:
+            ws.fq = np.empty(g.col_n, dtype=ws.qglobal.dtype)
+        return _strip_ids(ws.front_col, g.col_block_words, g.col_block_wbase, g.col_block_lo,
+                          g.col_block_n, ws.fq)
     _to_global(ws.queue, nq, g.lo, ws.qglobal)
     if g.R == 1:
         if len(ws.fq) < nq:
             ws.fq = np.empty(2 * nq, dtype=ws.qglobal.dtype)
         ws.fq[:nq] = ws.qglobal[:nq]
         return nq
-    mine = np.array([nq], dtype=np.int64)
-    counts = np.empty(g.R, dtype=np.int64)
-    g.col_comm.Allgather(mine, counts)
-    total = int(counts.sum())
-    if len(ws.fq) < total:
-        ws.fq = np.empty(2 * total, dtype=ws.qglobal.dtype)
-    displs = np.zeros(g.R, dtype=np.int64)
-    np.cumsum(counts[:-1], out=displs[1:])
-    t = mpi_type(ws.qglobal)
-    g.col_comm.Allgatherv([ws.qglobal[:nq], t], [ws.fq, (counts, displs), t])
+    ws.fq, total = _gather_ids(g.col_comm, ws.qglobal, nq, ws.fq)
     return total
 
 
-def _top_down(ws, nq):
+def _gather_row_frontier(ws, nfront):
+    """front_row = the frontier bits of row strip i, from the C owners of its blocks, sent
+    as bits or as ids, whichever is smaller (a sparse bottom-up level, near the end)."""
+    g = ws.grid
+    lw = g.local_words
+    if g.C == 1:
+        ws.front_row[:lw] = ws.front_mine[:lw]
+    elif _bits_cheaper(ws, nfront):
+        gather_strip(g.row_comm, ws.front_mine[:lw], ws.front_row, g.row_block_words,
+                     g.row_block_wbase)
+    else:
+        nq = to_queue(ws.front_mine, g.nlocal, ws.queue)
+        _to_global(ws.queue, nq, g.lo, ws.qglobal)
+        ws.rowq, total = _gather_ids(g.row_comm, ws.qglobal, nq, ws.rowq)
+        _ids_to_bits(ws.rowq, total, g.row_lo, ws.front_row)
+
+
+def _top_down(ws, nq, nfront):
     g, gr = ws.grid, ws.graph
-    nfq = _gather_frontier_ids(ws, nq)
+    nfq = _gather_frontier_ids(ws, nq, nfront)
     fq = ws.fq
     entries = _split(gr.colptr, fq, nfq, g.offsets, ws.col_base, g.nranks, g.scale, g.shift,
                      g.C, ws.bounds)
@@ -293,25 +362,74 @@ def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
     return found
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _put_word(out, p, w, per):
+    """Bitmap word w as `per` vertex ids (per = 8 // id bytes) at out[p:p+per], the low half
+    first: the ids a little-endian uint64 array would be viewed as."""
+    if per == 1:
+        out[p] = w
+    else:
+        out[p] = np.int64(w & np.uint64(0xFFFFFFFF))
+        out[p + 1] = np.int64(w >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _get_word(a, p, per):
+    if per == 1:
+        return np.uint64(a[p])
+    return np.uint64(np.uint32(a[p])) | (np.uint64(np.uint32(a[p + 1])) << np.uint64(32))
+
+
 @njit(cache=True, nogil=True)
-def _collect(cand, col_base, col_n, me, counts, out, fill):
-    """Parents found here for other grid rows' blocks, as (index in block, parent) records
-    grouped by block owner (count pass, then fill pass); resets the candidates sent."""
+def _collect(cand, col_base, col_n, col_words, me, per, counts, out, fill):
+    """Parents found here for other grid rows' blocks, grouped by block owner, each block in
+    the smaller of two forms (count pass, then fill pass; resets the candidates sent):
+      pairs  - (index in block, parent) for each of the k found: 2k ids;
+      bitmap - the block's found bits (W words, W * per ids), then the k parents in index
+               order: W * per + k ids, about half the pairs once k >> W * per.
+    Bitmap when k > W * per, so the owner tells the forms apart by the length alone: pairs
+    never exceed 2 W * per ids, a bitmap always does (_apply_flush).
+    counts[g] = the ids for grid row g; returns their sum."""
     p = 0
     for g in range(len(col_n)):
+        counts[g] = 0
         if g == me:
             continue
-        c = 0
+        base = col_base[g]
+        k = 0
         for t in range(col_n[g]):
-            u = cand[col_base[g] + t]
-            if u >= 0:
-                if fill:
-                    out[2 * p] = t
-                    out[2 * p + 1] = u
-                    cand[col_base[g] + t] = -1
-                p += 1
-                c += 1
-        counts[g] = c
+            if cand[base + t] >= 0:
+                k += 1
+        wu = col_words[g] * per
+        if k <= wu:
+            if fill:
+                for t in range(col_n[g]):
+                    u = cand[base + t]
+                    if u >= 0:
+                        out[p] = t
+                        out[p + 1] = u
+                        p += 2
+                        cand[base + t] = -1
+            else:
+                p += 2 * k
+            counts[g] = 2 * k
+        else:
+            if fill:
+                for w in range(col_words[g]):
+                    bits = np.uint64(0)
+                    for t in range(w * 64, min(col_n[g], w * 64 + 64)):
+                        if cand[base + t] >= 0:
+                            bits |= np.uint64(1) << np.uint64(t - w * 64)
+                    _put_word(out, p + w * per, bits, per)
+                q = p + wu
+                for t in range(col_n[g]):
+                    u = cand[base + t]
+                    if u >= 0:
+                        out[q] = u
+                        q += 1
+                        cand[base + t] = -1
+            p += wu + k
+            counts[g] = wu + k
     return p
 
 
@@ -344,39 +462,54 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
 
 
 @njit(cache=True, nogil=True)
-def _apply_pairs(recv, nrecv, parent):
-    for t in range(nrecv):
-        parent[recv[2 * t]] = recv[2 * t + 1]
+def _apply_flush(recv, counts, words, per, parent):
+    """The owner's side of _collect: each grid row's segment is pairs or bitmap + values,
+    told apart by its length against twice this block's bitmap in ids."""
+    wu = words * per
+    p = 0
+    for g in range(len(counts)):
+        c = counts[g]
+        if c > 2 * wu:
+            q = p + wu
+            for w in range(words):
+                b = _get_word(recv, p + w * per, per)
+                while b:
+                    low = lowest_bit(b)
+                    parent[w * 64 + bit_index(low)] = recv[q]
+                    q += 1
+                    b ^= low
+        else:
+            for t in range(p, p + c, 2):
+                parent[recv[t]] = recv[t + 1]
+        p += c
 
 
 def _flush(ws):
     """Deliver the parents this rank found for other grid rows' blocks during the bottom-up
     phase now ending (one Alltoallv along the grid column for the whole phase: each vertex is
-    found once, so the candidates never collide across levels)."""
+    found once, so the candidates never collide across levels), as pairs or as a bitmap plus
+    values, whichever is smaller for each block (_collect)."""
     g, gr = ws.grid, ws.graph
     if g.R == 1:
         return
+    per = 8 // gr.rows.dtype.itemsize
     counts = np.zeros(g.R, dtype=np.int64)
-    n = _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, False)
-    if 2 * n > len(ws.sendbuf):
-        ws.sendbuf = np.empty(4 * n, dtype=gr.rows.dtype)
-    _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, True)
-    recv, rc = alltoallv(g.col_comm, ws.sendbuf, 2 * counts, ws.recvbuf)
+    n = _collect(ws.cand, ws.col_base, g.col_block_n, g.col_block_words, g.i, per, counts,
+                 ws.sendbuf, False)
+    if n > len(ws.sendbuf):
+        ws.sendbuf = np.empty(2 * n, dtype=gr.rows.dtype)
+    _collect(ws.cand, ws.col_base, g.col_block_n, g.col_block_words, g.i, per, counts,
+             ws.sendbuf, True)
+    recv, rc = alltoallv(g.col_comm, ws.sendbuf, counts, ws.recvbuf)
     ws.recvbuf = recv
-    _apply_pairs(recv, int(rc.sum()) // 2, ws.parent)
+    _apply_flush(recv, rc, g.local_words, per, ws.parent)
 
 
-def _bottom_up(ws):
+def _bottom_up(ws, nfront):
     g, gr = ws.grid, ws.graph
     R, i = g.R, g.i
     lw = g.local_words
-    # the frontier of row strip i, from the C owners of its blocks
-    if g.C == 1:
-        ws.front_row[:lw] = ws.front_mine[:lw]
-    else:
-        g.row_comm.Allgatherv([ws.front_mine[:lw], MPI.UINT64_T],
-                              [ws.front_row, (g.row_block_words, g.row_block_wbase),
-                               MPI.UINT64_T])
+    _gather_row_frontier(ws, nfront)
     np.bitwise_or(ws.seen_row, ws.front_row, out=ws.seen_row)
     cur, nxt = ws.done
     cur[:lw] = ws.visited_mine[:lw]
@@ -424,10 +557,10 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
             _visited_bits(parent, ws.visited_mine)
             top_down = False
         if top_down:
-            nq, nedges = _top_down(ws, nq)
+            nq, nedges = _top_down(ws, nq, nfront)
             nn = nq
         else:
-            nn, nedges = _bottom_up(ws)
+            nn, nedges = _bottom_up(ws, nfront)
         stats[0], stats[1] = nn, nedges
         ws.comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
