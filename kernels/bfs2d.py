@@ -27,6 +27,10 @@ the 1-D layout's N/8.
               owners as (v, u) pairs (one Alltoallv along the column per phase).
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
+Threads: the top-down count and fill run per chunk of the gathered frontier; the seen-marking
+and the apply per word range of the bitmap or block they write (_bucket groups the records
+by range first), so no two threads touch one word or vertex, and the smallest-parent rule
+makes the tree independent of the order.
 Switching as bfs.py (GAPBS's heuristic): bottom-up when the frontier's edges exceed the
 unexplored edges / alpha; back to top-down when the frontier shrinks below N / beta.
 alpha=0 forces pure top-down; alpha=beta=inf pure bottom-up (for tests).
@@ -45,7 +49,8 @@ from .exchange import alltoallv, chunk_starts, mpi_type
 from .grid import gather_strip
 from .partition import owner
 
-# A top-down level with fewer gathered frontier edges than this runs on one thread.
+# A top-down level with fewer gathered frontier edges than this runs on one thread; so do
+# the seen-marking and the apply of fewer proposals.
 TD_PARALLEL_EDGES = 1 << 14
 
 
@@ -76,6 +81,10 @@ class BFS2DWorkspace:
         self.sendbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.bounds = np.zeros(numba.get_num_threads() + 1, dtype=np.int64)
+        self.tmp = np.empty(1 << 12, dtype=np.int64)
+        # fewer proposals than this are marked seen and applied on one thread (a test sets
+        # it to 0 to run the threaded paths on a small graph)
+        self.parallel_min = TD_PARALLEL_EDGES
         self.total_entries = int(comm.allreduce(int(graph.degree_local.sum()), op=MPI.SUM))
 
     def reset(self):
@@ -193,6 +202,85 @@ def _mark_seen(out, n, seen, row_lo):
     for t in range(n):
         x = out[2 * t] - row_lo
         set_bit(seen, x)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _bucket(keys, stride, n, lo, nwords, nb, nchunks):
+    """Record indices 0..n-1 grouped by the word range of their key keys[stride t] - lo (nb
+    ranges of about nwords / nb words each, so no two ranges share a bitmap word), in input
+    order inside a range: per-chunk counts, then per-chunk fills (no two threads write one
+    place). Returns (order, starts), range b's records being order[starts[b]:starts[b+1]]."""
+    counts = np.zeros((nchunks, nb), dtype=np.int64)
+    for c in prange(nchunks):
+        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
+            w = (keys[stride * t] - lo) >> 6
+            counts[c, w * nb // nwords] += 1
+    pos = np.empty((nchunks, nb), dtype=np.int64)
+    starts = np.zeros(nb + 1, dtype=np.int64)
+    acc = 0
+    for b in range(nb):
+        starts[b] = acc
+        for c in range(nchunks):
+            pos[c, b] = acc
+            acc += counts[c, b]
+    starts[nb] = acc
+    order = np.empty(n, dtype=np.int64)
+    for c in prange(nchunks):
+        p = pos[c].copy()
+        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
+            w = (keys[stride * t] - lo) >> 6
+            b = w * nb // nwords
+            order[p[b]] = t
+            p[b] += 1
+    return order, starts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _mark_seen_threads(out, order, starts, seen, row_lo):
+    """_mark_seen with a thread per word range (_bucket)."""
+    for b in prange(len(starts) - 1):
+        for k in range(starts[b], starts[b + 1]):
+            set_bit(seen, out[2 * order[k]] - row_lo)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
+    """_td_apply with a thread per word range of the block (_bucket): the same claims (the
+    smallest proposed parent of each vertex wins, whatever the order), the new frontier in
+    range order. Per-range counts and degree sums, merged in range order."""
+    nb = len(starts) - 1
+    found = np.zeros(nb, dtype=np.int64)
+    degs = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        m = starts[b]
+        for k in range(starts[b], starts[b + 1]):
+            t = order[k]
+            x = recv[2 * t] - lo
+            v = recv[2 * t + 1]
+            p = parent[x]
+            if p == -1:
+                parent[x] = -2 - v
+                tmp[m] = x
+                m += 1
+            elif p <= -2 and v < -2 - p:
+                parent[x] = -2 - v
+        d = 0
+        for k in range(starts[b], m):
+            x = tmp[k]
+            parent[x] = -2 - parent[x]
+            d += degree[x]
+        found[b] = m - starts[b]
+        degs[b] = d
+    at = np.zeros(nb + 1, dtype=np.int64)
+    for b in range(nb):
+        at[b + 1] = at[b] + found[b]
+    for b in prange(nb):
+        for k in range(found[b]):
+            queue[at[b] + k] = tmp[starts[b] + k]
+    deg = 0
+    for b in range(nb):
+        deg += degs[b]
+    return at[nb], deg
 
 
 @njit(cache=True, nogil=True)
@@ -321,13 +409,24 @@ def _top_down(ws, nq, nfront):
         ws.sendbuf = np.empty(2 * 2 * nsend, dtype=gr.rows.dtype)
     _td_fill(gr.colptr, gr.rows, fq, bounds, ws.seen_row, g.row_lo, g.nranks, g.scale, g.shift,
              g.C, ws.col_base, g.col_block_lo, pos, ws.sendbuf)
-    _mark_seen(ws.sendbuf, nsend, ws.seen_row, g.row_lo)
+    nth = numba.get_num_threads()
+    if nth > 1 and nsend >= ws.parallel_min:
+        order, starts = _bucket(ws.sendbuf, 2, nsend, g.row_lo, g.row_words, 4 * nth, nth)
+        _mark_seen_threads(ws.sendbuf, order, starts, ws.seen_row, g.row_lo)
+    else:
+        _mark_seen(ws.sendbuf, nsend, ws.seen_row, g.row_lo)
     if g.C == 1:
         recv, nrecv = ws.sendbuf, nsend
     else:
         recv, rc = alltoallv(g.row_comm, ws.sendbuf, 2 * totals, ws.recvbuf)
         ws.recvbuf = recv
         nrecv = int(rc.sum()) // 2
+    if nth > 1 and nrecv >= ws.parallel_min:
+        order, starts = _bucket(recv, 2, nrecv, g.lo, max(g.local_words, 1), 4 * nth, nth)
+        if len(ws.tmp) < nrecv:
+            ws.tmp = np.empty(2 * nrecv, dtype=np.int64)
+        return _td_apply_threads(recv, order, starts, ws.parent, g.lo, gr.degree_local,
+                                 ws.queue, ws.tmp)
     return _td_apply(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue)
 
 
@@ -580,7 +679,8 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
 def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     """One rank's BFS2DWorkspace: parent, queue and global queue (8 per local vertex each,
     ids at most 8), the column-strip candidates (8 per column-strip vertex), the row-strip
-    frontier and seen bitmaps (N/R bits each), the block bitmaps, and the exchange buffers
+    frontier and seen bitmaps (N/R bits each), the column-strip frontier bitmap (N/C bits)
+    and gathered frontier ids (N/C at most), the block bitmaps, and the exchange buffers
     (top-down proposals: at most the gathered frontier's entries / ALPHA, as in bfs.py)."""
     from .construct import expected_entries, id_bytes, max_block_vertices
     from .grid import grid_shape
@@ -588,4 +688,5 @@ def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     n = max_block_vertices(scale, nranks)
     proposals = expected_entries(scale, edgefactor, nranks) // ALPHA
     buffers = 2 * max(1 << 16, 2 * proposals) * id_bytes(scale)
-    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 4 * n // 8 + buffers
+    column = (R * n) // 8 + R * n * id_bytes(scale)
+    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 4 * n // 8 + column + buffers
