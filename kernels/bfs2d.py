@@ -8,14 +8,15 @@ column, so a rank moves about N/(8R) + N/(8C) bytes of bitmaps per bottom-up lev
 the 1-D layout's N/8.
 
   top-down  - the owners' frontier queues of column strip j are gathered along the grid
-              column (Allgatherv of ids); each frontier v's entries u (row strip i) not yet
+              column (Allgatherv of ids, or of the blocks' bits when the frontier is large
+              enough that they are fewer bytes); each frontier v's entries u (row strip i) not yet
               seen here become (u, v) proposals, sent along the grid row to u's owner
               (Alltoallv), which keeps the smallest proposed parent of a vertex unvisited
               before the level: the tree does not depend on arrival order. `seen` (a bitmap
               of row strip i: N/R bits) remembers what this rank proposed or saw in a
               frontier, so a vertex is proposed by one rank once, not at every level.
   bottom-up - the frontier bits of row strip i are gathered along the grid row (Allgatherv,
-              N/R bits). The R blocks of column strip j are then processed in R sub-steps
+              N/R bits; ids instead on a frontier small enough). The R blocks of column strip j are then processed in R sub-steps
               (Beamer et al.'s rotation): in sub-step s, grid row i scans block (i+s+1) mod R
               of the strip, with that block's "done" bits (visited, or given a parent earlier
               in this level) received from grid row i+1, and passes them on to grid row i-1
@@ -24,7 +25,9 @@ the 1-D layout's N/8.
               every block has met every grid row, ending at its owner, whose new frontier is
               then its done bits less the visited ones. The parents found elsewhere stay
               with their finder until the bottom-up phase ends, then travel once to the
-              owners as (v, u) pairs (one Alltoallv along the column per phase).
+              owners (one Alltoallv along the column per phase), each block's as the
+              smaller of (v, u) pairs or its found bits plus the parents in order (about
+              half the pairs' bytes in the dense levels).
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
 Threads: the top-down count and fill run per chunk of the gathered frontier; the seen-marking
