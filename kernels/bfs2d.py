@@ -16,9 +16,9 @@ the 1-D layout's N/8.
               of row strip i: N/R bits) remembers what this rank proposed or saw in a
               frontier, so a vertex is proposed by one rank once, not at every level.
   bottom-up - the frontier bits of row strip i are gathered along the grid row (Allgatherv,
-              N/R bits; ids instead on a frontier small enough). The R blocks of column strip j are then processed in R sub-steps
-              (Beamer et al.'s rotation): in sub-step s, grid row i scans block (i+s+1) mod R
-              of the strip, with that block's "done" bits (visited, or given a parent earlier
+              N/R bits; ids instead on a frontier small enough). The R blocks of column
+              strip j are then processed in R sub-steps (Beamer et al.'s rotation): in
+              sub-step s, grid row i scans block (i+s+1) mod R of the strip, with that block's "done" bits (visited, or given a parent earlier
               in this level) received from grid row i+1, and passes them on to grid row i-1
               (Sendrecv along the column, N/(C R) bits each). An unvisited v scans its
               entries and stops at the first u in the frontier: v's parent. After R sub-steps
