@@ -18,8 +18,9 @@ the 1-D layout's N/8.
   bottom-up - the frontier bits of row strip i are gathered along the grid row (Allgatherv,
               N/R bits; ids instead on a frontier small enough). The R blocks of column
               strip j are then processed in R sub-steps (Beamer et al.'s rotation): in
-              sub-step s, grid row i scans block (i+s+1) mod R of the strip, with that block's "done" bits (visited, or given a parent earlier
-              in this level) received from grid row i+1, and passes them on to grid row i-1
+              sub-step s, grid row i scans block (i+s+1) mod R of the strip, with that
+              block's "done" bits (visited, or given a parent earlier in this level)
+              received from grid row i+1, and passes them on to grid row i-1
               (Sendrecv along the column, N/(C R) bits each). An unvisited v scans its
               entries and stops at the first u in the frontier: v's parent. After R sub-steps
               every block has met every grid row, ending at its owner, whose new frontier is
