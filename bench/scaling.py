@@ -21,18 +21,35 @@ are taken from the run's own call counts, and the record volume from one calibra
            + E_td * 2 ib * (P-1)/P^2          (vertex, parent) proposals, Alltoallv
            + L_td * 8 (P-1)                   their counts, Alltoall
            + (L + 1) * 16                     level sums, Allreduce
-  BFS, 2-D (kernels/bfs2d.py on branch grid2d; R x C grid, R <= C):
-             L_bu * N/(8R) (C-1)/C            row strip's frontier bits, Allgatherv along the row
-           + L_bu * N/(8C) [R > 1]            R blocks of done bits rotated along the column
-                                              (R Sendrecv of N/(8CR) bytes each)
-           + B_bu * 2 ib (R-1)/(R P)          parents found off the owner's grid row, one
-                                              Alltoallv along the column per bottom-up phase
-           + F_td/C * ib (R-1)/R              top-down frontier ids, Allgatherv along the column
-           + E_td * 2 ib (C-1)/(C P)          proposals along the row (an upper bound: a rank
-                                              proposes a vertex at most once per search)
-           + 8 [L_td ((R-1) + (C-1)) + Ph_bu (R-1)] + (L + 1) * 16   counts and level sums
-         (F_td: frontier vertices of top-down levels, B_bu: vertices found bottom-up, Ph_bu:
-         bottom-up phases; all from the serial BFS)
+  BFS, 2-D (kernels/bfs2d.py; R x C grid, R <= C), summed level by level over the profile
+  (nf: the level's frontier vertices; ids are sent where 8 nf ib < N, else bits):
+           bottom-up level, C > 1: N/(8R) (C-1)/C          row strip's frontier bits, or
+                                   nf/R ib (C-1)/C + 8(C-1)   its ids and their counts
+           bottom-up level, R > 1: N/(8C)                  R blocks of done bits rotated along
+                                                           the column (R Sendrecv, N/(8P) each)
+           each parent flush, R > 1: sum over the R-1 other grid rows s of
+                       min(2 ib k_s, N/(8P) + ib k_s) + 8(R-1)
+                  (pairs, or the block's bitmap plus values), k_s = (1/P) sum over the
+                  vertices v found bottom-up since the last flush of
+                  (1 - s/R)^f(v) - (1 - (s+1)/R)^f(v): grid row s in scan order finds v
+                  when none of the s rows before it holds one of v's f(v) possible parents
+                  (neighbours one level up, each in a random row strip)
+           top-down level, R > 1:  N/(8C) (R-1)/R           column strip's frontier bits, or
+                                   nf/C ib (R-1)/R + 8(R-1)   its ids and their counts
+           top-down level, C > 1:  scout 2 ib (C-1)/(C P) + 8(C-1)   proposals along the row
+                                   (an upper bound: a vertex is proposed by a rank once)
+           + (L + 1) * 16                                  level sums, Allreduce
+         (flushes: at every switch back to top-down and at the end, as bfs2d.py does)
+  SSSP, 2-D (kernels/sssp2d.py): X, Y, V = the run's Allgather (rounds), Alltoall (row
+         exchanges) and Allreduce (votes) calls per search;
+             X * 8 (R-1) + W * 8/C (R-1)/R                  expansion along the column: W
+                                                           (vertex, distance) words per search
+                                                           over all ranks, calibrated once
+           + Y * 16 (C-1) + V * 8                          round headers, votes
+           + rho * 16 / P * sum over v of (C-1) (1 - (1 - 1/C)^d(v))
+                                                           records (u, d, parent) along the
+                                                           row: the 1-D record term with the
+                                                           grid row's C ranks for P
   SSSP, 1-D: X * 48 (P-1)                     round headers (6 int64 per rank pair), Alltoall
            + H * (4N (P-1)/P + 8)             pull phases: N float32 distances, Allgatherv
            + rho * 12 / P * sum over vertices v of (P-1) (1 - (1 - 1/P)^d(v))
@@ -77,9 +94,8 @@ def mpiexec():
 
 def run_point(p, a, tmp):
     out = pathlib.Path(tmp) / ("p%d.json" % p)
-    kernels = "bfs" if a.layout == "2d" else a.kernels
     cmd = [mpiexec(), "-n", str(p), sys.executable, "-m", "graph500", "-s", str(a.scale),
-           "-e", str(a.edgefactor), "--roots", str(a.roots), "--kernels", kernels,
+           "-e", str(a.edgefactor), "--roots", str(a.roots), "--kernels", a.kernels,
            "--energy", "off", "--quiet", "--json", str(out)]
     if a.layout == "2d":
         cmd += ["--layout", "2d"]
@@ -113,9 +129,13 @@ def bfs_profiles(scale, edgefactor, seed, roots):
     out = []
     global DEGREES
     DEGREES = deg[deg > 0]
+    coo = a.tocoo()                          # distinct neighbour pairs, both directions
     for root in roots:
         d = shortest_path(a, method="D", directed=False, unweighted=True, indices=int(root))
         d = np.where(np.isfinite(d), d, -1).astype(np.int64)
+        # f(v): v's distinct neighbours one level nearer the root (its possible parents)
+        up = (d[coo.row] >= 0) & (d[coo.row] == d[coo.col] - 1)
+        f = np.bincount(coo.col[up], minlength=n)
         depth = int(d.max())
         nf = np.bincount(d[d >= 0], minlength=depth + 1)
         sc = np.bincount(d[d >= 0], weights=deg[d >= 0], minlength=depth + 1).astype(np.int64)
@@ -128,12 +148,20 @@ def bfs_profiles(scale, edgefactor, seed, roots):
                 top_down = False
             nxt_n = int(nf[k + 1]) if k < depth else 0
             nxt_s = int(sc[k + 1]) if k < depth else 0
-            levels.append(("td" if top_down else "bu", nfront, scout, nxt_n))
+            kind = "td" if top_down else "bu"
+            # the found vertices' counts by f (bottom-up levels: who finds them, bfs2d.py)
+            fh = np.bincount(f[d == k + 1]) if kind == "bu" and k < depth else np.zeros(1)
             prev = nfront
             nfront, scout = nxt_n, nxt_s
             unexplored -= scout
+            # bfs2d.py flushes the bottom-up parents at every switch back and at the end
+            flush = False
             if not top_down and nfront < prev and nfront < n / BETA:
                 top_down = True
+                flush = True
+            elif not top_down and k == depth:
+                flush = True
+            levels.append((kind, prev, sc[k], nxt_n, fh, flush))
         out.append(levels)
     return out
 
@@ -149,15 +177,15 @@ def distinct_ranks(p, scale_factor=1.0):
 
 def bfs_inputs(profiles):
     """Per-search means of the model's inputs: L, L_td, L_bu, E_td, B_bu (vertices found by
-    bottom-up levels), F_td (frontier vertices of top-down levels), Ph_bu (bottom-up phases)."""
+    bottom-up levels), F_td (frontier vertices of top-down levels), Ph_bu (bottom-up parent
+    flushes: bfs2d.py flushes at every switch back to top-down, and at the end)."""
     keys = ("L", "L_td", "L_bu", "E_td", "B_bu", "F_td", "Ph_bu")
     acc = dict.fromkeys(keys, 0.0)
     for levels in profiles:
         acc["L"] += len(levels)
         kinds = [lv[0] for lv in levels]
-        acc["Ph_bu"] += sum(1 for k, kind in enumerate(kinds)
-                            if kind == "bu" and (k == 0 or kinds[k - 1] == "td"))
-        for kind, nf, scout, found in levels:
+        acc["Ph_bu"] += sum(1 for lv in levels if lv[5])
+        for kind, nf, scout, found, _, _ in levels:
             if kind == "td":
                 acc["L_td"] += 1
                 acc["E_td"] += scout
@@ -185,19 +213,64 @@ def bfs_1d(scale, p, i):
     return parts, calls
 
 
-def bfs_2d(scale, p, i):
-    """Bytes by part and collectives (Sendrecv, point-to-point, not among them)."""
+def bfs_2d(scale, p, prof, grow=1.0):
+    """Bytes by part and collectives (Sendrecv, point-to-point, not among them), mean per
+    search over the profiled roots, level by level as kernels/bfs2d.py moves them. `grow`
+    scales the vertex and entry counts (the projection to a larger SCALE)."""
     n, ib = 1 << scale, id_bytes(scale)
     r, c = grid_shape(p)
-    parts = {"row bitmap": i["L_bu"] * n / (8 * r) * (c - 1) / c,
-             "column done bits": i["L_bu"] * n / (8 * c) if r > 1 else 0,
-             "bottom-up parents": i["B_bu"] * 2 * ib * (r - 1) / (r * p),
-             "top-down frontier ids": i["F_td"] / c * ib * (r - 1) / r,
-             "top-down proposals": i["E_td"] * 2 * ib * (c - 1) / (c * p),
-             "counts": 8 * (i["L_td"] * ((r - 1) + (c - 1)) + i["Ph_bu"] * (r - 1)),
-             "Allreduce": (i["L"] + 1) * 16 if p > 1 else 0}
-    calls = (i["L"] + 1) + i["L_td"] * 4 + i["L_bu"] + i["Ph_bu"] * 2
-    return parts, calls
+    parts = dict.fromkeys(("row frontier", "column done bits", "bottom-up parents",
+                           "top-down frontier", "top-down proposals", "counts", "Allreduce"),
+                          0.0)
+    calls = 0.0
+    pend = np.zeros(max(r - 1, 1))             # found per sending grid row, not yet flushed
+    for levels in prof:
+        calls += len(levels) + 1 if p > 1 else 0
+        parts["Allreduce"] += 16 * (len(levels) + 1) if p > 1 else 0
+        for kind, nf, scout, found, fh, flush in levels:
+            nf, scout = nf * grow, scout * grow
+            bits = 8 * nf * ib >= n            # bfs2d._bits_cheaper
+            if kind == "td":
+                if r > 1:
+                    calls += 1 if bits else 2
+                    if bits:
+                        parts["top-down frontier"] += n / (8 * c) * (r - 1) / r
+                    else:
+                        parts["top-down frontier"] += nf / c * ib * (r - 1) / r
+                        parts["counts"] += 8 * (r - 1)
+                if c > 1:
+                    calls += 2
+                    # an upper bound: a rank proposes a vertex at most once per search
+                    parts["top-down proposals"] += scout * 2 * ib * (c - 1) / (c * p)
+                    parts["counts"] += 8 * (c - 1)
+            else:
+                if c > 1:
+                    calls += 1 if bits else 2
+                    if bits:
+                        parts["row frontier"] += n / (8 * r) * (c - 1) / c
+                    else:
+                        parts["row frontier"] += nf / r * ib * (c - 1) / c
+                        parts["counts"] += 8 * (c - 1)
+                if r > 1:
+                    parts["column done bits"] += n / (8 * c)
+                    # vertex v (f possible parents, each in a random row strip) is found by
+                    # the s-th grid row scanning its block (s = 0 first, the owner last)
+                    # with probability (1 - s/R)^f - (1 - (s+1)/R)^f; what the R - 1 others
+                    # find travels at the next flush, as pairs or bitmap plus values
+                    fs = np.arange(len(fh))
+                    for st in range(r - 1):
+                        share = float((fh * ((1 - st / r) ** fs - (1 - (st + 1) / r) ** fs)).sum())
+                        pend[st] += share * grow / p
+            if flush and r > 1:
+                calls += 2
+                parts["counts"] += 8 * (r - 1)
+                for st in range(r - 1):
+                    k = pend[st]
+                    parts["bottom-up parents"] += min(2 * ib * k, n / (8 * p) + ib * k)
+                    pend[st] = 0.0
+        pend[:] = 0.0
+    m = len(prof)
+    return {k: v / m for k, v in parts.items()}, calls / m
 
 
 def sssp_1d(scale, p, x, h, rho, distinct):
@@ -212,6 +285,21 @@ def sssp_1d(scale, p, x, h, rho, distinct):
              "Allreduce": h * 8 if p > 1 else 0,
              "Alltoallv": rho * 12 * distinct / p}
     return parts, None
+
+
+def sssp_2d(scale, p, calls, words, rho, distinct):
+    """kernels/sssp2d.py, bytes by part: `calls` maps each call to its count per search (the
+    run's own: rounds X, row exchanges Y, votes V), `words` is the (vertex, distance) words
+    expanded per search over all ranks (light extractions plus the settled sets: structural,
+    calibrated once), rho the records per (rank, vertex) pair (as sssp_1d's, with the grid
+    row's C ranks in place of P)."""
+    r, c = grid_shape(p)
+    parts = {"Allgather": calls.get("Allgather", 0) * 8 * (r - 1),
+             "Allgatherv": words * 8 / c * (r - 1) / r,
+             "Alltoall": calls.get("Alltoall", 0) * 16 * (c - 1),
+             "Allreduce": calls.get("Allreduce", 0) * 8 if p > 1 else 0,
+             "Alltoallv": rho * 16 * distinct / p}
+    return parts
 
 
 # --- report -------------------------------------------------------------------------------
@@ -294,7 +382,7 @@ def main(argv=None):
         c = r.get("bfs", {}).get("comm")
         if not c or p == 1:
             continue
-        parts, calls = model(scale, p, inp)
+        parts, calls = model(scale, p, prof if layout == "2d" else inp)
         pred = sum(parts.values())
         got = c["bytes_received_per_search"]["mean"]
         err = (pred - got) / got if got else float("nan")
@@ -329,6 +417,8 @@ def main(argv=None):
                   "%s; records model %s, measured %s MiB" % (
                       p, x, h, rho, mib(pred), mib(got), 100 * err,
                       "" if gated else " (not gated)", mib(parts["Alltoallv"]), mib(rec)))
+    if sssp_runs and layout == "2d":
+        ok &= _check_sssp_2d(scale, sssp_runs)
     print("\nmodel within 10 %% at P = 4, 9, 16: %s" % ("yes" if ok else "NO"))
 
     # Projection.
@@ -350,7 +440,10 @@ def main(argv=None):
             lg = math.ceil(math.log2(p)) if p > 1 else 0
             row = ["%6d %6d %8s |" % (s, p, "%dx%d" % (grid_shape(p) if layout == "2d"
                                                          else (1, p)))]
-            parts, calls = model(s, p, inp_scaled(inp, s, scale))
+            if layout == "2d":
+                parts, calls = bfs_2d(s, p, prof, 2.0 ** (s - scale))
+            else:
+                parts, calls = bfs_1d(s, p, inp_scaled(inp, s, scale))
             row += _proj(sum(parts.values()), calls, lg, frac.get("bfs"), rate.get("bfs"), s,
                          ef, p, a)
             if last is not None and "sssp" in rate and layout == "1d":
@@ -366,6 +459,41 @@ def main(argv=None):
     print("* SSSP above SCALE 27 pushes its heavy edges (kernels/sssp.py PULL_MAX_VERTICES): "
           "no pull term, and the pushed records are not modelled: a lower bound")
     return 0 if ok else 1
+
+
+def _check_sssp_2d(scale, runs):
+    """The 2-D SSSP model against the runs: rho from the first run with C > 1, the expanded
+    words from the first with R > 1 (each calibrated once, checked at the other P)."""
+    ok = True
+    rho = words = None
+    print("\nSSSP model check (2d; calls from each run's counts; rho and the expanded words "
+          "calibrated at the first P with C > 1 and R > 1):")
+    for r in runs:
+        p, c = r["num_mpi_processes"], r["sssp"]["comm"]
+        rr, cc = grid_shape(p)
+        calls = {k: per_call(c, k)[1] for k in c.get("by_call", {})}
+        distinct = distinct_ranks(cc)
+        rec = per_call(c, "Alltoallv")[0]
+        exp = per_call(c, "Allgatherv")[0]
+        cal = []
+        if rho is None and cc > 1:
+            rho = rec / (16 * distinct / p)
+            cal.append("rho")
+        if words is None and rr > 1:
+            words = exp / (8 / cc * (rr - 1) / rr)
+            cal.append("words")
+        parts = sssp_2d(scale, p, calls, words or 0.0, rho or 0.0, distinct)
+        pred, got = sum(parts.values()), c["bytes_received_per_search"]["mean"]
+        err = (pred - got) / got if got else float("nan")
+        gated = p in (4, 9, 16)
+        ok &= (not gated) or abs(err) <= 0.10
+        print("  P=%-3d rho %.4f, words %.0f%s: model %s MiB, measured %s MiB (%+.1f %%)%s\n"
+              "        model/measured by call, MiB: %s" % (
+                  p, rho or 0, words or 0, " (calibrated: %s)" % ", ".join(cal) if cal else "",
+                  mib(pred), mib(got), 100 * err, "" if gated else " (not gated)",
+                  ", ".join("%s %s/%s" % (k, mib(v), mib(per_call(c, k)[0]))
+                            for k, v in parts.items())))
+    return ok
 
 
 def inp_scaled(inp, s, scale):

@@ -8,25 +8,33 @@ column, so a rank moves about N/(8R) + N/(8C) bytes of bitmaps per bottom-up lev
 the 1-D layout's N/8.
 
   top-down  - the owners' frontier queues of column strip j are gathered along the grid
-              column (Allgatherv of ids); each frontier v's entries u (row strip i) not yet
+              column (Allgatherv of ids, or of the blocks' bits when the frontier is large
+              enough that they are fewer bytes); each frontier v's entries u (row strip i) not yet
               seen here become (u, v) proposals, sent along the grid row to u's owner
               (Alltoallv), which keeps the smallest proposed parent of a vertex unvisited
               before the level: the tree does not depend on arrival order. `seen` (a bitmap
               of row strip i: N/R bits) remembers what this rank proposed or saw in a
               frontier, so a vertex is proposed by one rank once, not at every level.
   bottom-up - the frontier bits of row strip i are gathered along the grid row (Allgatherv,
-              N/R bits). The R blocks of column strip j are then processed in R sub-steps
-              (Beamer et al.'s rotation): in sub-step s, grid row i scans block (i+s+1) mod R
-              of the strip, with that block's "done" bits (visited, or given a parent earlier
-              in this level) received from grid row i+1, and passes them on to grid row i-1
+              N/R bits; ids instead on a frontier small enough). The R blocks of column
+              strip j are then processed in R sub-steps (Beamer et al.'s rotation): in
+              sub-step s, grid row i scans block (i+s+1) mod R of the strip, with that
+              block's "done" bits (visited, or given a parent earlier in this level)
+              received from grid row i+1, and passes them on to grid row i-1
               (Sendrecv along the column, N/(C R) bits each). An unvisited v scans its
               entries and stops at the first u in the frontier: v's parent. After R sub-steps
               every block has met every grid row, ending at its owner, whose new frontier is
               then its done bits less the visited ones. The parents found elsewhere stay
               with their finder until the bottom-up phase ends, then travel once to the
-              owners as (v, u) pairs (one Alltoallv along the column per phase).
+              owners (one Alltoallv along the column per phase), each block's as the
+              smaller of (v, u) pairs or its found bits plus the parents in order (about
+              half the pairs' bytes in the dense levels).
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
+Threads: the top-down count and fill run per chunk of the gathered frontier; the seen-marking
+and the apply per word range of the bitmap or block they write (_bucket groups the records
+by range first), so no two threads touch one word or vertex, and the smallest-parent rule
+makes the tree independent of the order.
 Switching as bfs.py (GAPBS's heuristic): bottom-up when the frontier's edges exceed the
 unexplored edges / alpha; back to top-down when the frontier shrinks below N / beta.
 alpha=0 forces pure top-down; alpha=beta=inf pure bottom-up (for tests).
@@ -42,9 +50,11 @@ from numba import njit, prange
 from .bfs import ALPHA, BETA
 from .bitmap import bit_index, from_queue, lowest_bit, set_bit, test_bit, to_queue
 from .exchange import alltoallv, chunk_starts, mpi_type
+from .grid import gather_strip
 from .partition import owner
 
-# A top-down level with fewer gathered frontier edges than this runs on one thread.
+# A top-down level with fewer gathered frontier edges than this runs on one thread; so do
+# the seen-marking and the apply of fewer proposals.
 TD_PARALLEL_EDGES = 1 << 14
 
 
@@ -64,15 +74,21 @@ class BFS2DWorkspace:
         self.visited_mine = np.zeros(max(g.local_words, 1), dtype=np.uint64)
         self.front_row = np.zeros(g.row_words, dtype=np.uint64)
         self.seen_row = np.zeros(g.row_words, dtype=np.uint64)
+        self.front_col = np.zeros(g.col_words, dtype=np.uint64)
         self.cand = np.full(max(g.col_n, 1), -1, dtype=np.int64)
         maxw = max(int(g.col_block_words.max()), 1)
         self.done = [np.zeros(maxw, dtype=np.uint64), np.zeros(maxw, dtype=np.uint64)]
         self.word_sums = np.zeros(maxw, dtype=np.int64)
         self.col_base = g.col_index_base().astype(np.int64)
         self.fq = np.empty(1 << 12, dtype=graph.rows.dtype)
+        self.rowq = np.empty(1 << 12, dtype=graph.rows.dtype)
         self.sendbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.bounds = np.zeros(numba.get_num_threads() + 1, dtype=np.int64)
+        self.tmp = np.empty(1 << 12, dtype=np.int64)
+        # fewer proposals than this are marked seen and applied on one thread (a test sets
+        # it to 0 to run the threaded paths on a small graph)
+        self.parallel_min = TD_PARALLEL_EDGES
         self.total_entries = int(comm.allreduce(int(graph.degree_local.sum()), op=MPI.SUM))
 
     def reset(self):
@@ -192,6 +208,85 @@ def _mark_seen(out, n, seen, row_lo):
         set_bit(seen, x)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _bucket(keys, stride, n, lo, nwords, nb, nchunks):
+    """Record indices 0..n-1 grouped by the word range of their key keys[stride t] - lo (nb
+    ranges of about nwords / nb words each, so no two ranges share a bitmap word), in input
+    order inside a range: per-chunk counts, then per-chunk fills (no two threads write one
+    place). Returns (order, starts), range b's records being order[starts[b]:starts[b+1]]."""
+    counts = np.zeros((nchunks, nb), dtype=np.int64)
+    for c in prange(nchunks):
+        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
+            w = (keys[stride * t] - lo) >> 6
+            counts[c, w * nb // nwords] += 1
+    pos = np.empty((nchunks, nb), dtype=np.int64)
+    starts = np.zeros(nb + 1, dtype=np.int64)
+    acc = 0
+    for b in range(nb):
+        starts[b] = acc
+        for c in range(nchunks):
+            pos[c, b] = acc
+            acc += counts[c, b]
+    starts[nb] = acc
+    order = np.empty(n, dtype=np.int64)
+    for c in prange(nchunks):
+        p = pos[c].copy()
+        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
+            w = (keys[stride * t] - lo) >> 6
+            b = w * nb // nwords
+            order[p[b]] = t
+            p[b] += 1
+    return order, starts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _mark_seen_threads(out, order, starts, seen, row_lo):
+    """_mark_seen with a thread per word range (_bucket)."""
+    for b in prange(len(starts) - 1):
+        for k in range(starts[b], starts[b + 1]):
+            set_bit(seen, out[2 * order[k]] - row_lo)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
+    """_td_apply with a thread per word range of the block (_bucket): the same claims (the
+    smallest proposed parent of each vertex wins, whatever the order), the new frontier in
+    range order. Per-range counts and degree sums, merged in range order."""
+    nb = len(starts) - 1
+    found = np.zeros(nb, dtype=np.int64)
+    degs = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        m = starts[b]
+        for k in range(starts[b], starts[b + 1]):
+            t = order[k]
+            x = recv[2 * t] - lo
+            v = recv[2 * t + 1]
+            p = parent[x]
+            if p == -1:
+                parent[x] = -2 - v
+                tmp[m] = x
+                m += 1
+            elif p <= -2 and v < -2 - p:
+                parent[x] = -2 - v
+        d = 0
+        for k in range(starts[b], m):
+            x = tmp[k]
+            parent[x] = -2 - parent[x]
+            d += degree[x]
+        found[b] = m - starts[b]
+        degs[b] = d
+    at = np.zeros(nb + 1, dtype=np.int64)
+    for b in range(nb):
+        at[b + 1] = at[b] + found[b]
+    for b in prange(nb):
+        for k in range(found[b]):
+            queue[at[b] + k] = tmp[starts[b] + k]
+    deg = 0
+    for b in range(nb):
+        deg += degs[b]
+    return at[nb], deg
+
+
 @njit(cache=True, nogil=True)
 def _td_apply(recv, n, parent, lo, degree, queue):
     """Claim the proposed vertices: the smallest proposed parent wins (a vertex claimed this
@@ -215,31 +310,97 @@ def _td_apply(recv, n, parent, lo, degree, queue):
     return nq, deg
 
 
-def _gather_frontier_ids(ws, nq):
-    """The global ids of column strip j's frontier, gathered along the grid column."""
+def _bits_cheaper(ws, nfront):
+    """Whether a frontier gather sends bits rather than ids: a strip (of k = R or C) holds
+    about nfront / k of the frontier, ib bytes each as ids, against N / (8k) bytes as bits.
+    Decided from the global frontier size every rank knows, so no counts need exchanging
+    when bits go (the strips' bit counts are fixed)."""
+    return 8 * nfront * ws.graph.rows.dtype.itemsize >= ws.grid.nglobal
+
+
+@njit(cache=True, nogil=True)
+def _strip_ids(bits, seg_words, seg_wbase, seg_lo, seg_n, out):
+    """The global ids of a column strip's set bits (segments laid end to end, in words),
+    in increasing order per segment; returns how many."""
+    n = 0
+    for g in range(len(seg_words)):
+        for w in range(seg_words[g]):
+            b = bits[seg_wbase[g] + w]
+            while b:
+                low = lowest_bit(b)
+                x = w * 64 + bit_index(low)
+                if x < seg_n[g]:
+                    out[n] = seg_lo[g] + x
+                    n += 1
+                b ^= low
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _ids_to_bits(ids, n, lo, bits):
+    bits[:] = 0
+    for t in range(n):
+        set_bit(bits, ids[t] - lo)
+
+
+def _gather_ids(comm, ids, n, buf):
+    """Every rank's ids[:n] of a grid row or column, end to end: (buffer, total)."""
+    mine = np.array([n], dtype=np.int64)
+    counts = np.empty(comm.Get_size(), dtype=np.int64)
+    comm.Allgather(mine, counts)
+    total = int(counts.sum())
+    if len(buf) < total:
+        buf = np.empty(2 * total, dtype=ids.dtype)
+    displs = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=displs[1:])
+    t = mpi_type(ids)
+    comm.Allgatherv([ids[:n], t], [buf, (counts, displs), t])
+    return buf, total
+
+
+def _gather_frontier_ids(ws, nq, nfront):
+    """The global ids of column strip j's frontier (nfront vertices in all), gathered along
+    the grid column as ids or as the blocks' bits, whichever is smaller."""
     g = ws.grid
+    if g.R > 1 and _bits_cheaper(ws, nfront):
+        from_queue(ws.queue, nq, ws.front_mine)
+        lw = g.local_words
+        gather_strip(g.col_comm, ws.front_mine[:lw], ws.front_col, g.col_block_words,
+                     g.col_block_wbase[:g.R])
+        if len(ws.fq) < g.col_n:
+            ws.fq = np.empty(g.col_n, dtype=ws.qglobal.dtype)
+        return _strip_ids(ws.front_col, g.col_block_words, g.col_block_wbase, g.col_block_lo,
+                          g.col_block_n, ws.fq)
     _to_global(ws.queue, nq, g.lo, ws.qglobal)
     if g.R == 1:
         if len(ws.fq) < nq:
             ws.fq = np.empty(2 * nq, dtype=ws.qglobal.dtype)
         ws.fq[:nq] = ws.qglobal[:nq]
         return nq
-    mine = np.array([nq], dtype=np.int64)
-    counts = np.empty(g.R, dtype=np.int64)
-    g.col_comm.Allgather(mine, counts)
-    total = int(counts.sum())
-    if len(ws.fq) < total:
-        ws.fq = np.empty(2 * total, dtype=ws.qglobal.dtype)
-    displs = np.zeros(g.R, dtype=np.int64)
-    np.cumsum(counts[:-1], out=displs[1:])
-    t = mpi_type(ws.qglobal)
-    g.col_comm.Allgatherv([ws.qglobal[:nq], t], [ws.fq, (counts, displs), t])
+    ws.fq, total = _gather_ids(g.col_comm, ws.qglobal, nq, ws.fq)
     return total
 
 
-def _top_down(ws, nq):
+def _gather_row_frontier(ws, nfront):
+    """front_row = the frontier bits of row strip i, from the C owners of its blocks, sent
+    as bits or as ids, whichever is smaller (a sparse bottom-up level, near the end)."""
+    g = ws.grid
+    lw = g.local_words
+    if g.C == 1:
+        ws.front_row[:lw] = ws.front_mine[:lw]
+    elif _bits_cheaper(ws, nfront):
+        gather_strip(g.row_comm, ws.front_mine[:lw], ws.front_row, g.row_block_words,
+                     g.row_block_wbase)
+    else:
+        nq = to_queue(ws.front_mine, g.nlocal, ws.queue)
+        _to_global(ws.queue, nq, g.lo, ws.qglobal)
+        ws.rowq, total = _gather_ids(g.row_comm, ws.qglobal, nq, ws.rowq)
+        _ids_to_bits(ws.rowq, total, g.row_lo, ws.front_row)
+
+
+def _top_down(ws, nq, nfront):
     g, gr = ws.grid, ws.graph
-    nfq = _gather_frontier_ids(ws, nq)
+    nfq = _gather_frontier_ids(ws, nq, nfront)
     fq = ws.fq
     entries = _split(gr.colptr, fq, nfq, g.offsets, ws.col_base, g.nranks, g.scale, g.shift,
                      g.C, ws.bounds)
@@ -252,13 +413,24 @@ def _top_down(ws, nq):
         ws.sendbuf = np.empty(2 * 2 * nsend, dtype=gr.rows.dtype)
     _td_fill(gr.colptr, gr.rows, fq, bounds, ws.seen_row, g.row_lo, g.nranks, g.scale, g.shift,
              g.C, ws.col_base, g.col_block_lo, pos, ws.sendbuf)
-    _mark_seen(ws.sendbuf, nsend, ws.seen_row, g.row_lo)
+    nth = numba.get_num_threads()
+    if nth > 1 and nsend >= ws.parallel_min:
+        order, starts = _bucket(ws.sendbuf, 2, nsend, g.row_lo, g.row_words, 4 * nth, nth)
+        _mark_seen_threads(ws.sendbuf, order, starts, ws.seen_row, g.row_lo)
+    else:
+        _mark_seen(ws.sendbuf, nsend, ws.seen_row, g.row_lo)
     if g.C == 1:
         recv, nrecv = ws.sendbuf, nsend
     else:
         recv, rc = alltoallv(g.row_comm, ws.sendbuf, 2 * totals, ws.recvbuf)
         ws.recvbuf = recv
         nrecv = int(rc.sum()) // 2
+    if nth > 1 and nrecv >= ws.parallel_min:
+        order, starts = _bucket(recv, 2, nrecv, g.lo, max(g.local_words, 1), 4 * nth, nth)
+        if len(ws.tmp) < nrecv:
+            ws.tmp = np.empty(2 * nrecv, dtype=np.int64)
+        return _td_apply_threads(recv, order, starts, ws.parent, g.lo, gr.degree_local,
+                                 ws.queue, ws.tmp)
     return _td_apply(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue)
 
 
@@ -293,25 +465,74 @@ def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
     return found
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _put_word(out, p, w, per):
+    """Bitmap word w as `per` vertex ids (per = 8 // id bytes) at out[p:p+per], the low half
+    first: the ids a little-endian uint64 array would be viewed as."""
+    if per == 1:
+        out[p] = w
+    else:
+        out[p] = np.int64(w & np.uint64(0xFFFFFFFF))
+        out[p + 1] = np.int64(w >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _get_word(a, p, per):
+    if per == 1:
+        return np.uint64(a[p])
+    return np.uint64(np.uint32(a[p])) | (np.uint64(np.uint32(a[p + 1])) << np.uint64(32))
+
+
 @njit(cache=True, nogil=True)
-def _collect(cand, col_base, col_n, me, counts, out, fill):
-    """Parents found here for other grid rows' blocks, as (index in block, parent) records
-    grouped by block owner (count pass, then fill pass); resets the candidates sent."""
+def _collect(cand, col_base, col_n, col_words, me, per, counts, out, fill):
+    """Parents found here for other grid rows' blocks, grouped by block owner, each block in
+    the smaller of two forms (count pass, then fill pass; resets the candidates sent):
+      pairs  - (index in block, parent) for each of the k found: 2k ids;
+      bitmap - the block's found bits (W words, W * per ids), then the k parents in index
+               order: W * per + k ids, about half the pairs once k >> W * per.
+    Bitmap when k > W * per, so the owner tells the forms apart by the length alone: pairs
+    never exceed 2 W * per ids, a bitmap always does (_apply_flush).
+    counts[g] = the ids for grid row g; returns their sum."""
     p = 0
     for g in range(len(col_n)):
+        counts[g] = 0
         if g == me:
             continue
-        c = 0
+        base = col_base[g]
+        k = 0
         for t in range(col_n[g]):
-            u = cand[col_base[g] + t]
-            if u >= 0:
-                if fill:
-                    out[2 * p] = t
-                    out[2 * p + 1] = u
-                    cand[col_base[g] + t] = -1
-                p += 1
-                c += 1
-        counts[g] = c
+            if cand[base + t] >= 0:
+                k += 1
+        wu = col_words[g] * per
+        if k <= wu:
+            if fill:
+                for t in range(col_n[g]):
+                    u = cand[base + t]
+                    if u >= 0:
+                        out[p] = t
+                        out[p + 1] = u
+                        p += 2
+                        cand[base + t] = -1
+            else:
+                p += 2 * k
+            counts[g] = 2 * k
+        else:
+            if fill:
+                for w in range(col_words[g]):
+                    bits = np.uint64(0)
+                    for t in range(w * 64, min(col_n[g], w * 64 + 64)):
+                        if cand[base + t] >= 0:
+                            bits |= np.uint64(1) << np.uint64(t - w * 64)
+                    _put_word(out, p + w * per, bits, per)
+                q = p + wu
+                for t in range(col_n[g]):
+                    u = cand[base + t]
+                    if u >= 0:
+                        out[q] = u
+                        q += 1
+                        cand[base + t] = -1
+            p += wu + k
+            counts[g] = wu + k
     return p
 
 
@@ -344,39 +565,54 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
 
 
 @njit(cache=True, nogil=True)
-def _apply_pairs(recv, nrecv, parent):
-    for t in range(nrecv):
-        parent[recv[2 * t]] = recv[2 * t + 1]
+def _apply_flush(recv, counts, words, per, parent):
+    """The owner's side of _collect: each grid row's segment is pairs or bitmap + values,
+    told apart by its length against twice this block's bitmap in ids."""
+    wu = words * per
+    p = 0
+    for g in range(len(counts)):
+        c = counts[g]
+        if c > 2 * wu:
+            q = p + wu
+            for w in range(words):
+                b = _get_word(recv, p + w * per, per)
+                while b:
+                    low = lowest_bit(b)
+                    parent[w * 64 + bit_index(low)] = recv[q]
+                    q += 1
+                    b ^= low
+        else:
+            for t in range(p, p + c, 2):
+                parent[recv[t]] = recv[t + 1]
+        p += c
 
 
 def _flush(ws):
     """Deliver the parents this rank found for other grid rows' blocks during the bottom-up
     phase now ending (one Alltoallv along the grid column for the whole phase: each vertex is
-    found once, so the candidates never collide across levels)."""
+    found once, so the candidates never collide across levels), as pairs or as a bitmap plus
+    values, whichever is smaller for each block (_collect)."""
     g, gr = ws.grid, ws.graph
     if g.R == 1:
         return
+    per = 8 // gr.rows.dtype.itemsize
     counts = np.zeros(g.R, dtype=np.int64)
-    n = _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, False)
-    if 2 * n > len(ws.sendbuf):
-        ws.sendbuf = np.empty(4 * n, dtype=gr.rows.dtype)
-    _collect(ws.cand, ws.col_base, g.col_block_n, g.i, counts, ws.sendbuf, True)
-    recv, rc = alltoallv(g.col_comm, ws.sendbuf, 2 * counts, ws.recvbuf)
+    n = _collect(ws.cand, ws.col_base, g.col_block_n, g.col_block_words, g.i, per, counts,
+                 ws.sendbuf, False)
+    if n > len(ws.sendbuf):
+        ws.sendbuf = np.empty(2 * n, dtype=gr.rows.dtype)
+    _collect(ws.cand, ws.col_base, g.col_block_n, g.col_block_words, g.i, per, counts,
+             ws.sendbuf, True)
+    recv, rc = alltoallv(g.col_comm, ws.sendbuf, counts, ws.recvbuf)
     ws.recvbuf = recv
-    _apply_pairs(recv, int(rc.sum()) // 2, ws.parent)
+    _apply_flush(recv, rc, g.local_words, per, ws.parent)
 
 
-def _bottom_up(ws):
+def _bottom_up(ws, nfront):
     g, gr = ws.grid, ws.graph
     R, i = g.R, g.i
     lw = g.local_words
-    # the frontier of row strip i, from the C owners of its blocks
-    if g.C == 1:
-        ws.front_row[:lw] = ws.front_mine[:lw]
-    else:
-        g.row_comm.Allgatherv([ws.front_mine[:lw], MPI.UINT64_T],
-                              [ws.front_row, (g.row_block_words, g.row_block_wbase),
-                               MPI.UINT64_T])
+    _gather_row_frontier(ws, nfront)
     np.bitwise_or(ws.seen_row, ws.front_row, out=ws.seen_row)
     cur, nxt = ws.done
     cur[:lw] = ws.visited_mine[:lw]
@@ -424,10 +660,10 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
             _visited_bits(parent, ws.visited_mine)
             top_down = False
         if top_down:
-            nq, nedges = _top_down(ws, nq)
+            nq, nedges = _top_down(ws, nq, nfront)
             nn = nq
         else:
-            nn, nedges = _bottom_up(ws)
+            nn, nedges = _bottom_up(ws, nfront)
         stats[0], stats[1] = nn, nedges
         ws.comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
@@ -447,7 +683,8 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
 def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     """One rank's BFS2DWorkspace: parent, queue and global queue (8 per local vertex each,
     ids at most 8), the column-strip candidates (8 per column-strip vertex), the row-strip
-    frontier and seen bitmaps (N/R bits each), the block bitmaps, and the exchange buffers
+    frontier and seen bitmaps (N/R bits each), the column-strip frontier bitmap (N/C bits)
+    and gathered frontier ids (N/C at most), the block bitmaps, and the exchange buffers
     (top-down proposals: at most the gathered frontier's entries / ALPHA, as in bfs.py)."""
     from .construct import expected_entries, id_bytes, max_block_vertices
     from .grid import grid_shape
@@ -455,4 +692,5 @@ def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     n = max_block_vertices(scale, nranks)
     proposals = expected_entries(scale, edgefactor, nranks) // ALPHA
     buffers = 2 * max(1 << 16, 2 * proposals) * id_bytes(scale)
-    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 4 * n // 8 + buffers
+    column = (R * n) // 8 + R * n * id_bytes(scale)
+    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 4 * n // 8 + column + buffers

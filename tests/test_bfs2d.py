@@ -18,7 +18,7 @@ MODES = {"default": {}, "top-down": {"alpha": 0}, "bottom-up": {"alpha": float("
                                                                    "beta": float("inf")}}
 
 
-def _worker(scale, out, nroots=3):
+def _worker(scale, out, nroots=3, parallel_min=None):
     import numpy as np
     from mpi4py import MPI
 
@@ -60,6 +60,8 @@ def _worker(scale, out, nroots=3):
                                                op=MPI.LAND)),
            "searches": [], "mutations": {}}
     ws1, ws2 = BFSWorkspace(g1, comm), BFS2DWorkspace(g2, comm)
+    if parallel_min is not None:    # threaded seen-marking and apply even on a small graph
+        ws2.parallel_min = parallel_min
     for mode, kw in MODES.items():
         for root in roots[:nroots]:
             ws1.reset()
@@ -105,10 +107,10 @@ def _worker(scale, out, nroots=3):
             json.dump(rep, f)
 
 
-def _run(tmp_path, nranks, scale, threads=1):
+def _run(tmp_path, nranks, scale, threads=1, extra=()):
     out = tmp_path / ("bfs2d_%d_%d_%d.json" % (nranks, scale, threads))
-    res = run_mpi(nranks, ["tests/test_bfs2d.py", str(scale), str(out)], timeout=600,
-                  env={"NUMBA_NUM_THREADS": str(threads)})
+    res = run_mpi(nranks, ["tests/test_bfs2d.py", str(scale), str(out)] + list(extra),
+                  timeout=600, env={"NUMBA_NUM_THREADS": str(threads)})
     assert res.returncode == 0, res.stderr[-3000:]
     return json.loads(out.read_text())
 
@@ -136,11 +138,15 @@ def test_bfs2d_depths_validation_mutations(tmp_path, nranks, scale):
     _check(_run(tmp_path, nranks, scale), nranks)
 
 
-def test_bfs2d_same_tree_for_any_thread_count(tmp_path):
-    one = _run(tmp_path, 4, 12, threads=1)
-    two = _run(tmp_path, 4, 12, threads=3)
-    _check(two, 4)
-    assert [s["parent_sum"] for s in one["searches"]] == [s["parent_sum"] for s in two["searches"]]
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_bfs2d_same_tree_for_any_thread_count(tmp_path, nranks):
+    """1, 2 and 3 threads give the same trees; the threaded seen-marking and apply run on
+    every top-down level (parallel_min 0), the threaded counts and fills on the large ones."""
+    runs = [_run(tmp_path, nranks, 12, threads=t, extra=["0"]) for t in (1, 2, 3)]
+    for rep in runs:
+        _check(rep, nranks)
+    sums = [[s["parent_sum"] for s in rep["searches"]] for rep in runs]
+    assert sums[0] == sums[1] == sums[2]
 
 
 def _cli(tmp_path, nranks, layout, env=None):
@@ -178,4 +184,5 @@ def test_grid_shape():
 
 
 if __name__ == "__main__":
-    _worker(int(sys.argv[1]), sys.argv[2])
+    _worker(int(sys.argv[1]), sys.argv[2],
+            parallel_min=int(sys.argv[3]) if len(sys.argv) > 3 else None)
