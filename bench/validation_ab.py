@@ -6,12 +6,14 @@ root, and reports CPU time (time.process_time, max over ranks: a shared machine'
 it far less than the wall clock) and wall time, per root the least of REPEAT sweeps, summed;
 the search is timed the same way, so validation/search is a ratio inside one run.
 
-  git show <commit>:graph500/validate.py > /tmp/oldvalidate.py
+  mkdir -p /tmp/old && git show <commit>:graph500/validate.py > /tmp/old/oldvalidate.py
   NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/validation_ab.py \\
-      /tmp/oldvalidate.py SCALE [--roots 8] [--repeat 3]
+      /tmp/old/oldvalidate.py SCALE [--roots 8] [--repeat 3]
 """
 import argparse
-import importlib.util
+import importlib
+import os
+import sys
 import time
 
 import numpy as np
@@ -25,10 +27,10 @@ from graph500.kernels.teps import edge_count
 
 
 def load(path):
-    spec = importlib.util.spec_from_file_location("oldvalidate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The old validator as an ordinary module (Numba's cache needs an importable name)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    return importlib.import_module(os.path.splitext(name)[0])
 
 
 def timed(comm, f):
