@@ -14,7 +14,9 @@ Accepts and rejects what the reference's validator does, check by check:
 
 How, distributed: the CSR holds every non-self-loop tuple once in each endpoint's row, so
 scanning the local rows sees each tuple from both ends and each owner confirms its own
-vertices. The depth rebuild goes level by level with a global bitmap of each level (one
+vertices; rule 5, being symmetric, is tested from the tuple's smaller end only (why that is
+complete: _scan_reached). The depth rebuild also groups the reached vertices by level, in
+vertex order, for the row scan. The depth rebuild goes level by level with a global bitmap of each level (one
 Allgatherv of N bits per level, as in the bottom-up BFS). Rule 5 is checked with those same
 bitmaps instead of depth values: a vertex of level L needs every neighbour in levels L-1, L
 or L+1, which is one bit test in the union of three level bitmaps (N/8 bytes, small enough to
@@ -81,23 +83,25 @@ def check_parent_range(parent, lo, n, root, pending):
 
 
 @njit(cache=True, nogil=True)
-def _next_level(parent, front_bits, pending, npending, level, depth, mine):
+def _next_level(parent, front_bits, pending, npending, level, depth, mine, verts, nverts):
     """Pending vertices whose parent is in the current level form the next level: they get
-    depth level+1 and their bits go to `mine`; the rest stay pending.
-    Returns (vertices of the new level, vertices left pending)."""
+    depth level+1, their bits go to `mine`, and they are appended to verts[nverts:]; the rest
+    stay pending. `pending` stays in vertex order (it is only compacted), so each level's
+    run of `verts` is in vertex order too: the row scan then reads the CSR forwards.
+    Returns (vertices in `verts` now, vertices left pending)."""
     mine[:] = 0
     left = 0
-    found = 0
     for t in range(npending):
         i = pending[t]
         if test_bit(front_bits, parent[i]):
             set_bit(mine, i)
             depth[i] = level + 1
-            found += 1
+            verts[nverts] = i
+            nverts += 1
         else:
             pending[left] = i
             left += 1
-    return found, left
+    return nverts, left
 
 
 @njit(cache=True, nogil=True)
@@ -108,76 +112,99 @@ def _level_bits(depth, level, mine):
             set_bit(mine, i)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _scan_rows(rowptr, col, parent, lo, verts, depth, base, bitmaps, want, nchunks):
-    """Rows of `verts` must have every neighbour's bit in their bitmap equal to `want`
-    (1: inside the allowed levels; 0: outside the reached set), and, for want == 1, hold
-    their parent. Row i's bitmap is bitmaps[depth[i] - base]; each ends with a sentinel
-    word. Branch-free per entry; only a failing row is scanned again.
-    Returns (check, u, v, row entries scanned); the lowest failing chunk wins, so the answer
-    does not depend on the thread count."""
-    n = len(verts)
-    sentinel = bitmaps.shape[1] - 1
-    fails = np.zeros((nchunks, 3), dtype=np.int64)
-    counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
-    w = np.uint64(want)
-    for c in prange(nchunks):
-        cnt = 0
-        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
-            i = verts[t]
-            p = parent[i]
-            u = i + lo
-            allowed = bitmaps[depth[i] - base]
+@njit(cache=True, nogil=True)
+def _scan_run(rowptr, colu, parent, lo, verts, t0, t1, allowed, want):
+    """Rows verts[t0:t1] must have every neighbour's bit in `allowed` equal to `want` (1: inside
+    the allowed levels; 0: outside the reached set), and, for want == 1, hold their parent.
+    `colu` is the CSR's col viewed as unsigned (uint32 for int32 ids): unsigned ids need no
+    sign handling in the shift, the word index or the array access, which made this loop
+    3-25 % faster than with signed ids (one process, SCALE 20, loaded machine). `allowed` ends with a sentinel word that passes
+    every test. Returns (check, u, v, row entries scanned) for the first failing row, or
+    (0, 0, 0, entries)."""
+    sentinel = np.uint64(len(allowed) - 1)
+    six, low = np.uint64(6), np.uint64(63)
+    entries = 0
+    for t in range(t0, t1):
+        i = verts[t]
+        u = np.uint64(i + lo)
+        a, b = np.uint64(rowptr[i]), np.uint64(rowptr[i + 1])
+        entries += rowptr[i + 1] - rowptr[i]
+        p = u
+        # Rule 5 is symmetric, so each tuple is tested from its smaller end only (see
+        # _scan_reached for why that is complete); the other entries read the sentinel word
+        # (always passes, always cached) instead of branching, which halves the random reads.
+        if want:
+            p = np.uint64(parent[i])          # a reached vertex's parent is a vertex id
+            acc = np.uint64(1)
             has_parent = False
-            # Rule 5 is symmetric, so each tuple is tested from its smaller end only; the
-            # other entries read the sentinel word (always passes, always cached) instead of
-            # branching, which halves the random reads.
-            if want:
-                acc = np.uint64(1)
-                for k in range(rowptr[i], rowptr[i + 1]):
-                    v = col[k]
-                    mine = v > u
-                    word = (v >> 6) if mine else sentinel
-                    acc &= allowed[word] >> np.uint64(v & 63)
-                    has_parent |= v == p
-                bad = (acc & np.uint64(1)) == 0
-            else:
-                acc = np.uint64(0)
-                for k in range(rowptr[i], rowptr[i + 1]):
-                    v = col[k]
-                    word = (v >> 6) if v > u else sentinel
-                    acc |= allowed[word] >> np.uint64(v & 63)
-                bad = (acc & np.uint64(1)) != 0
-            cnt += rowptr[i + 1] - rowptr[i]
-            if fails[c, 0] != 0:
-                continue
-            if bad:
-                for k in range(rowptr[i], rowptr[i + 1]):
-                    if col[k] > u and test_bit(allowed, col[k]) != w:
-                        fails[c, 0] = _CHECK_EDGE if want else CHECK_REACH
-                        fails[c, 1], fails[c, 2] = i + lo, col[k]
-                        break
-            elif want and not has_parent and p != i + lo:
-                fails[c, 0], fails[c, 1], fails[c, 2] = CHECK_CONFIRM, i + lo, p
-        counts[c] = cnt
-    entries = counts.sum()
-    for c in range(nchunks):
-        if fails[c, 0] != 0:
-            return fails[c, 0], fails[c, 1], fails[c, 2], entries
+            k = a
+            while k < b:
+                v = np.uint64(colu[k])
+                word = (v >> six) if v > u else sentinel
+                acc &= allowed[word] >> (v & low)
+                has_parent |= v == p
+                k += np.uint64(1)
+            bad = (acc & np.uint64(1)) == 0
+        else:
+            acc = np.uint64(0)
+            k = a
+            while k < b:
+                v = np.uint64(colu[k])
+                word = (v >> six) if v > u else sentinel
+                acc |= allowed[word] >> (v & low)
+                k += np.uint64(1)
+            bad = (acc & np.uint64(1)) != 0
+            has_parent = True
+        if bad:                                # only a failing row is scanned again
+            k = a
+            while k < b:
+                v = np.uint64(colu[k])
+                if v > u and test_bit(allowed, v) != want:
+                    return (_CHECK_EDGE if want else CHECK_REACH), np.int64(u), np.int64(v), \
+                        entries
+                k += np.uint64(1)
+        if not has_parent and p != u:          # the root need not be its own neighbour
+            return CHECK_CONFIRM, np.int64(u), np.int64(p), entries
     return 0, 0, 0, entries
 
 
-# The level bitmaps are kept for one scan of every row in memory order, with no collective
-# between levels, while they fit in this many bytes per rank; beyond it (deep graphs at large
-# SCALE) each level is scanned on its own, its bitmaps gathered again from the depths.
+@njit(cache=True, nogil=True, parallel=True)
+def _scan_run_par(rowptr, colu, parent, lo, verts, allowed, want, nchunks):
+    """_scan_run over nchunks contiguous pieces of verts; the lowest failing chunk wins, so
+    the answer does not depend on the thread count."""
+    n = len(verts)
+    res = np.zeros((nchunks, 4), dtype=np.int64)   # per chunk: no scalar reduction in prange
+    for c in prange(nchunks):
+        r = _scan_run(rowptr, colu, parent, lo, verts, c * n // nchunks,
+                      (c + 1) * n // nchunks, allowed, want)
+        res[c, 0], res[c, 1], res[c, 2], res[c, 3] = r[0], r[1], r[2], r[3]
+    entries = res[:, 3].sum()
+    for c in range(nchunks):
+        if res[c, 0] != 0:
+            return res[c, 0], res[c, 1], res[c, 2], entries
+    return 0, 0, 0, entries
+
+
+def _scan_rows(graph, parent, lo, verts, allowed, want, nchunks):
+    """Returns (check, u, v, row entries scanned) for the rows of verts (see _scan_run). One
+    thread: the chunk function is called directly, without its parallel wrapper."""
+    colu = graph.col.view(np.uint32 if graph.col.itemsize == 4 else np.uint64)
+    if nchunks <= 1:
+        return _scan_run(graph.rowptr, colu, parent, lo, verts, 0, len(verts), allowed, want)
+    return _scan_run_par(graph.rowptr, colu, parent, lo, verts, allowed, want, nchunks)
+
+
+# The level bitmaps of the depth rebuild are kept for the row scan, so no collective runs
+# between its levels, while they fit in this many bytes per rank; beyond it (deep graphs at
+# large SCALE) each level's bitmap is gathered again from the depths when its rows are scanned.
 LEVEL_BYTES_BUDGET = 256 << 20
 
 
-def _scan_table(bm, nrows, fill):
-    """nrows global bitmaps for _scan_rows, each with one extra sentinel word that passes
-    every test (all ones for "inside the levels", zero for "not reached")."""
-    t = np.zeros((nrows, bm.nwords + 1), dtype=np.uint64)
-    t[:, bm.nwords] = fill
+def _scan_table(bm, fill):
+    """A global bitmap for _scan_rows, with one extra sentinel word that passes every test
+    (all ones for "inside the levels", zero for "not reached")."""
+    t = np.zeros(bm.nwords + 1, dtype=np.uint64)
+    t[bm.nwords] = fill
     return t
 
 
@@ -188,13 +215,19 @@ def _fresh(bm):
 def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
     """Depths from the parent array, level by level (one Allgatherv of the level's bitmap
     each). Returns (depth, levels, the level bitmaps if `keep` and they fit, else None,
-    vertices left pending)."""
+    vertices left pending, verts, starts): the reached local vertices grouped by depth, each
+    group in vertex order, level L's being verts[starts[L]:starts[L+1]]."""
     depth = np.full(part.nlocal, -1, dtype=np.int32)
+    verts = np.empty(part.nlocal, dtype=np.int64)
+    nverts = 0
     bm.mine[:] = 0
     if part.lo <= root < part.hi:
         i = root - part.lo
         depth[i] = 0
         set_bit(bm.mine, i)
+        verts[0] = i
+        nverts = 1
+    starts = [0, nverts]
     kept = [] if keep else None
     cur = bm.gather(_fresh(bm) if keep else None)
     nlev = 0
@@ -204,34 +237,26 @@ def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
             kept.append(cur)
             if len(kept) * bm.nwords * 8 > LEVEL_BYTES_BUDGET:
                 kept = None
-        _, npending = _next_level(parent, cur, pending, npending, nlev - 1, depth, bm.mine)
+        nverts, npending = _next_level(parent, cur, pending, npending, nlev - 1, depth,
+                                       bm.mine, verts, nverts)
+        starts.append(nverts)
         cur = bm.gather(_fresh(bm) if kept is not None else cur)
-    return depth, nlev, kept, npending
+    return depth, nlev, kept, npending, verts, starts
 
 
-@njit(cache=True, nogil=True)
-def _by_level(depth, nlev):
-    """The reached local vertices grouped by depth, each group in vertex order (a counting
-    sort): returns (verts, starts), level L's vertices being verts[starts[L]:starts[L+1]]."""
-    starts = np.zeros(nlev + 1, dtype=np.int64)
-    for i in range(len(depth)):
-        if depth[i] >= 0:
-            starts[depth[i] + 1] += 1
-    for lev in range(nlev):
-        starts[lev + 1] += starts[lev]
-    verts = np.empty(starts[nlev], dtype=np.int64)
-    pos = starts[:nlev].copy()
-    for i in range(len(depth)):
-        d = depth[i]
-        if d >= 0:
-            verts[pos[d]] = i
-            pos[d] += 1
-    return verts, starts
-
-
-def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
+def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, verts, starts, nchunks):
     """Rule 5 and confirmation for every reached row. Returns (check, u, v, entries, reached)
     where `reached` is the global bitmap of reached vertices with its sentinel.
+
+    Why testing each entry (u, v) only when v > u is a complete check of rule 5: the CSR
+    holds every non-self-loop tuple {u, v} twice, as v in u's row and u in v's row (Kernel 1
+    writes both, and the audit proved the CSR equals the generated tuples). Every row is
+    scanned: the reached rows here, the unreached ones by the last scan in validate_bfs. So
+    the tuple's entry in the row of its smaller end min(u, v) is tested, wherever that row
+    lives: a reached smaller end needs the other end in its levels L-1..L+1 (so reached, and
+    at most one level apart); an unreached one needs the other end unreached. Those are the
+    rule's conditions, which are symmetric in u and v; the mirror entry would test the same.
+    Confirmation (rule 6) reads every entry of the reached rows, so it is not halved.
 
     Level by level: the rows of level L read one bitmap, the union of levels L-1..L+1 (N/8
     bytes). Scanning all levels' rows in one pass would need every level's union at once
@@ -239,9 +264,8 @@ def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
     validation 4x the search); one union at a time stays in cache at every SCALE this runs
     at. The level bitmaps come from the depth rebuild when it kept them, else each is
     gathered again from the depths (one Allgatherv per level)."""
-    reached = _scan_table(bm, 1, 0)
-    verts, starts = _by_level(depth, nlev)
-    union = _scan_table(bm, 1, ~np.uint64(0))
+    reached = _scan_table(bm, 0)
+    union = _scan_table(bm, ~np.uint64(0))
     if kept is None:
         levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
         _level_bits(depth, 0, bm.mine)
@@ -256,13 +280,12 @@ def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, nchunks):
             below = kept[lev - 1] if lev > 0 else None
             here = kept[lev]
             above = kept[lev + 1] if lev + 1 < nlev else None
-        np.bitwise_or(reached[0, :-1], here, out=reached[0, :-1])
-        union[0, :-1] = here
+        np.bitwise_or(reached[:-1], here, out=reached[:-1])
+        union[:-1] = here
         for bits in (below, above):
             if bits is not None:
-                np.bitwise_or(union[0, :-1], bits, out=union[0, :-1])
-        c, u, v, e = _scan_rows(graph.rowptr, graph.col, parent, lo,
-                                verts[starts[lev]:starts[lev + 1]], depth, lev, union, 1,
+                np.bitwise_or(union[:-1], bits, out=union[:-1])
+        c, u, v, e = _scan_rows(graph, parent, lo, verts[starts[lev]:starts[lev + 1]], union, 1,
                                 nchunks)
         entries += e
         if c and not first[0]:
@@ -277,7 +300,8 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
     keep_levels=False forces the level-by-level scan (for tests of that path)."""
     part = graph.part
     lo = part.lo
-    nchunks = 4 * numba.get_num_threads()
+    nthreads = numba.get_num_threads()
+    nchunks = 4 * nthreads if nthreads > 1 else 1
 
     pending = np.empty(part.nlocal, dtype=np.int64)
     v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending)
@@ -291,18 +315,19 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
         return fail, -1
 
     bm = GlobalBitmap(comm, part)
-    depth, nlev, kept, npending = _rebuild_depth(comm, part, parent, root, pending, npending,
-                                                 bm, keep_levels)
+    depth, nlev, kept, npending, verts, starts = _rebuild_depth(comm, part, parent, root,
+                                                                pending, npending, bm,
+                                                                keep_levels)
     check, v, x, entries, reached = _scan_reached(graph, parent, lo, depth, nlev, kept, bm,
-                                                  nchunks)
+                                                  verts, starts, nchunks)
+    del verts
     if check == _CHECK_EDGE:   # now that every level is known: unreached, or too far?
-        check = CHECK_LEVEL if test_bit(reached[0], x) else CHECK_REACH
+        check = CHECK_LEVEL if test_bit(reached, x) else CHECK_REACH
     if npending and (not check or check > CHECK_TREE):
         check, v, x = CHECK_TREE, pending[0] + lo, parent[pending[0]]
     if not check:
         unreached = np.flatnonzero(depth < 0)
-        c, u, w, _ = _scan_rows(graph.rowptr, graph.col, parent, lo, unreached, depth, -1,
-                                reached, 0, nchunks)
+        c, u, w, _ = _scan_rows(graph, parent, lo, unreached, reached, 0, nchunks)
         if c:
             check, v, x = c, u, w
     return conclude(comm, check, v, x, entries, nedge)
