@@ -6,7 +6,8 @@ import time
 
 from .threads import rank_placement
 
-SCHEMA = 2   # 1: the keys before these were added; 2: this record (keys only ever added)
+SCHEMA = 3   # 1: the record before `schema`; 2: `schema` and the keys up to it; 3: + `layout`, `grid`,
+             # the `comm` objects and the GPU ranks' MPI path (keys only ever added: a reader of 2 reads 3)
 
 
 def iso_utc(epoch):
