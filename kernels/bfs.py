@@ -105,14 +105,15 @@ def _split_queue(rowptr, queue, nq, bounds):
 
 # As in Kernel 1, each prange body calls a plain function on its run with fresh local
 # counts/cursors (compiled inline, or through views that may alias the output, the same
-# loops ran several times slower on one thread).
+# loops ran several times slower on one thread), and its input as a slice indexed from 0
+# (range(a, b) cannot prove the index non-negative: a wraparound test on every read).
 
 
 @njit(cache=True, nogil=True)
-def _td_count_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk, out):
+def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, out):
     counts = np.zeros(nvirt, dtype=np.int64)
     qlo, qhi = me * nblk, (me + 1) * nblk    # this rank's virtual ranks (no division per edge)
-    for qi in range(a, b):
+    for qi in range(len(queue)):
         i = queue[qi]
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
@@ -129,17 +130,16 @@ def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, n
     nchunks = len(bounds) - 1
     counts = np.zeros((nchunks, nvirt), dtype=np.int64)
     for c in prange(nchunks):
-        _td_count_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+        _td_count_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
                       shift, me, nblk, counts[c])
     return counts
 
 
 @njit(cache=True, nogil=True)
-def _td_fill_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk,
-                 cursor, out):
+def _td_fill_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, cursor, out):
     pos = cursor.copy()
     qlo, qhi = me * nblk, (me + 1) * nblk
-    for qi in range(a, b):
+    for qi in range(len(queue)):
         i = queue[qi]
         u = i + lo
         for k in range(rowptr[i], rowptr[i + 1]):
@@ -157,15 +157,16 @@ def _td_fill(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nb
     """Write the (vertex, proposed parent) pairs counted by _td_count, run c at its cursors."""
     nchunks = len(bounds) - 1
     for c in prange(nchunks):
-        _td_fill_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+        _td_fill_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
                      shift, me, nblk, pos[c], out)
 
 
 @njit(cache=True, nogil=True)
-def _td_claim_run(recv, a, n, rowptr, parent, lo, slots, base, k):
-    """Apply n proposals; new vertices go to slots[base + k ...]. Returns (k, their edges)."""
+def _td_claim_run(recv, rowptr, parent, lo, slots, base, k):
+    """Apply the proposals recv (pairs); new vertices go to slots[base + k ...].
+    Returns (k, their edges)."""
     deg = 0
-    for t in range(a, a + n):
+    for t in range(len(recv) // 2):
         j = recv[2 * t] - lo
         u = recv[2 * t + 1]
         pj = parent[j]
@@ -197,8 +198,9 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
         n = 0
         deg = 0
         for s in range(nsend):
-            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
-                                 lo, slots, blk_lo[b], n)
+            a = 2 * seg[s * nblk + b]
+            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
+                                 blk_lo[b], n)
             deg += d
         blk_sums[b, 0] = n
         blk_sums[b, 1] = deg
@@ -289,10 +291,11 @@ def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
             deg += rowptr[j + 1] - rowptr[j]
         elif pj >= lo and test_bit(bits, j):
             parent[j] = recv[2 * t + 1]
-    for t in range(nlower, n):
-        j = recv[2 * t] - lo
+    upper = recv[2 * nlower:2 * n]      # a slice indexed from 0 (see _td_count_run's note)
+    for t in range(n - nlower):
+        j = upper[2 * t] - lo
         if parent[j] == -1:
-            parent[j] = recv[2 * t + 1]
+            parent[j] = upper[2 * t + 1]
             set_bit(bits, j)
             deg += rowptr[j + 1] - rowptr[j]
     return deg
@@ -307,8 +310,9 @@ def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, qu
         n = 0
         deg = 0
         for s in range(nsend):
-            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
-                                 lo, slots, blk_lo[b], n)
+            a = 2 * seg[s * nblk + b]
+            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
+                                 blk_lo[b], n)
             deg += d
         blk_sums[b, 0] = n
         blk_sums[b, 1] = deg
