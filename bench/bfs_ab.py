@@ -67,10 +67,6 @@ def main():
     roots = [int(v) for v in rng.permutation(np.flatnonzero(deg))[:args.roots]]
     kinds = {"before": (oldbfs.BFSWorkspace(g, comm), oldbfs.bfs),
              "after": (BFSWorkspace(g, comm), bfs)}
-    phases = {}
-    if args.phases:
-        for name, mod in (("before", oldbfs), ("after", importlib.import_module(bfs.__module__))):
-            phases[name] = _wrap_steps(mod)
     if args.after_first:
         kinds = dict(reversed(list(kinds.items())))
     for ws, f in kinds.values():              # compile outside the timings
@@ -84,8 +80,10 @@ def main():
                 d.append(_depths(comm, g.part, f(ws, root), root))
             if r == 0 and not np.array_equal(d[0], d[1]):
                 sys.exit("root %d: depths differ" % root)
-    for acc in phases.values():
-        acc.clear()
+    phases = {}
+    if args.phases:     # after every compile: Numba resolves globals when it compiles
+        for name, mod in (("before", oldbfs), ("after", importlib.import_module(bfs.__module__))):
+            phases[name] = _wrap_steps(mod)
     # Per root and kind, the least wall and CPU time over the sweeps (a loaded machine's
     # stalls hit single searches; the least of several is the search's own cost).
     best = {k: np.full((len(roots), 2), np.inf) for k in kinds}
@@ -114,10 +112,14 @@ def main():
 
 def _wrap_steps(mod):
     """Replace every function bfs() calls through `mod`'s globals by one that adds its CPU
-    time to the returned dict (the wrapper's own cost is the same for both trees)."""
+    time to the returned dict (the wrapper's own cost is the same for both trees). Call it
+    after the warm-up: a step compiled later would find a wrapper where it expects a Numba
+    function. Inline helpers (owner, set_bit ...) are never called from Python: left alone."""
     acc = {}
     for name, f in list(vars(mod).items()):
         if name == "bfs" or isinstance(f, type) or not callable(f) or name.isupper():
+            continue
+        if getattr(f, "targetoptions", {}).get("inline") == "always":
             continue
 
         def timed(*a, _f=f, _n=name, **k):

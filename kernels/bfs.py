@@ -8,9 +8,11 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
               every remote neighbour to its owner as a (vertex, parent) pair through one
               Alltoallv; the owner keeps the smallest proposed parent of a vertex still
               unvisited before the level, so the tree is the same for any order of arrival
-              (any thread or rank count). A local neighbour is claimed at once by the same
-              rule on one thread; with threads (a large level) it goes through the owner's
-              claim pass like a remote one, since two threads may reach it.
+              (any thread or rank count). On one thread (or a small level) the queue is kept
+              in increasing order, so first come is smallest: a local neighbour is claimed
+              at once, and a lower rank's proposal replaces such a claim (_td_serial,
+              _td_apply_list); with threads (a large level) a local neighbour goes through
+              the owner's claim pass like a remote one, since two threads may reach it.
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
               partition.py); every unvisited local vertex scans its row and stops at the first
