@@ -233,8 +233,9 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
     slower than claiming it here, and the smallest-parent rule written as a test on every
     visited neighbour, with a pass turning the level's marks back into parents, about 5-8 %
     (bench/bfs_ab.py)."""
-    counts = np.zeros((1, nvirt), dtype=np.int64)
-    qlo, qhi = me * nblk, (me + 1) * nblk
+    counts = np.zeros(nvirt, dtype=np.int64)
+    qlo = me * nblk
+    mine = np.uint64(nblk)
     deg = 0
     for qi in range(nq):
         i = queue[qi]
@@ -242,15 +243,15 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
         for e in range(rowptr[i], rowptr[i + 1]):
             v = col[e]
             q = owner(v, nvirt, scale, shift)
-            if q < qlo or q >= qhi:
-                counts[0, q] += 1
+            if np.uint64(q - qlo) >= mine:     # not this rank's (one unsigned compare)
+                counts[q] += 1
             else:
                 j = v - lo
                 if parent[j] == -1:
                     parent[j] = u
                     set_bit(bits, j)
                     deg += rowptr[j + 1] - rowptr[j]
-    return counts, deg
+    return counts.reshape((1, nvirt)), deg
 
 
 @njit(cache=True, nogil=True)
