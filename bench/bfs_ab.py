@@ -48,6 +48,9 @@ def main():
     ap.add_argument("--check", action="store_true", help="compare depths (gathers N ids)")
     ap.add_argument("--after-first", action="store_true",
                     help="run the new code first for each root (to see any order bias)")
+    ap.add_argument("--phases", action="store_true",
+                    help="also CPU time per step function called from bfs() (rank 0, summed "
+                         "over every sweep; the rest is bfs()'s own Python per level)")
     args = ap.parse_args()
     sys.path.insert(0, args.old)
     oldbfs = importlib.import_module("oldkernels.bfs")
@@ -77,6 +80,10 @@ def main():
                 d.append(_depths(comm, g.part, f(ws, root), root))
             if r == 0 and not np.array_equal(d[0], d[1]):
                 sys.exit("root %d: depths differ" % root)
+    phases = {}
+    if args.phases:     # after every compile: Numba resolves globals when it compiles
+        for name, mod in (("before", oldbfs), ("after", importlib.import_module(bfs.__module__))):
+            phases[name] = _wrap_steps(mod)
     # Per root and kind, the least wall and CPU time over the sweeps (a loaded machine's
     # stalls hit single searches; the least of several is the search's own cost).
     best = {k: np.full((len(roots), 2), np.inf) for k in kinds}
@@ -98,6 +105,38 @@ def main():
               "(after/before %.2f); cpu (max over ranks) before %.3f s after %.3f s "
               "(after/before %.2f)" % (args.scale, p, len(roots), args.repeat, b[0], a[0],
                                        a[0] / b[0], b[1], a[1], a[1] / b[1]))
+        if phases:
+            print("  CPU s per step function, rank 0, all sweeps:")
+            _print_phases(phases, None)
+
+
+def _wrap_steps(mod):
+    """Replace every function bfs() calls through `mod`'s globals by one that adds its CPU
+    time to the returned dict (the wrapper's own cost is the same for both trees). Call it
+    after the warm-up: a step compiled later would find a wrapper where it expects a Numba
+    function. Inline helpers (owner, set_bit ...) are never called from Python: left alone."""
+    acc = {}
+    for name, f in list(vars(mod).items()):
+        if name == "bfs" or isinstance(f, type) or not callable(f) or name.isupper():
+            continue
+        if getattr(f, "targetoptions", {}).get("inline") == "always":
+            continue
+
+        def timed(*a, _f=f, _n=name, **k):
+            c0 = time.process_time()
+            try:
+                return _f(*a, **k)
+            finally:
+                acc[_n] = acc.get(_n, 0.0) + time.process_time() - c0
+        setattr(mod, name, timed)
+    return acc
+
+
+def _print_phases(phases, total):
+    for kind, acc in phases.items():
+        print("  %s: %s" % (kind, ", ".join("%s %.3f" % kv for kv in
+                                              sorted(acc.items(), key=lambda kv: -kv[1])
+                                              if kv[1] >= 0.0005)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ load of other users' processes hits far less).
   mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
   mv /tmp/old/kernels /tmp/old/oldkernels
   NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/construct_ab.py \\
-      /tmp/old SCALE [REPEAT] [--weights]
+      /tmp/old SCALE [REPEAT] [--weights] [--phases]
+
+--phases: also the CPU time of each step function construct_graph calls (rank 0, all
+repeats; bench/bfs_ab.py's wrapper).
 """
 import importlib
 import sys
@@ -35,6 +38,11 @@ def main():
     cpu = {"before": [], "after": []}
     for name, f in (("before", old), ("after", construct_graph)):
         f(comm, 8, s0, d0, w0)                       # compile outside the timings
+    phases = {}
+    if "--phases" in sys.argv:      # after every compile (see bfs_ab._wrap_steps)
+        from bfs_ab import _print_phases, _wrap_steps
+        phases = {"before": _wrap_steps(sys.modules[old.__module__]),
+                  "after": _wrap_steps(sys.modules[construct_graph.__module__])}
     for _ in range(repeat):
         for name, f in (("before", old), ("after", construct_graph)):
             comm.Barrier()
@@ -52,6 +60,9 @@ def main():
               "%.2f" % (repeat, b, a, a / b))
         print("  all before:", " ".join("%.3f" % t for t in best["before"]))
         print("  all after: ", " ".join("%.3f" % t for t in best["after"]))
+        if phases:
+            print("  CPU s per step function, rank 0, all repeats:")
+            _print_phases(phases, None)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
               every remote neighbour to its owner as a (vertex, parent) pair through one
               Alltoallv; the owner keeps the smallest proposed parent of a vertex still
               unvisited before the level, so the tree is the same for any order of arrival
-              (any thread or rank count). A local neighbour is claimed at once by the same
-              rule on one thread; with threads (a large level) it goes through the owner's
-              claim pass like a remote one, since two threads may reach it.
+              (any thread or rank count). On one thread (or a small level) the queue is kept
+              in increasing order, so first come is smallest: a local neighbour is claimed
+              at once, and a lower rank's proposal replaces such a claim (_td_serial,
+              _td_apply_list); with threads (a large level) a local neighbour goes through
+              the owner's claim pass like a remote one, since two threads may reach it.
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
               partition.py); every unvisited local vertex scans its row and stops at the first
@@ -32,7 +34,7 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bitmap import ONE, GlobalBitmap, from_queue, test_bit, to_queue
+from .bitmap import ONE, GlobalBitmap, from_queue, set_bit, test_bit, to_queue
 from .exchange import alltoallv_pieces, chunk_starts
 from .partition import block_offsets, owner, row_blocks
 
@@ -105,14 +107,15 @@ def _split_queue(rowptr, queue, nq, bounds):
 
 # As in Kernel 1, each prange body calls a plain function on its run with fresh local
 # counts/cursors (compiled inline, or through views that may alias the output, the same
-# loops ran several times slower on one thread).
+# loops ran several times slower on one thread), and its input as a slice indexed from 0
+# (range(a, b) cannot prove the index non-negative: a wraparound test on every read).
 
 
 @njit(cache=True, nogil=True)
-def _td_count_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk, out):
+def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, out):
     counts = np.zeros(nvirt, dtype=np.int64)
     qlo, qhi = me * nblk, (me + 1) * nblk    # this rank's virtual ranks (no division per edge)
-    for qi in range(a, b):
+    for qi in range(len(queue)):
         i = queue[qi]
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
@@ -129,17 +132,16 @@ def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, n
     nchunks = len(bounds) - 1
     counts = np.zeros((nchunks, nvirt), dtype=np.int64)
     for c in prange(nchunks):
-        _td_count_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+        _td_count_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
                       shift, me, nblk, counts[c])
     return counts
 
 
 @njit(cache=True, nogil=True)
-def _td_fill_run(rowptr, col, parent, queue, a, b, lo, nvirt, scale, shift, me, nblk,
-                 cursor, out):
+def _td_fill_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, cursor, out):
     pos = cursor.copy()
     qlo, qhi = me * nblk, (me + 1) * nblk
-    for qi in range(a, b):
+    for qi in range(len(queue)):
         i = queue[qi]
         u = i + lo
         for k in range(rowptr[i], rowptr[i + 1]):
@@ -157,15 +159,16 @@ def _td_fill(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nb
     """Write the (vertex, proposed parent) pairs counted by _td_count, run c at its cursors."""
     nchunks = len(bounds) - 1
     for c in prange(nchunks):
-        _td_fill_run(rowptr, col, parent, queue, bounds[c], bounds[c + 1], lo, nvirt, scale,
+        _td_fill_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
                      shift, me, nblk, pos[c], out)
 
 
 @njit(cache=True, nogil=True)
-def _td_claim_run(recv, a, n, rowptr, parent, lo, slots, base, k):
-    """Apply n proposals; new vertices go to slots[base + k ...]. Returns (k, their edges)."""
+def _td_claim_run(recv, rowptr, parent, lo, slots, base, k):
+    """Apply the proposals recv (pairs); new vertices go to slots[base + k ...].
+    Returns (k, their edges)."""
     deg = 0
-    for t in range(a, a + n):
+    for t in range(len(recv) // 2):
         j = recv[2 * t] - lo
         u = recv[2 * t + 1]
         pj = parent[j]
@@ -197,8 +200,9 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
         n = 0
         deg = 0
         for s in range(nsend):
-            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
-                                 lo, slots, blk_lo[b], n)
+            a = 2 * seg[s * nblk + b]
+            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
+                                 blk_lo[b], n)
             deg += d
         blk_sums[b, 0] = n
         blk_sums[b, 1] = deg
@@ -216,18 +220,22 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
 
 
 @njit(cache=True, nogil=True)
-def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, slots):
+def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk, bits):
     """A top-down level's local half on one thread (one thread per rank, or a level too small
-    for the parallel steps, whose fork and join then cost more than the work): a neighbour
-    this rank owns is claimed at once, by the same smallest-parent-wins rule as _td_apply
-    (so the same tree as the parallel steps, which send it through the claim pass), and the
-    others are only counted per virtual rank. Sending every local neighbour through the send
-    buffer and the claim pass made one-thread BFS about 12 % slower
-    (bench/bfs_ab.py) than claiming it here.
-    New vertices go to slots[0:k]. Returns (counts (1 x nvirt), k, their edges)."""
-    counts = np.zeros((1, nvirt), dtype=np.int64)
-    qlo, qhi = me * nblk, (me + 1) * nblk
-    k = 0
+    for the parallel steps, whose fork and join then cost more than the work). The queue is
+    in increasing order, so the first claim of a vertex is by its smallest local parent, and
+    a neighbour this rank owns is claimed at once, first come, with no other test: the same
+    tree as the parallel steps' smallest-parent-wins claim pass (_td_apply_list finishes the
+    rule for proposals from lower ranks). New vertices get their bit in `bits` (cleared by
+    the caller), which orders the next queue and tells this level's claims from older ones.
+    The others are only counted per virtual rank. Returns (counts (1 x nvirt), their edges).
+    Sending every local neighbour through the claim pass made one-thread BFS about 12 %
+    slower than claiming it here, and the smallest-parent rule written as a test on every
+    visited neighbour, with a pass turning the level's marks back into parents, about 5-8 %
+    (bench/bfs_ab.py)."""
+    counts = np.zeros(nvirt, dtype=np.int64)
+    qlo = me * nblk
+    mine = np.uint64(nblk)
     deg = 0
     for qi in range(nq):
         i = queue[qi]
@@ -235,26 +243,21 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
         for e in range(rowptr[i], rowptr[i + 1]):
             v = col[e]
             q = owner(v, nvirt, scale, shift)
-            if q < qlo or q >= qhi:
-                counts[0, q] += 1
-                continue
-            j = v - lo
-            pj = parent[j]
-            if pj == -1:
-                parent[j] = -2 - u
-                slots[k] = j
-                k += 1
-                deg += rowptr[j + 1] - rowptr[j]
+            if np.uint64(q - qlo) >= mine:     # not this rank's (one unsigned compare)
+                counts[q] += 1
             else:
-                m = max(pj, -2 - u)         # as in _td_claim_run
-                if m != pj:
-                    parent[j] = m
-    return counts, k, deg
+                j = v - lo
+                if parent[j] == -1:
+                    parent[j] = u
+                    set_bit(bits, j)
+                    deg += rowptr[j + 1] - rowptr[j]
+    return counts.reshape((1, nvirt)), deg
 
 
 @njit(cache=True, nogil=True)
 def _td_fill_serial(rowptr, col, queue, nq, lo, nvirt, scale, shift, me, nblk, pos, out):
-    """The remote proposals counted by _td_serial, grouped by virtual rank."""
+    """The remote proposals counted by _td_serial, grouped by virtual rank, each group in
+    increasing parent order (the queue's)."""
     qlo, qhi = me * nblk, (me + 1) * nblk
     p = pos[0].copy()
     for qi in range(nq):
@@ -271,32 +274,34 @@ def _td_fill_serial(rowptr, col, queue, nq, lo, nvirt, scale, shift, me, nblk, p
 
 
 @njit(cache=True, nogil=True)
-def _td_apply_list(recv, seg, sub, rowptr, parent, lo, slots, k, deg):
-    """After _td_serial: claim the received proposals on one thread, new vertices appended
-    to slots[k:], then end the level for all of slots[0:k] (-2 - parent back to parent).
-    Returns (new frontier size, its edges); the frontier is slots[0:k]."""
+def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
+    """After _td_serial: claim the received proposals on one thread. They arrive grouped by
+    sender in rank order, each sender's in increasing parent order, so the first proposal
+    for a vertex from a lower rank (the first nlower records) carries its smallest parent
+    overall: it replaces a claim this rank made this level (bit set, parent in this block,
+    hence larger), never an older visit (bit clear) nor a lower rank's claim (parent below
+    lo). From higher ranks only a still unvisited vertex is claimed. Returns the edges of
+    the new frontier, whose vertices are the set bits."""
     n = 0
     for s in range(len(sub)):
         n += sub[s]
-    # Received grouped by sender, one piece each on one thread: one run of n records
-    # (written out here: through _td_claim_run the same loop ran twice as long).
-    for t in range(n):
+    for t in range(nlower):
         j = recv[2 * t] - lo
-        u = recv[2 * t + 1]
         pj = parent[j]
         if pj == -1:
-            parent[j] = -2 - u
-            slots[k] = j
-            k += 1
+            parent[j] = recv[2 * t + 1]
+            set_bit(bits, j)
             deg += rowptr[j + 1] - rowptr[j]
-        else:
-            m = max(pj, -2 - u)
-            if m != pj:
-                parent[j] = m
-    for t in range(k):
-        j = slots[t]
-        parent[j] = -2 - parent[j]
-    return k, deg
+        elif pj >= lo and test_bit(bits, j):
+            parent[j] = recv[2 * t + 1]
+    upper = recv[2 * nlower:2 * n]      # a slice indexed from 0 (see _td_count_run's note)
+    for t in range(n - nlower):
+        j = upper[2 * t] - lo
+        if parent[j] == -1:
+            parent[j] = upper[2 * t + 1]
+            set_bit(bits, j)
+            deg += rowptr[j + 1] - rowptr[j]
+    return deg
 
 
 @njit(cache=True, nogil=True)
@@ -308,8 +313,9 @@ def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, qu
         n = 0
         deg = 0
         for s in range(nsend):
-            n, d = _td_claim_run(recv, seg[s * nblk + b], sub[s * nblk + b], rowptr, parent,
-                                 lo, slots, blk_lo[b], n)
+            a = 2 * seg[s * nblk + b]
+            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
+                                 blk_lo[b], n)
             deg += d
         blk_sums[b, 0] = n
         blk_sums[b, 1] = deg
@@ -403,6 +409,7 @@ def bfs(ws, root):
     unexplored = ws.total_entries - scout
     nblk, nvirt = ws.nblk, ws.nvirt
     top_down = True
+    ordered = True      # ws.queue in increasing order (what the one-thread step needs)
     while nfront > 0:
         if top_down and scout > unexplored / ALPHA:
             # Switch to bottom-up: the frontier becomes a bitmap.
@@ -413,9 +420,14 @@ def bfs(ws, root):
             if ws.nthreads > 1 and _split_queue(rowptr, ws.queue, nq,
                                                 ws.bounds) >= TD_PARALLEL_EDGES:
                 nq, nedges = _td_parallel(ws, nq)
+                ordered = False            # the claim pass lists pieces in claim order
             else:
-                counts, k, deg = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt,
-                                            scale, shift, me, nblk, ws.next_queue)
+                if not ordered:
+                    ws.queue[:nq].sort()
+                bits = ws.next_bits        # free in top-down levels: this level's claims
+                bits[:] = 0
+                counts, deg = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
+                                         shift, me, nblk, bits)
                 pos, totals = chunk_starts(counts)
                 _grow_sendbuf(ws, 2 * int(totals.sum()))
                 _td_fill_serial(rowptr, col, ws.queue, nq, lo, nvirt, scale, shift, me, nblk,
@@ -424,9 +436,10 @@ def bfs(ws, root):
                                                   ws.recvbuf)
                 if recv is not ws.sendbuf:
                     ws.recvbuf = recv
-                nq, nedges = _td_apply_list(recv, seg, sub, rowptr, parent, lo, ws.next_queue,
-                                            k, deg)
-                ws.queue, ws.next_queue = ws.next_queue, ws.queue
+                nlower = int(seg[me * nblk])   # records from lower ranks come first
+                nedges = _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg)
+                nq = to_queue(bits, part.nlocal, ws.queue)
+                ordered = True
             nn = nq
         else:
             ws.frontier.gather()
@@ -440,6 +453,7 @@ def bfs(ws, root):
         if not top_down and nfront < prev and nfront < part.nglobal / BETA:
             # Back to top-down: the frontier becomes a queue again.
             nq = to_queue(ws.next_bits, part.nlocal, ws.queue)
+            ordered = True
             top_down = True
     return parent
 

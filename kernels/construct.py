@@ -43,13 +43,16 @@ CHUNK_EDGES = 1 << 19
 # Each prange body calls a plain njit function for its chunk, whose cursors or counts are a
 # fresh local array: written inline in the prange body, or through a view of the shared
 # matrix (which the compiler must assume may alias the output), the same loop ran 1.5-5x
-# slower on one thread (Numba 0.68, SCALE 18).
+# slower on one thread (Numba 0.68, SCALE 18). The chunk's *input* comes as a slice, indexed
+# from 0: a loop over range(a, b) cannot prove its index non-negative, so every read pays
+# Numba's negative-index wraparound (_count_rows_run ran 1.7x slower that way;
+# bench/construct_ab.py --phases).
 
 
 @njit(cache=True, nogil=True)
-def _route_counts_run(src, dst, nvirt, scale, shift, out, a, b):
+def _route_counts_run(src, dst, nvirt, scale, shift, out):
     counts = np.zeros(nvirt, dtype=np.int64)
-    for i in range(a, b):
+    for i in range(len(src)):
         u = src[i]
         v = dst[i]
         if u != v:
@@ -62,7 +65,7 @@ def _route_counts_run(src, dst, nvirt, scale, shift, out, a, b):
 def _route_counts_1(src, dst, nvirt, scale, shift):
     """_route_counts on one thread, as one chunk."""
     counts = np.zeros((1, nvirt), dtype=np.int64)
-    _route_counts_run(src, dst, nvirt, scale, shift, counts[0], 0, len(src))
+    _route_counts_run(src, dst, nvirt, scale, shift, counts[0])
     return counts
 
 
@@ -72,15 +75,15 @@ def _route_counts(src, dst, nvirt, scale, shift, nchunks):
     counts = np.zeros((nchunks, nvirt), dtype=np.int64)
     n = len(src)
     for c in prange(nchunks):
-        _route_counts_run(src, dst, nvirt, scale, shift, counts[c],
-                          c * n // nchunks, (c + 1) * n // nchunks)
+        a, b = c * n // nchunks, (c + 1) * n // nchunks
+        _route_counts_run(src[a:b], dst[a:b], nvirt, scale, shift, counts[c])
     return counts
 
 
 @njit(cache=True, nogil=True)
-def _route_endpoints_run(src, dst, cursor, nvirt, scale, shift, out, a, b):
+def _route_endpoints_run(src, dst, cursor, nvirt, scale, shift, out):
     pos = cursor.copy()
-    for i in range(a, b):
+    for i in range(len(src)):
         u = src[i]
         v = dst[i]
         if u != v:
@@ -98,8 +101,8 @@ def _route_endpoints(src, dst, pos, nvirt, scale, shift, out):
     nchunks = pos.shape[0]
     n = len(src)
     for c in prange(nchunks):
-        _route_endpoints_run(src, dst, pos[c], nvirt, scale, shift, out,
-                             c * n // nchunks, (c + 1) * n // nchunks)
+        a, b = c * n // nchunks, (c + 1) * n // nchunks
+        _route_endpoints_run(src[a:b], dst[a:b], pos[c], nvirt, scale, shift, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -111,14 +114,16 @@ def _route_pairs(src, dst, wbits, stride, pos, nvirt, scale, shift, out):
     nchunks = pos.shape[0]
     n = len(src)
     for c in prange(nchunks):
-        _route_pairs_run(src, dst, wbits, stride, pos[c], nvirt, scale, shift, out,
-                         c * n // nchunks, (c + 1) * n // nchunks)
+        a, b = c * n // nchunks, (c + 1) * n // nchunks
+        # no weights: wbits is a 1-word dummy, never read (stride 2)
+        _route_pairs_run(src[a:b], dst[a:b], wbits[a:b] if stride == 3 else wbits, stride,
+                         pos[c], nvirt, scale, shift, out)
 
 
 @njit(cache=True, nogil=True)
-def _route_pairs_run(src, dst, wbits, stride, cursor, nvirt, scale, shift, out, a, b):
+def _route_pairs_run(src, dst, wbits, stride, cursor, nvirt, scale, shift, out):
     pos = cursor.copy()
-    for i in range(a, b):
+    for i in range(len(src)):
         u = src[i]
         v = dst[i]
         if u != v:
@@ -139,8 +144,8 @@ def _route_pairs_run(src, dst, wbits, stride, cursor, nvirt, scale, shift, out, 
 
 
 @njit(cache=True, nogil=True)
-def _count_rows_run(recv, a, n, lo, degree):
-    for i in range(a, a + n):
+def _count_rows_run(recv, lo, degree):
+    for i in range(len(recv)):
         degree[recv[i] - lo] += 1
 
 
@@ -149,12 +154,13 @@ def _count_rows(recv, seg, sub, nblk, lo, degree):
     nsend = len(sub) // nblk
     for b in prange(nblk):
         for s in range(nsend):
-            _count_rows_run(recv, seg[s * nblk + b], sub[s * nblk + b], lo, degree)
+            a = seg[s * nblk + b]
+            _count_rows_run(recv[a:a + sub[s * nblk + b]], lo, degree)
 
 
 @njit(cache=True, nogil=True)
-def _place_run(recv, a, n, stride, lo, cursor, col, wbits):
-    for i in range(a, a + n):
+def _place_run(recv, stride, lo, cursor, col, wbits):
+    for i in range(len(recv) // stride):
         q = i * stride
         row = recv[q] - lo
         p = cursor[row]
@@ -169,8 +175,9 @@ def _place(recv, seg, sub, nblk, stride, lo, cursor, col, wbits):
     nsend = len(sub) // nblk
     for b in prange(nblk):
         for s in range(nsend):
-            _place_run(recv, seg[s * nblk + b], sub[s * nblk + b], stride, lo, cursor, col,
-                       wbits)
+            a = seg[s * nblk + b]
+            _place_run(recv[a * stride:(a + sub[s * nblk + b]) * stride], stride, lo, cursor,
+                       col, wbits)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -184,16 +191,17 @@ def _sort_rows_packed(rowptr, col, weight, nchunks):
     wbits = weight.view(np.uint32)
     nrows = len(rowptr) - 1
     for c in prange(nchunks):
-        _sort_rows_run(rowptr, col, wbits, c * nrows // nchunks, (c + 1) * nrows // nchunks)
+        _sort_rows_run(rowptr[c * nrows // nchunks:(c + 1) * nrows // nchunks + 1], col, wbits)
 
 
 @njit(cache=True, nogil=True)
-def _sort_rows_run(rowptr, col, wbits, r0, r1):
+def _sort_rows_run(rowptr, col, wbits):
+    """The rows of `rowptr` (a slice of the row pointers: rows r0..r1 as rowptr[r0:r1+1])."""
     maxlen = 0
-    for i in range(r0, r1):
+    for i in range(len(rowptr) - 1):
         maxlen = max(maxlen, rowptr[i + 1] - rowptr[i])
     buf = np.empty(maxlen, dtype=np.uint64)
-    for i in range(r0, r1):
+    for i in range(len(rowptr) - 1):
         a = rowptr[i]
         n = rowptr[i + 1] - a
         if n < 2:
@@ -237,7 +245,7 @@ def sort_rows_by_weight(rowptr, col, weight):
     if col.dtype == np.int32:
         nrows = len(rowptr) - 1
         if numba.get_num_threads() == 1:
-            _sort_rows_run(rowptr, col, weight.view(np.uint32), 0, nrows)
+            _sort_rows_run(rowptr, col, weight.view(np.uint32))
         else:
             _sort_rows_packed(rowptr, col, weight,
                               max(1, min(nrows, 64 * numba.get_num_threads())))
@@ -276,12 +284,12 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
         if par:
             _route_endpoints(s, d, pos, nvirt, scale, shift, out)
         else:
-            _route_endpoints_run(s, d, pos[0], nvirt, scale, shift, out, 0, len(s))
+            _route_endpoints_run(s, d, pos[0], nvirt, scale, shift, out)
         recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, 1)
         if par:
             _count_rows(recv, seg, sub, nblk, part.lo, degree)
         else:
-            _count_rows_run(recv, 0, int(sub.sum()), part.lo, degree)
+            _count_rows_run(recv[:int(sub.sum())], part.lo, degree)
         del out, recv
 
     rowptr = np.zeros(part.nlocal + 1, dtype=np.int64)
@@ -305,12 +313,12 @@ def construct_graph(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES):
         if par:
             _route_pairs(s, d, w, stride, pos, nvirt, scale, shift, out)
         else:
-            _route_pairs_run(s, d, w, stride, pos[0], nvirt, scale, shift, out, 0, len(s))
+            _route_pairs_run(s, d, w, stride, pos[0], nvirt, scale, shift, out)
         recv, seg, sub = alltoallv_pieces(comm, out, counts, nblk, stride)
         if par:
             _place(recv, seg, sub, nblk, stride, part.lo, cursor, col, wcol_bits)
         else:
-            _place_run(recv, 0, int(sub.sum()), stride, part.lo, cursor, col, wcol_bits)
+            _place_run(recv[:stride * int(sub.sum())], stride, part.lo, cursor, col, wcol_bits)
         del out, recv
     if use_w:
         sort_rows_by_weight(rowptr, col, wcol)

@@ -101,3 +101,30 @@ def test_validation_with_int64_ids(monkeypatch):
     rep = bfs_cases.run_cases(MPI.COMM_WORLD, SCALE, nroots=1)
     assert len(rep["mutations"]) >= 9                  # every planted mutation, and the correct tree
     check_report(rep, SCALE)
+
+
+def test_top_down_parent_is_the_smallest_neighbour_one_level_up(monkeypatch):
+    # The one-thread top-down step claims first come from a queue kept in increasing order;
+    # that must be the smallest-parent rule of the threaded claim pass. With alpha = 1e-30
+    # every level is top-down, so every parent is checked.
+    from mpi4py import MPI
+    import graph500.kernels.bfs as kbfs
+    from graph500.kernels.construct import construct_graph
+    monkeypatch.setattr(kbfs, "ALPHA", 1e-30)
+    scale = 10
+    src, dst, _ = generate_edges(scale, 16, 2, 3, 0, 16 << scale)
+    g = construct_graph(MPI.COMM_SELF, scale, src, dst)
+    ws = kbfs.BFSWorkspace(g, MPI.COMM_SELF)
+    checked = 0
+    for root in (1, 7, 100, 513):
+        if g.rowptr[root + 1] == g.rowptr[root]:
+            continue
+        ws.reset()
+        parent = kbfs.bfs(ws, root).copy()
+        depth = scipy_depths(scale, root)
+        for v in np.flatnonzero(depth > 1):
+            nbr = g.col[g.rowptr[v]:g.rowptr[v + 1]]
+            want = int(nbr[depth[nbr] == depth[v] - 1].min())
+            assert parent[v] == want, (root, v)
+            checked += 1
+    assert checked > 100
