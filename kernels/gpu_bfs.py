@@ -21,7 +21,9 @@ that first); what differs is how one level runs inside a rank:
               one rank the two bitmaps simply swap; with a CUDA-aware MPI each rank writes
               its slice of a global next bitmap, gathered in place on the device).
 A level is at most 3 launches (top-down) or 1 (bottom-up), plus one read of 8 counters, which
-the host needs anyway for the switching decision's Allreduce.
+the host needs anyway for the switching decision's Allreduce; with several ranks a top-down
+level adds the launch that applies received proposals (and, with CUDA-aware MPI, the two that
+group the proposals by owner on the GPU).
 
 Bitmaps on the device are 32-bit words (bit v & 31 of word v >> 5): the same bytes as the CPU
 kernel's 64-bit words on a little-endian host, and a warp's ballot is one such word.
