@@ -1,9 +1,10 @@
 """Which processor runs the searches: --device cpu (default) or --device gpu.
 
 The driver asks this module for three things and nothing else: `open_device` (once, on every
-rank, before the warm-up; for gpu it also picks the MPI path and checks the GPU's memory), `Device.load(graph)` (the last step of Kernel 1, inside its timer:
-the GPU copy of the rank's CSR) and `Device.kernel_class(name, cpu_classes)` (the search
-kernel behind the driver's small interface: prepare, search, parent/dist, nedge, validate).
+rank, before the warm-up; for gpu it also picks the MPI path and checks the GPU's memory),
+`Device.load(graph)` (the last step of Kernel 1, inside its timer: the GPU copy of the rank's
+CSR) and `Device.kernel_class(name, cpu_classes)` (the search kernel behind the driver's small
+interface: prepare, search, parent/dist, nedge, validate).
 With cpu every call is a no-op or returns the driver's own classes, and nothing imports CUDA:
 Numba CUDA (the `gpu` extra) is imported only here, and only for --device gpu.
 
@@ -90,10 +91,17 @@ def check_gpu_memory(comm, local, args, dev):
     need = gpu_rank_bytes(args.scale, args.edgefactor, comm.Get_size(), tuple(args.kernels),
                           cuda_aware=dev.cuda_aware)
     sharing = local.allgather(dev.info["index"]).count(dev.info["index"])
-    free, total = free_memory()
+    note = None
+    try:
+        free, total = free_memory()
+    except Exception as e:  # noqa: BLE001 - a driver that cannot say: no check, and said so
+        free = total = float("inf")
+        note = "free memory not read: %s" % (str(e).splitlines() or [type(e).__name__])[0]
     dev.memory = {"need_bytes": int(need), "ranks_on_gpu": sharing,
                   "free_bytes": None if free == float("inf") else int(free),
                   "total_bytes": None if total == float("inf") else int(total)}
+    if note:
+        dev.memory["note"] = note
     _one_verdict(comm, gpu_memory_problem(need, sharing, free, dev.info, args.scale))
 
 
