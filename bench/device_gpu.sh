@@ -71,6 +71,7 @@ run_g500() {   # stage, min_seconds, args...
         return 0
     fi
     echo "== $stage: graph500 $* (at most ${budget}s)"
+    rm -f "$OUTDIR/$stage.json"    # a result left by an earlier run must not reach the table
     local t0=$(date +%s)
     if timeout --signal=INT --kill-after=10 "$budget" "$PY" -m graph500 "$@" \
             --json "$OUTDIR/$stage.json" >"$OUTDIR/$stage.log" 2>&1; then
@@ -87,6 +88,7 @@ for stage in $STAGES; do
     case $stage in
     idle)
         echo "== idle: GPU board power at rest (NVML, 10 s)"
+        rm -f "$OUTDIR/idle.json"
         "$PY" - "$OUTDIR/idle.json" <<'EOF' 2>&1 | tee "$OUTDIR/idle.log" || fail idle "$OUTDIR/idle.log"
 import json, sys, time
 import pynvml as nv

@@ -416,7 +416,7 @@ def run(comm, args):
         sys.stderr.write(thread_warning + "\n")
         sys.stderr.flush()
     # --device: which processor searches (graph500/device.py); cpu changes nothing.
-    dev = open_device(getattr(args, "device", "cpu"), comm, local)
+    dev = open_device(getattr(args, "device", "cpu"), comm, local, args)
     with log.phase("compile", "or load the kernels from Numba's cache, untimed"):
         startup = _warm_up(comm, local, args, weights, dev)
 

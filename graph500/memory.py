@@ -189,3 +189,25 @@ def usable_memory(resident=0, meminfo="/proc/meminfo", proc_cgroup="/proc/self/c
 
 def gib(x):
     return "%.2f GiB" % (x / 2.0 ** 30)
+
+
+# --- GPU memory (--device gpu; graph500/device.py checks it against the GPU's free memory) ---
+
+# Device bytes beyond the workspaces: the kernels' modules, counters, the allocator's rounding.
+GPU_BASE_BYTES = 256 << 20
+
+
+def gpu_rank_bytes(scale, edgefactor, nranks, kernels=("bfs", "sssp"), cuda_aware=False):
+    """Peak device bytes of one rank: its graph's device copy and the GPU workspaces of the
+    kernels it runs, summed (a kernel's workspace is made while the previous one is still
+    held), plus GPU_BASE_BYTES. Imports the GPU modules: call it for --device gpu only."""
+    from graph500.kernels.gpu_bfs import gpu_bfs_workspace_bytes
+    from graph500.kernels.gpu_graph import gpu_graph_bytes
+    from graph500.kernels.gpu_sssp import gpu_sssp_workspace_bytes
+    args = (scale, edgefactor, nranks)
+    total = GPU_BASE_BYTES + gpu_graph_bytes(*args, "sssp" in kernels)
+    if "bfs" in kernels:
+        total += gpu_bfs_workspace_bytes(*args, cuda_aware=cuda_aware)
+    if "sssp" in kernels:
+        total += gpu_sssp_workspace_bytes(*args, cuda_aware=cuda_aware)
+    return total

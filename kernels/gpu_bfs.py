@@ -11,14 +11,19 @@ that first); what differs is how one level runs inside a rank:
               Remote neighbours become (vertex, parent) proposals in one device buffer, which
               goes to the host, is grouped by owner there and sent with one Alltoallv (host
               staged: works with any MPI); received proposals are applied by one kernel.
+              With a CUDA-aware MPI library (kernels/gpu_mpi.py) the grouping runs on the
+              GPU and the Alltoallv moves device buffers.
   bottom-up - one thread per local vertex, a warp per 32 consecutive vertices; an unvisited
               vertex scans its row until a neighbour is in the frontier bitmap. Only that
               thread writes its parent, and each warp stores its 32 "found" flags as one word
               of the next bitmap (a ballot): no atomics. The global frontier bitmap is the
               last level's word slices, gathered through the host with one Allgatherv (on
-              one rank the two bitmaps simply swap).
+              one rank the two bitmaps simply swap; with a CUDA-aware MPI each rank writes
+              its slice of a global next bitmap, gathered in place on the device).
 A level is at most 3 launches (top-down) or 1 (bottom-up), plus one read of 8 counters, which
-the host needs anyway for the switching decision's Allreduce.
+the host needs anyway for the switching decision's Allreduce; with several ranks a top-down
+level adds the launch that applies received proposals (and, with CUDA-aware MPI, the two that
+group the proposals by owner on the GPU).
 
 Bitmaps on the device are 32-bit words (bit v & 31 of word v >> 5): the same bytes as the CPU
 kernel's 64-bit words on a little-endian host, and a warp's ballot is one such word.
@@ -31,6 +36,7 @@ from numba import cuda
 
 from .bfs import ALPHA, BETA
 from .gpu_graph import group_records, host_buffer, host_staged_exchange, on_device
+from .gpu_mpi import DeviceExchange, allgather_words_in_place, exchange_bytes
 from .gpu_warp import ONE32, TPB, WARP, agg_inc, blocks, fill, fill_i64, fill_u32, needs_clear, \
     warp_bits, warp_count
 
@@ -188,9 +194,12 @@ def kernel_signatures():
 class GPUBFSWorkspace:
     """Device buffers reused by every search on one graph (allocated once, untimed)."""
 
-    def __init__(self, graph, comm, small=SMALL, large=LARGE, alpha=ALPHA, beta=BETA):
+    def __init__(self, graph, comm, small=SMALL, large=LARGE, alpha=ALPHA, beta=BETA,
+                 cuda_aware=False):
         part = graph.part
         self.comm, self.graph, self.part = comm, graph, part
+        # Exchanges hand device buffers to MPI (kernels/gpu_mpi.py): only with several ranks.
+        self.cuda_aware = bool(cuda_aware) and part.nranks > 1
         # The degree bins' bounds (tests lower them to reach every bin on a tiny graph).
         self.small, self.large = int(small), int(large)
         # The direction switch's parameters (kernels/bfs.py); tests force one direction.
@@ -213,8 +222,17 @@ class GPUBFSWorkspace:
         self.word_displs = (offs[:-1] // 32).astype(np.int64)
         self.h_next = host_buffer(max(self.nwords, 1), np.uint32)
         self.h_front = host_buffer(max(gwords, 1), np.uint32)
+        self.dx = None
+        if self.cuda_aware:
+            # The next level's bitmap is a global one, this rank's words written in place at
+            # its displacement, so that one in-place Allgatherv on the device completes it.
+            self.dx = DeviceExchange(part, comm, 2)
+            self.word0 = int(offs[part.rank] // 32)
+            self.next_global = cuda.device_array(max(gwords, 1), dtype=np.uint32)
+            self._slice_next()
         # Proposals (multi-rank top-down): sized on demand by the frontier's edge count.
         self.cap = 0
+        self.limit = max(self.g.nentries, 1024)   # a frontier has at most the rank's entries
         self.prop = cuda.device_array(2, dtype=np.int32)
         self.recv = cuda.device_array(2, dtype=np.int32)
         self.sendbuf = np.empty(2, dtype=np.int32)
@@ -250,7 +268,16 @@ class GPUBFSWorkspace:
         fill(fill_u32, self.next_bits, np.uint32(0))
         group_records(np.zeros(2, np.int32), 0, 2, self.part.nranks, self.part.scale,
                       self.part.shift, self.rcounts, self.sendbuf)
+        if self.dx is not None:
+            self.dx.compile(self.prop)
         cuda.synchronize()
+
+    def _slice_next(self):
+        """next_bits: this rank's words of the global next bitmap (CUDA-aware MPI only)."""
+        if self.nwords:
+            self.next_bits = self.next_global[self.word0:self.word0 + self.nwords]
+        else:   # no vertices here: a word nobody reads, so that launches have an argument
+            self.next_bits = cuda.device_array(1, dtype=np.uint32)
 
     def reset(self):
         """Clear the output before the timer starts (the spec does not time this)."""
@@ -273,11 +300,13 @@ class GPUBFSWorkspace:
     def _reserve(self, edges):
         """Room for one proposal per frontier edge (the most a top-down step can make)."""
         if edges > self.cap:
-            self.cap = max(int(edges), 2 * self.cap, 1024)
+            self.cap = max(int(edges), min(max(2 * self.cap, 1024), self.limit))
             self.prop = cuda.device_array(2 * self.cap, dtype=np.int32)
 
     def _exchange(self, nprop):
-        """Host-staged: proposals to their owners; returns how many arrived here."""
+        """Proposals to their owners; returns how many arrived here."""
+        if self.dx is not None:
+            return self.dx.exchange(self, self.prop, nprop, self.limit)
         return host_staged_exchange(self, self.prop, nprop, 2, "GPU BFS")
 
 
@@ -336,6 +365,10 @@ def bfs(ws, root):
             steps.append("bu")
             if nranks == 1:
                 ws.front_bits, ws.next_bits = ws.next_bits, ws.front_bits
+            elif ws.dx is not None:
+                allgather_words_in_place(comm, ws.next_global, ws.word_counts, ws.word_displs)
+                ws.front_bits, ws.next_global = ws.next_global, ws.front_bits
+                ws._slice_next()
             else:
                 if ws.nwords:
                     ws.next_bits[:ws.nwords].copy_to_host(ws.h_next)
@@ -365,3 +398,25 @@ def bfs(ws, root):
             nq = [int(c[C_SMALL]), int(c[C_MID]), int(c[C_LARGE])]
             local_edges = int(c[C_EDGES])
             top_down = True
+
+
+# --- memory estimate (graph500/memory.py's gpu_rank_bytes) ---
+
+def gpu_bfs_workspace_bytes(scale, edgefactor, nranks, cuda_aware=False):
+    """Device bytes of one rank's GPUBFSWorkspace at its largest: parent (8 bytes per local
+    vertex), the current and next frontier queues (3 + 3 int32 per local vertex), the local
+    and global bitmaps; with several ranks the proposal buffer and the received proposals,
+    sized by a top-down frontier's edges (at most the unexplored edges / ALPHA, as on the CPU,
+    doubled by the buffers' growth), and with CUDA-aware MPI the grouped send buffer and a
+    second global bitmap."""
+    from .construct import expected_entries, max_block_vertices
+    n = max_block_vertices(scale, nranks)
+    bitmap = 4 * max(((1 << scale) + 31) // 32, 1)
+    total = 8 * n + 24 * n + n // 8 + bitmap
+    if nranks > 1:
+        entries = expected_entries(scale, edgefactor, nranks)
+        cap = min(max(2 * entries // ALPHA, 1024), max(entries, 1024))
+        total += 2 * 4 * 2 * cap
+        if cuda_aware:
+            total += exchange_bytes(nranks, 2, cap) + bitmap
+    return total

@@ -49,6 +49,12 @@ class GPUGraph:
         cuda.synchronize()
 
 
+def free_memory():
+    """(free, total) bytes of the current GPU; the simulator says (inf, inf)."""
+    free, total = cuda.current_context().get_memory_info()
+    return free, total
+
+
 def on_device(graph):
     """The graph's device copy, made on first use (the driver makes it inside Kernel 1;
     the warm-up's tiny graph gets its own here). Kept on the DistGraph itself so that it
@@ -90,7 +96,7 @@ def host_staged_exchange(ws, records, n, stride, what):
     """Send the n records of `stride` int32 words that `records` holds on the device to the
     owners of their first word, through the host (one Alltoallv); what arrives lands in
     ws.recv on the device (grown as needed). Returns how many records arrived here. `ws` is
-    a GPU workspace: part, comm, cap, sendbuf, rcounts, recvbuf, recv."""
+    a GPU workspace: part, comm, cap, limit, sendbuf, rcounts, recvbuf, recv."""
     if n > ws.cap:   # cannot happen: the kernels write at most cap records
         raise RuntimeError("%s: %d records overflowed %d slots" % (what, n, ws.cap))
     h = np.empty(stride * n, dtype=np.int32)
@@ -103,7 +109,17 @@ def host_staged_exchange(ws, records, n, stride, what):
     ws.recvbuf, rc = alltoallv(ws.comm, ws.sendbuf, stride * ws.rcounts, ws.recvbuf)
     m = int(rc.sum())
     if m > ws.recv.size:
-        ws.recv = cuda.device_array(max(m, 2 * ws.recv.size), dtype=np.int32)
+        ws.recv = cuda.device_array(max(m, min(2 * ws.recv.size, stride * ws.limit)),
+                                    dtype=np.int32)
     if m:
         ws.recv[:m].copy_to_device(ws.recvbuf[:m])
     return m // stride
+
+
+# --- memory estimate (graph500/memory.py's gpu_rank_bytes) ---
+
+def gpu_graph_bytes(scale, edgefactor, nranks, weights):
+    """Device bytes of GPUGraph: rowptr (int64), col (int32) and weight (float32)."""
+    from .construct import expected_entries, max_block_vertices
+    return (8 * (max_block_vertices(scale, nranks) + 1)
+            + expected_entries(scale, edgefactor, nranks) * (4 + (4 if weights else 0)))

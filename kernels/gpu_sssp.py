@@ -20,7 +20,8 @@ Schedule (Davidson et al.'s near-far, the bucket being [.., hi) with hi = (b + 1
   next bucket - the smallest far distance over all ranks (one scan, one Allreduce MIN) gives
                the next bucket; one scan moves the far vertices below its hi into the queue.
 Relaxations to remote vertices become (vertex, distance bits, parent) records, exchanged
-through the host with one Alltoallv per iteration and applied by one kernel, as on the CPU.
+through the host with one Alltoallv per iteration and applied by one kernel, as on the CPU
+(with a CUDA-aware MPI library, device to device: kernels/gpu_mpi.py).
 Light and heavy edges are not split (near-far relaxes whole rows): fewer, larger launches,
 which is what a GPU needs, at the price of some relaxations a light/heavy split would skip.
 """
@@ -31,6 +32,7 @@ from mpi4py import MPI
 from numba import cuda
 
 from .gpu_graph import group_records, host_buffer, host_staged_exchange, on_device
+from .gpu_mpi import DeviceExchange, exchange_bytes
 from .gpu_warp import TPB, WARP, agg_inc, bits_f32, blocks, f32_bits, fill, fill_i32, \
     fill_u64
 
@@ -172,7 +174,7 @@ def kernel_signatures():
 class GPUSSSPWorkspace:
     """Device buffers reused by every search on one graph (allocated once, untimed)."""
 
-    def __init__(self, graph, comm, delta=DEFAULT_DELTA):
+    def __init__(self, graph, comm, delta=DEFAULT_DELTA, cuda_aware=False):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
         if not delta > 0:
@@ -192,6 +194,7 @@ class GPUSSSPWorkspace:
         self.min_init[C_MIN] = INF_BITS
         self.h_cnt = host_buffer(NCNT, np.int64)
         self.cap = 0
+        self.limit = max(self.g.nentries, 1024)   # an iteration relaxes each entry at most once
         self.rec = cuda.device_array(3, dtype=np.int32)
         self.recv = cuda.device_array(3, dtype=np.int32)
         self.sendbuf = np.empty(3, dtype=np.int32)
@@ -200,6 +203,9 @@ class GPUSSSPWorkspace:
         self.vote = np.zeros(1, dtype=np.int64)
         self.agreed = np.zeros(1, dtype=np.int64)
         self._host_state = np.empty(part.nlocal, dtype=np.uint64)
+        # Device buffers straight to MPI (kernels/gpu_mpi.py): only with several ranks.
+        self.cuda_aware = bool(cuda_aware) and part.nranks > 1
+        self.dx = DeviceExchange(part, comm, 3) if self.cuda_aware else None
         self._compile_all()
 
     def _compile_all(self):
@@ -216,6 +222,8 @@ class GPUSSSPWorkspace:
             _seed[1, 1](0, lo, it, g.rowptr, self.state, self.stamp, self.q, self.cnt)
         group_records(np.zeros(3, np.int32), 0, 3, self.part.nranks, self.part.scale,
                       self.part.shift, self.rcounts, self.sendbuf)
+        if self.dx is not None:
+            self.dx.compile(self.rec)
         self.reset()
 
     def reset(self):
@@ -241,10 +249,12 @@ class GPUSSSPWorkspace:
 
     def _reserve(self, edges):
         if edges > self.cap:
-            self.cap = max(int(edges), 2 * self.cap, 1024)
+            self.cap = max(int(edges), min(max(2 * self.cap, 1024), self.limit))
             self.rec = cuda.device_array(3 * self.cap, dtype=np.int32)
 
     def _exchange(self, nrec):
+        if self.dx is not None:
+            return self.dx.exchange(self, self.rec, nrec, self.limit)
         return host_staged_exchange(self, self.rec, nrec, 3, "GPU SSSP")
 
     def _total(self, x, op=MPI.SUM):
@@ -304,3 +314,22 @@ def sssp(ws, root):
                                            ws.stamp, ws.far, ws.q, ws.cnt)
         c = ws._counters()
         nq, qedges = int(c[C_NEXT]), int(c[C_EDGES])
+
+
+# --- memory estimate (graph500/memory.py's gpu_rank_bytes) ---
+
+def gpu_sssp_workspace_bytes(scale, edgefactor, nranks, cuda_aware=False):
+    """Device bytes of one rank's GPUSSSPWorkspace at its largest: the packed state (8 bytes
+    per local vertex), stamp, far flag and two queues (4 + 1 + 4 + 4); with several ranks the
+    record buffer and the received records (3 int32 each), sized for the worst iteration,
+    which relaxes every entry of the rank (near-far buckets on a Kronecker graph hold large
+    shares of it), and with CUDA-aware MPI the grouped send buffer."""
+    from .construct import expected_entries, max_block_vertices
+    n = max_block_vertices(scale, nranks)
+    total = 21 * n
+    if nranks > 1:
+        cap = max(expected_entries(scale, edgefactor, nranks), 1024)
+        total += 2 * 3 * 4 * cap
+        if cuda_aware:
+            total += exchange_bytes(nranks, 3, cap)
+    return total

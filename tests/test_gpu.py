@@ -40,14 +40,15 @@ def _nvvm_available():
                     reason="libNVVM not found (the gpu extra's nvidia-cuda-nvcc wheel brings it)")
 def test_every_kernel_compiles_to_ptx_for_sm80_and_sm90():
     from numba import cuda
-    from graph500.kernels import gpu_bfs, gpu_sssp, gpu_warp
+    from graph500.kernels import gpu_bfs, gpu_mpi, gpu_sssp, gpu_warp
     from numba import types as t
     kernels = dict(("bfs" + n, ks) for n, ks in gpu_bfs.kernel_signatures().items())
     kernels.update(("sssp" + n, ks) for n, ks in gpu_sssp.kernel_signatures().items())
+    kernels.update(("mpi" + n, ks) for n, ks in gpu_mpi.kernel_signatures().items())
     for name, k, ty in (("fill_i64", gpu_warp.fill_i64, t.int64), ("fill_u64", gpu_warp.fill_u64, t.uint64),
                         ("fill_u32", gpu_warp.fill_u32, t.uint32), ("fill_i32", gpu_warp.fill_i32, t.int32)):
         kernels[name] = (k, (ty[::1], ty))
-    assert len(kernels) == 17
+    assert len(kernels) == 19
     for name, (kernel, sig) in kernels.items():
         for cc in ((8, 0), (9, 0)):
             ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
@@ -61,14 +62,19 @@ def test_every_kernel_compiles_to_ptx_for_sm80_and_sm90():
 
 
 @needs_gpu_extra
-@pytest.mark.parametrize("nranks", [1, 2])
-def test_simulated_gpu_kernels_equal_cpu_kernels_and_validate(tmp_path, nranks):
+@pytest.mark.parametrize("nranks,cuda_aware", [(1, "auto"), (2, "0"), (2, "1")])
+def test_simulated_gpu_kernels_equal_cpu_kernels_and_validate(tmp_path, nranks, cuda_aware):
+    # cuda_aware "1": the exchanges hand device arrays to mpi4py (grouped on the "GPU", one
+    # Alltoallv and an in-place Allgatherv of device buffers); the simulator's arrays live in
+    # host memory, so the (not CUDA-aware) MPI of CI can carry them.
     out = tmp_path / "check.json"
     r = run_mpi(nranks, [str(ROOT / "tests" / "gpu_check.py"), "5", "1", str(out)], timeout=900,
-                env=SIM)
+                env=dict(SIM, GRAPH500_CUDA_AWARE=cuda_aware))
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["ranks"] == nranks and rep["gpu"]["name"] == "Numba CUDA simulator"
+    device_exchange = nranks > 1 and cuda_aware == "1"
+    assert rep["device_exchange"] == [device_exchange] * 4, rep["device_exchange"]
     assert len(rep["bfs"]) == 3 * len(rep["sssp"]) == 6
     # both step kinds, and top-down steps with each degree bin (thread, warp, block per vertex)
     steps = "".join(rep["steps"])
@@ -84,9 +90,12 @@ def test_simulated_gpu_kernels_equal_cpu_kernels_and_validate(tmp_path, nranks):
 
 @needs_gpu_extra
 def test_driver_runs_the_gpu_path_end_to_end_in_the_simulator(tmp_path):
+    # Through the CUDA-aware path (device arrays to mpi4py); tests/gpu_check.py at 2 ranks
+    # covers the host-staged one against the CPU kernels.
     out = tmp_path / "r.json"
     r = run_mpi(2, ["-m", "graph500", "--device", "gpu", "-s", "5", "--roots", "2", "--quiet",
-                    "--energy", "off", "--json", str(out)], timeout=900, env=SIM)
+                    "--energy", "off", "--json", str(out)], timeout=900,
+                env=dict(SIM, GRAPH500_CUDA_AWARE="1"))
     assert r.returncode == 0, r.stderr[-3000:]
     assert "bfs  harmonic_mean_TEPS:" in r.stdout and "sssp harmonic_mean_TEPS:" in r.stdout
     res = json.loads(out.read_text())
@@ -94,6 +103,11 @@ def test_driver_runs_the_gpu_path_end_to_end_in_the_simulator(tmp_path):
     assert [g["rank"] for g in res["gpus"]] == [0, 1]
     assert all(g["name"] == "Numba CUDA simulator" for g in res["gpus"])
     assert len(res["bfs"]["nedge"]) == 2 and min(res["sssp"]["nedge"]) > 0
+    for g in res["gpus"]:   # per rank: the MPI path that ran, why, and the memory check
+        assert g["mpi_path"] == "cuda-aware", g
+        assert g["cuda_aware_mpi"] == {"cuda_aware": True, "how": "GRAPH500_CUDA_AWARE=1"}
+        assert g["memory"]["need_bytes"] > 0 and g["memory"]["ranks_on_gpu"] == 2
+        assert g["memory"]["free_bytes"] is None     # the simulator has no memory limit
 
 
 @needs_gpu_extra
@@ -115,6 +129,78 @@ def test_no_gpu_is_a_one_line_error_on_every_rank():
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("graph500: error: ") and "--device gpu" in lines[0]
     assert "Traceback" not in r.stderr
+
+
+@needs_gpu_extra
+def test_cuda_aware_mpi_is_the_override_else_the_librarys_answer():
+    from types import SimpleNamespace
+    from graph500.kernels.gpu_mpi import ENV, cuda_aware_choice, query_cuda_support
+    yes, no = (lambda: (True, "asked")), (lambda: (False, "asked"))
+    assert cuda_aware_choice({}, yes) == {"cuda_aware": True, "how": "asked"}
+    assert cuda_aware_choice({}, no) == {"cuda_aware": False, "how": "asked"}
+    assert cuda_aware_choice({ENV: "auto"}, yes)["cuda_aware"] is True
+    assert cuda_aware_choice({ENV: "0"}, yes) == {"cuda_aware": False, "how": ENV + "=0"}
+    assert cuda_aware_choice({ENV: "1"}, no) == {"cuda_aware": True, "how": ENV + "=1"}
+    with pytest.raises(ValueError, match=ENV):
+        cuda_aware_choice({ENV: "yes"}, yes)
+    # The library's answer: mpi4py's query where it has one ...
+    mpi4 = SimpleNamespace(Query_cuda_support=lambda: 1)
+    assert query_cuda_support(mpi4, libmpi=lambda: None) == (True, "MPI.Query_cuda_support()")
+    mpi4.Query_cuda_support = lambda: 0
+    assert query_cuda_support(mpi4, libmpi=lambda: None)[0] is False
+    # ... else MPIX_Query_cuda_support of the loaded libmpi (Open MPI, MPICH >= 4) ...
+    older = SimpleNamespace()
+    for value, expect in ((1, True), (0, False)):
+        lib = SimpleNamespace(MPIX_Query_cuda_support=lambda v=value: v)
+        assert query_cuda_support(older, libmpi=lambda: lib) == (expect,
+                                                                  "MPIX_Query_cuda_support()")
+    # ... else host-staged, and why
+    ok, how = query_cuda_support(older, libmpi=lambda: SimpleNamespace())
+    assert ok is False and "no MPIX_Query_cuda_support" in how
+    ok, how = query_cuda_support(older, libmpi=lambda: None)
+    assert ok is False and "could not be queried" in how
+    # and this process's own library answers one way or the other
+    from mpi4py import MPI
+    ok, how = query_cuda_support(MPI)
+    assert isinstance(ok, bool) and how
+
+
+@needs_gpu_extra
+def test_gpu_memory_estimate_and_the_refusal_line():
+    from graph500.device import gpu_memory_problem
+    from graph500.memory import GPU_BASE_BYTES, gpu_rank_bytes
+    one = gpu_rank_bytes(24, 16, 1)
+    # SCALE 24 on one GPU: 2^29 entries of col + weight (8 bytes, 4 GiB), rowptr, the two
+    # workspaces (53 bytes per vertex), the base: 5.2 GiB
+    assert 5 << 30 < one < 5.5 * (1 << 30)
+    assert gpu_rank_bytes(25, 16, 1) > 1.9 * (one - GPU_BASE_BYTES)
+    assert gpu_rank_bytes(24, 16, 1, ("bfs",)) < one           # no weights, no SSSP buffers
+    # several ranks: half the graph each, but exchange buffers (an SSSP iteration may relax
+    # every entry of a rank: 24 bytes each, sent and received); device-buffer exchanges add
+    # the grouped send buffers
+    two = gpu_rank_bytes(24, 16, 2)
+    assert one / 2 < two < 2 * one
+    assert gpu_rank_bytes(24, 16, 2, cuda_aware=True) > two
+    assert gpu_rank_bytes(24, 16, 1, cuda_aware=True) == one   # one rank exchanges nothing
+    info = {"index": 0, "name": "NVIDIA H200"}
+    assert gpu_memory_problem(one, 1, one, info, 24) is None
+    assert gpu_memory_problem(one, 2, 2 * one - 1, info, 24) is not None   # ranks share it
+    msg = gpu_memory_problem(one, 1, 1 << 30, info, 24)
+    assert msg.startswith("--device gpu: SCALE 24 needs about") and "\n" not in msg
+    assert "GPU 0 (NVIDIA H200) has only 1.00 GiB free" in msg
+
+
+@needs_gpu_extra
+def test_a_run_that_does_not_fit_in_gpu_memory_is_refused_on_every_rank():
+    # tests/gpu_check.py fake-free: the benchmark with the GPU's free memory faked to 1 MiB
+    r = run_mpi(2, [str(ROOT / "tests" / "gpu_check.py"), "fake-free", str(1 << 20), "--",
+                    "--device", "gpu", "-s", "5", "--quiet", "--energy", "off"], timeout=600,
+                env=SIM)
+    assert r.returncode == 2, (r.stdout, r.stderr[-2000:])
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert lines[0].startswith("graph500: error: ") and "GPU memory" in lines[0]
+    assert "has only 0.00 GiB free" in lines[0] and "bfs" not in r.stdout
 
 
 def test_cpu_path_imports_no_cuda():
