@@ -335,11 +335,13 @@ def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
 @njit(cache=True, nogil=True)
 def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, hi, nranks,
                scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
-               pdst, pv, pd, pu, qbase, tbuf):
+               pdst, pv, pd, pu, qbase, tbuf, serial):
     """Entries e0..e1 of a pass over frontier[pos:end] (entries numbered across the pass's
     rows, row i's first at epre[i - pos]): local targets lowered through key, touched ones
     listed at tbuf[e0:]; remote targets that beat the remote-distance cache queued at
-    qbase + e0 on. Returns (records, touched)."""
+    qbase + e0 on. Returns (records, touched).
+    serial: the whole pass runs on this thread, so key takes a plain minimum (an atomic one
+    is a locked compare-and-swap loop on x86, paid for nothing here); the same result."""
     if e0 >= e1:
         return 0, 0
     a = 0
@@ -370,7 +372,12 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
                 vl = v - lo
                 if nd < dist[vl]:
                     kn = (np.uint64(_f32_bits(nd)) << _U32) | tie
-                    old = _atomic_min(key, vl, kn)
+                    if serial:
+                        old = key[vl]
+                        if kn < old:
+                            key[vl] = kn
+                    else:
+                        old = _atomic_min(key, vl, kn)
                     # the first improvement of this pass lists it (the tie part was 0)
                     if kn < old and (old & _LO) == 0:
                         tbuf[e0 + nt] = vl
@@ -401,7 +408,7 @@ def _relax_par(nchunks, ne, frontier, epre, pos, end, begin, stop, col, weight, 
         r, t = _relax_run(c * ne // nchunks, (c + 1) * ne // nchunks, frontier, epre, pos,
                           end, begin, stop, col, weight, lo, hi, nranks, scale, shift,
                           offsets, dist, key, gval, gtag, gmask, tagged, pdst, pv, pd, pu,
-                          qbase, tbuf)
+                          qbase, tbuf, False)
         cnt[c, 0] = r
         cnt[c, 1] = t
 
@@ -446,7 +453,7 @@ def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight,
     if nchunks == 1:
         r, t = _relax_run(0, ne, frontier, epre, pos, end, begin, stop, col, weight, lo, hi,
                           nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
-                          pdst, pv, pd, pu, n, tbuf)
+                          pdst, pv, pd, pu, n, tbuf, True)
         cnt[0, 0] = r
         cnt[0, 1] = t
     else:
@@ -456,24 +463,33 @@ def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight,
     q = n
     for c in range(nchunks):
         e0 = c * ne // nchunks
-        # the chunk's records, moved down to the end of the queue (never overlapping ahead),
-        # and learnt by the remote-distance cache in queue order
+        # The chunk's records (those that beat the remote-distance cache as it was when the
+        # pass began), moved down to the end of the queue (never overlapping ahead) in entry
+        # order, each kept only if it still beats the cache, which learns it: the queue is
+        # the same for any chunking. A record dropped here carries no less than an earlier
+        # one to the same vertex (queued before it, or already sent), which the owner
+        # applies first or already has: dropping it changes nothing there, and saves
+        # packing, sending and applying the duplicates a pass finds (a hub's neighbours).
         for j in range(n + e0, n + e0 + cnt[c, 0]):
             r = pdst[j]
             x = pv[j]
             d = pd[j]
+            v = x + offsets[r]
+            s = v & gmask
+            if tagged:
+                if gtag[s] == v:
+                    if d >= gval[s]:
+                        continue
+                else:
+                    gtag[s] = v
+            elif d >= gval[s]:
+                continue
+            gval[s] = d
             pdst[q] = r
             pv[q] = x
             pd[q] = d
             pu[q] = pu[j]
             q += 1
-            v = x + offsets[r]
-            s = v & gmask
-            if tagged and gtag[s] != v:
-                gtag[s] = v
-                gval[s] = d
-            elif d < gval[s]:
-                gval[s] = d
         _settle_run(tbuf, e0, e0 + cnt[c, 1], lo, key, dist, parent)
         _place(tbuf, e0, e0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
     return end, q
@@ -526,18 +542,17 @@ def _push_step(settled, pos, nsettled, heavy, stop, col, weight, lo, hi, nranks,
 
 @njit(cache=True, nogil=True)
 def _pack_count(a, b, pdst, pd, out):
-    counts = np.zeros(len(out), dtype=np.int64)
+    out[:] = 0
     dmin = np.float32(np.inf)
     for i in range(a, b):
-        counts[pdst[i]] += 1
+        out[pdst[i]] += 1
         dmin = min(dmin, pd[i])
-    out[:] = counts
     return dmin
 
 
 @njit(cache=True, nogil=True)
-def _pack_fill(a, b, pdst, pv, pd, pu, cursor, send_i, send_f):
-    pos = cursor.copy()
+def _pack_fill(a, b, pdst, pv, pd, pu, pos, send_i, send_f):
+    """Records a..b into their destinations' groups, from pos[r] on (advanced)."""
     for i in range(a, b):
         r = pdst[i]
         j = pos[r]
@@ -566,7 +581,7 @@ def _pack(n, pdst, pv, pd, pu, counts, ccounts, dmins, send_i, send_f, par):
     nchunks = _nchunks(n, par)
     if nchunks == 1:
         dmin = _pack_count(0, n, pdst, pd, counts)
-        cursor = np.zeros(len(counts), dtype=np.int64)
+        cursor = ccounts[0]
         c = 0
         for r in range(len(counts)):
             cursor[r] = c
@@ -594,6 +609,31 @@ def _apply_run(j0, j1, recv_i, recv_f, dist, key, tbuf):
     return nt
 
 
+@njit(cache=True, nogil=True)
+def _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf):
+    """All records on this thread, in buffer order, each kept if strictly below the
+    distance so far: the earliest of the smallest wins, as in the chunked steps, without
+    their second pass (sender lookup) over the touched vertices. The tie part of key marks
+    a vertex listed in tbuf (cleared at the end: it is 0 between passes). Returns the
+    touched count."""
+    nt = 0
+    for r in range(len(rstart) - 1):
+        base = offsets[r]
+        for j in range(rstart[r], rstart[r + 1]):
+            v = recv_i[3 * j]
+            nd = recv_f[3 * j + 1]
+            if nd < dist[v]:
+                dist[v] = nd
+                parent[v] = base + recv_i[3 * j + 2]
+                if (key[v] & _LO) == 0:
+                    tbuf[nt] = v
+                    nt += 1
+                key[v] = (np.uint64(_f32_bits(nd)) << _U32) | np.uint64(1)
+    for i in range(nt):
+        key[tbuf[i]] &= _HI
+    return nt
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt):
     for c in prange(nchunks):
@@ -613,9 +653,10 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
     nrec = rstart[nranks]
     nchunks = _nchunks(nrec, par)
     if nchunks == 1:
-        cnt[0, 1] = _apply_run(0, nrec, recv_i, recv_f, dist, key, tbuf)
-    else:
-        _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
+        nt = _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf)
+        _place(tbuf, 0, nt, dist, inv_delta, cur, nslots, bits, count, bkt)
+        return
+    _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
     for c in range(nchunks):
         j0 = c * nrec // nchunks
         for j in range(j0, j0 + cnt[c, 1]):
@@ -660,11 +701,22 @@ def _push_cost(rowptr, settled, nsettled, dist, out_w, out_d, par):
     return out_w[:nchunks].sum(), out_d[:nchunks].min()
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _settled_view(settled, nsettled, dist, out, par):
     """The local block's distances on the settled set, inf elsewhere."""
+    nchunks = _nchunks(len(out) + nsettled, par)
+    if nchunks == 1:
+        out[:] = np.inf
+        for i in range(nsettled):
+            v = settled[i]
+            out[v] = dist[v]
+    else:
+        _settled_view_par(nchunks, settled, nsettled, dist, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _settled_view_par(nchunks, settled, nsettled, dist, out):
     n = len(out)
-    nchunks = _nchunks(n + nsettled, par)
     for c in prange(nchunks):
         for v in range(c * n // nchunks, (c + 1) * n // nchunks):
             out[v] = np.inf
@@ -875,8 +927,11 @@ class SSSPWorkspace:
 
     def par(self):
         """How the threaded steps may chunk now: at most 4 chunks per thread (load balance),
-        within the per-chunk arrays; one chunk below par_min items."""
-        return (min(len(self.cnt), 4 * numba.get_num_threads()), self.par_min)
+        within the per-chunk arrays; one chunk below par_min items, and always on one thread
+        (the chunked steps' thread launches, atomics and per-chunk merges would be a cost
+        per pass for nothing there; the result is the same)."""
+        nthreads = numba.get_num_threads()
+        return (min(len(self.cnt), 4 * nthreads) if nthreads > 1 else 1, self.par_min)
 
     def nbytes(self):
         """Bytes held beyond the graph itself (the sorted rows count when they are a copy)."""

@@ -3,7 +3,8 @@
   NUMBA_NUM_THREADS=3 mpiexec -n P python tests/mpi_sssp_threads.py OUT.json
 
 For a few graphs, roots, deltas and workspaces (par_min=1 chunks every pass, record batch
-and sweep however small, so the threaded paths run even on these graphs; a small record
+and sweep however small at 2 and 3 threads, so the threaded paths run even on these graphs,
+against one thread's serial steps, which never chunk; a small record
 queue forces many passes), search with each thread count and record hashes of the gathered
 distance and parent arrays. The test compares them across thread counts (both must agree)
 and across rank counts (distances must agree).

@@ -435,8 +435,9 @@ def thread_runs(tmp_path_factory):
 
 
 def test_threads_give_identical_results(thread_runs):
-    """1, 2 and 3 threads (every pass chunked) give bit-identical distances and identical
-    parents at 1, 2 and 3 ranks; distances are also the same for every rank count."""
+    """1 thread (serial steps), 2 and 3 threads (every pass chunked) give bit-identical
+    distances and identical parents at 1, 2 and 3 ranks; distances are also the same for
+    every rank count."""
     base = thread_runs[1]
     for n, runs in thread_runs.items():
         assert runs.keys() == base.keys() and len(runs) == 36
