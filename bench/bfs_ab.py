@@ -22,6 +22,21 @@ from graph500.kernels.bfs import BFSWorkspace, bfs
 from graph500.kernels.construct import construct_graph
 
 
+def graph_and_roots(comm, scale, nroots):
+    """The SCALE Kronecker graph (edgefactor 16, seed 2 3) built on comm, and nroots roots
+    with edges, drawn the same on every rank (also used by bench/validation_ab.py)."""
+    r, p = comm.Get_rank(), comm.Get_size()
+    m = 16 << scale
+    src, dst, _ = generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p)
+    g = construct_graph(comm, scale, src, dst)
+    del src, dst
+    deg = np.zeros(1 << scale, dtype=np.int64)
+    deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
+    comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
+    rng = np.random.default_rng(1)
+    return g, [int(v) for v in rng.permutation(np.flatnonzero(deg))[:nroots]]
+
+
 def _depths(comm, part, parent, root):
     """Global depth of every vertex from a parent array (rank 0 only; small SCALEs)."""
     allp = comm.gather(parent.copy(), root=0)
@@ -56,15 +71,7 @@ def main():
     oldbfs = importlib.import_module("oldkernels.bfs")
     comm = MPI.COMM_WORLD
     r, p = comm.Get_rank(), comm.Get_size()
-    m = 16 << args.scale
-    src, dst, _ = generate_edges(args.scale, 16, 2, 3, r * m // p, (r + 1) * m // p)
-    g = construct_graph(comm, args.scale, src, dst)
-    del src, dst
-    deg = np.zeros(1 << args.scale, dtype=np.int64)
-    deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
-    comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
-    rng = np.random.default_rng(1)
-    roots = [int(v) for v in rng.permutation(np.flatnonzero(deg))[:args.roots]]
+    g, roots = graph_and_roots(comm, args.scale, args.roots)
     kinds = {"before": (oldbfs.BFSWorkspace(g, comm), oldbfs.bfs),
              "after": (BFSWorkspace(g, comm), bfs)}
     if args.after_first:

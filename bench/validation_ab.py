@@ -20,10 +20,10 @@ import numpy as np
 from mpi4py import MPI
 
 from graph500 import validate
-from graph500.generator import generate_edges
 from graph500.kernels.bfs import BFSWorkspace, bfs
-from graph500.kernels.construct import construct_graph
 from graph500.kernels.teps import edge_count
+
+from bfs_ab import graph_and_roots   # bench/ is sys.path[0] when run as a script
 
 
 def load(path):
@@ -52,16 +52,7 @@ def main():
     args = ap.parse_args()
     comm = MPI.COMM_WORLD
     r, p = comm.Get_rank(), comm.Get_size()
-    m = 16 << args.scale
-    src, dst, _ = generate_edges(args.scale, 16, 2, 3, r * m // p, (r + 1) * m // p)
-    g = construct_graph(comm, args.scale, src, dst)
-    del src, dst
-    deg = np.zeros(1 << args.scale, dtype=np.int64)
-    deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
-    comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
-    rng = np.random.default_rng(1)
-    roots = [int(v) for v in rng.permutation(np.flatnonzero(deg))[:args.roots]]
-    del deg
+    g, roots = graph_and_roots(comm, args.scale, args.roots)
     kinds = {"after": validate}
     if args.old != "-":
         kinds = {"before": load(args.old), "after": validate}

@@ -247,6 +247,34 @@ def _mark_seen_threads(out, order, starts, seen, row_lo):
             set_bit(seen, out[2 * order[k]] - row_lo)
 
 
+@njit(inline="always")
+def _claim(recv, t, lo, parent, found, m):
+    """Apply proposal t, (vertex, parent): the smallest proposed parent wins (a vertex claimed
+    this level holds -2 - parent until the level ends, so later proposals can still lower it).
+    A vertex claimed for the first time is appended to found[m]; returns the new m."""
+    x = recv[2 * t] - lo
+    v = recv[2 * t + 1]
+    p = parent[x]
+    if p == -1:
+        parent[x] = -2 - v
+        found[m] = x
+        return m + 1
+    if p <= -2 and v < -2 - p:
+        parent[x] = -2 - v
+    return m
+
+
+@njit(inline="always")
+def _settle(found, a, b, parent, degree):
+    """End the level for found[a:b]: their parents become plain ids. Returns their degrees."""
+    deg = 0
+    for k in range(a, b):
+        x = found[k]
+        parent[x] = -2 - parent[x]
+        deg += degree[x]
+    return deg
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
     """_td_apply with a thread per word range of the block (_bucket): the same claims (the
@@ -258,23 +286,9 @@ def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
     for b in prange(nb):
         m = starts[b]
         for k in range(starts[b], starts[b + 1]):
-            t = order[k]
-            x = recv[2 * t] - lo
-            v = recv[2 * t + 1]
-            p = parent[x]
-            if p == -1:
-                parent[x] = -2 - v
-                tmp[m] = x
-                m += 1
-            elif p <= -2 and v < -2 - p:
-                parent[x] = -2 - v
-        d = 0
-        for k in range(starts[b], m):
-            x = tmp[k]
-            parent[x] = -2 - parent[x]
-            d += degree[x]
+            m = _claim(recv, order[k], lo, parent, tmp, m)
+        degs[b] = _settle(tmp, starts[b], m, parent, degree)
         found[b] = m - starts[b]
-        degs[b] = d
     at = np.zeros(nb + 1, dtype=np.int64)
     for b in range(nb):
         at[b + 1] = at[b] + found[b]
@@ -289,25 +303,11 @@ def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
 
 @njit(cache=True, nogil=True)
 def _td_apply(recv, n, parent, lo, degree, queue):
-    """Claim the proposed vertices: the smallest proposed parent wins (a vertex claimed this
-    level holds -2 - parent until the level ends). Returns (new frontier, its degrees)."""
+    """Claim the proposed vertices (_claim). Returns (new frontier, its degrees)."""
     nq = 0
     for t in range(n):
-        x = recv[2 * t] - lo
-        v = recv[2 * t + 1]
-        p = parent[x]
-        if p == -1:
-            parent[x] = -2 - v
-            queue[nq] = x
-            nq += 1
-        elif p <= -2 and v < -2 - p:
-            parent[x] = -2 - v
-    deg = 0
-    for t in range(nq):
-        x = queue[t]
-        parent[x] = -2 - parent[x]
-        deg += degree[x]
-    return nq, deg
+        nq = _claim(recv, t, lo, parent, queue, nq)
+    return nq, _settle(queue, 0, nq, parent, degree)
 
 
 def _bits_cheaper(ws, nfront):
