@@ -5,10 +5,8 @@
 Builds the BFS-only benchmark graph (bench/bfs_ab.py's graph_and_roots), runs one untimed
 search and validation (compiles), then for each root a search and a validation with the
 validator's Python-level steps wrapped by wall and CPU timers: the parent-range pass, the
-depth rebuild (and its per-level _next_level), the reached rows' scan, the unreached rows'
-scan and the agreement. A BFS-only graph without the driver around it: the driver's
-validation time of a BFS+SSSP run at the same SCALE read higher (SCALE 22, quiet: 1.50x the
-search in the driver, 1.14x here), for reasons not yet found.
+grouping of pending vertices by parent, the levels (each level's _next_level and row scan,
+_scan or its threaded _scan_par), the unreached rows' scan and the agreement.
 """
 import sys
 import time
@@ -24,27 +22,23 @@ comm = MPI.COMM_WORLD
 scale, nroots = int(sys.argv[1]), int(sys.argv[2])
 g, roots = graph_and_roots(comm, scale, nroots)
 acc = {}
-state = {"in_reached": False}
 def wrap(name):
     f = getattr(V, name)
     def w(*a, **k):
         key = name
-        if name == "_scan_rows":
-            key = "_scan_rows(reached)" if state["in_reached"] else "_scan_rows(unreached)"
-        if name == "_scan_reached":
-            state["in_reached"] = True
+        if name in ("_scan", "_scan_par"):     # the last argument says which rows
+            key = "%s(%s)" % (name, "level rows" if a[-1] else "unreached rows")
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             return f(*a, **k)
         finally:
             d = acc.setdefault(key, [0, 0.0, 0.0]); d[0] += 1
             d[1] += time.perf_counter() - t0; d[2] += time.process_time() - c0
-            if name == "_scan_reached":
-                state["in_reached"] = False
     setattr(V, name, w)
 ws = BFSWorkspace(g, comm)
 ws.reset(); p = bfs(ws, roots[0]).copy(); V.validate_bfs(comm, g, roots[0], p, edge_count(comm, g, p))  # warm-up
-for n in ["check_parent_range", "_rebuild_depth", "_scan_reached", "_scan_rows", "agree", "conclude", "_next_level"]:
+for n in ["check_parent_range", "_group_by_parent", "_levels_and_scan", "_next_level", "_scan",
+          "_scan_par", "agree", "conclude"]:
     wrap(n)
 tot = [0.0, 0.0]; ts = 0.0
 for r in roots:

@@ -13,31 +13,25 @@ Accepts and rejects what the reference's validator does, check by check:
   7. the kernel's edge count equals the number of tuples with both ends reached.
 
 How, distributed: the CSR holds every non-self-loop tuple once in each endpoint's row, so
-scanning the local rows sees each tuple from both ends and each owner confirms its own
-vertices; rule 5, being symmetric, is tested from the tuple's smaller end only (why that is
-complete: _scan_reached). The depth rebuild also groups the reached vertices by level, in
-vertex order, for the row scan. The depth rebuild goes level by level with a global bitmap of each level (one
-Allgatherv of N bits per level, as in the bottom-up BFS). Rule 5 is checked with those same
-bitmaps instead of depth values: a vertex of level L needs every neighbour in levels L-1, L
-or L+1, which is one bit test in the union of three level bitmaps (N/8 bytes, small enough to
-stay in cache, unlike an N-entry depth array); an unreached vertex needs no neighbour in the
-bitmap of all reached vertices. Confirmation needs only that the row holds the parent: the
-rebuilt depth of the parent is one less by construction. This is exact for any depth. The
-rows are scanned level by level (one union in cache at a time); the level bitmaps are kept
-from the rebuild (a few levels x N/8 bytes), so no collective runs between levels; past
-LEVEL_BYTES_BUDGET each level's bitmap is gathered again instead.
+scanning every local row sees each tuple from both ends, and each owner confirms its own
+vertices. Depths are rebuilt level by level (one Allgatherv of the level's N bits each), and
+each level's rows are scanned as soon as the level is known: a vertex of level L needs no
+neighbour in levels 0..L-2, an unreached vertex no reached neighbour. Together these are
+rule 5 (why: _levels_and_scan), and every tested set is read through a summary that stays
+in cache. Confirmation needs only that the row holds the parent: the rebuilt depth of the
+parent is one less by construction. This is exact for any depth; no depth array is kept,
+and the bitmaps are a few times N/8 bytes whatever the depth.
 """
 import numba
 import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from graph500.kernels.bitmap import GlobalBitmap, set_bit, test_bit
+from graph500.kernels.bitmap import ONE, GlobalBitmap, bit_index, lowest_bit, set_bit, test_bit
 
 # Check numbers; the first failing check (lowest number, then lowest vertex) is reported.
 CHECK_RANGE, CHECK_TREE, CHECK_ROOT, CHECK_REACH, CHECK_LEVEL, CHECK_CONFIRM, CHECK_NEDGE = \
     1, 3, 4, 5, 6, 7, 8
-_CHECK_EDGE = 9        # internal: a neighbour outside the three levels, classified at the end
 
 _MESSAGES = {
     CHECK_RANGE: "vertex {v}: parent {x} is not -1 or a vertex id",
@@ -82,226 +76,230 @@ def check_parent_range(parent, lo, n, root, pending):
     return -1, 0, npending
 
 
+_NO_VERTEX = np.uint64(0xFFFFFFFFFFFFFFFF)    # no row holds it: the unreached rows' "parent"
+
+# Pending vertices are grouped by their parent's high bits before the rebuild, so that each
+# level's parent tests read the level bitmap in increasing order, one 16 KiB slice at a time
+# (cache-resident) instead of at random over N/8 bytes (SCALE 26: 8 MiB per rank, a cache
+# miss per test; the rebuild then took 2.8 s of a 5.4 s search).
+_PARENT_SLICE_SHIFT = 17
+
+
 @njit(cache=True, nogil=True)
-def _next_level(parent, front_bits, pending, npending, level, depth, mine, verts, nverts):
-    """Pending vertices whose parent is in the current level form the next level: they get
-    depth level+1, their bits go to `mine`, and they are appended to verts[nverts:]; the rest
-    stay pending. `pending` stays in vertex order (it is only compacted), so each level's
-    run of `verts` is in vertex order too: the row scan then reads the CSR forwards.
-    Returns (vertices in `verts` now, vertices left pending)."""
+def _group_by_parent(parent, pending, npending, nbuckets, shift, idx, par):
+    """pending[:npending] (local indices, vertex order) and their parents into idx/par,
+    grouped by parent >> shift (a stable counting sort)."""
+    start = np.zeros(nbuckets + 1, dtype=np.int64)
+    for t in range(npending):
+        start[(parent[pending[t]] >> shift) + 1] += 1
+    for b in range(nbuckets):
+        start[b + 1] += start[b]
+    for t in range(npending):
+        i = pending[t]
+        p = parent[i]
+        b = p >> shift
+        idx[start[b]] = i
+        par[start[b]] = p
+        start[b] += 1
+
+
+@njit(cache=True, nogil=True)
+def _next_level(front, idx, par, npending, mine):
+    """Pending vertices whose parent is in the level `front` (global bits) form the next
+    level: their bits go to `mine` (local); the rest stay pending, compacted in place in the
+    same order. Returns how many stay pending."""
     mine[:] = 0
     left = 0
     for t in range(npending):
-        i = pending[t]
-        if test_bit(front_bits, parent[i]):
-            set_bit(mine, i)
-            depth[i] = level + 1
-            verts[nverts] = i
-            nverts += 1
+        p = par[t]
+        if test_bit(front, p):
+            set_bit(mine, idx[t])
         else:
-            pending[left] = i
+            idx[left] = idx[t]
+            par[left] = p
             left += 1
-    return nverts, left
+    return left
 
 
 @njit(cache=True, nogil=True)
-def _level_bits(depth, level, mine):
-    mine[:] = 0
-    for i in range(len(depth)):
-        if depth[i] == level:
-            set_bit(mine, i)
+def _add_level(below, summary, bits):
+    """below |= bits, and summary marks every word of `below` that has a bit set."""
+    for w in range(len(bits)):
+        if bits[w]:
+            below[w] |= bits[w]
+            summary[w >> 6] |= ONE << np.uint64(w & 63)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_test(colu, a, b, below, summary, p):
+    """For the row colu[a:b]: whether a neighbour is in `below`, and whether p is a
+    neighbour. The summary (one bit per word of `below`, N/4096 bytes: in L2 cache up to
+    SCALE 30) answers almost every test: a valid tree has no neighbour in the sets tested,
+    and those are small or hold the few vertices of the first levels, so `below` itself
+    (N/8 bytes, a cache miss per read at SCALE 26) is read only for false positives."""
+    six, low, twelve = np.uint64(6), np.uint64(63), np.uint64(12)
+    acc = np.uint64(0)
+    has = False
+    for k in range(a, b):
+        v = np.uint64(colu[k])
+        has |= v == p
+        if (summary[v >> twelve] >> ((v >> six) & low)) & ONE:
+            acc |= below[v >> six] >> (v & low)
+    return (acc & ONE) != 0, has
 
 
 @njit(cache=True, nogil=True)
-def _scan_run(rowptr, colu, parent, lo, verts, t0, t1, allowed, want):
-    """Rows verts[t0:t1] must have every neighbour's bit in `allowed` equal to `want` (1: inside
-    the allowed levels; 0: outside the reached set), and, for want == 1, hold their parent.
-    `colu` is the CSR's col viewed as unsigned (uint32 for int32 ids): unsigned ids need no
-    sign handling in the shift, the word index or the array access, which made this loop
-    3-25 % faster than with signed ids (one process, SCALE 20, loaded machine). `allowed` ends with a sentinel word that passes
-    every test. Returns (check, u, v, row entries scanned) for the first failing row, or
-    (0, 0, 0, entries)."""
-    sentinel = np.uint64(len(allowed) - 1)
-    six, low = np.uint64(6), np.uint64(63)
+def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached):
+    """The rows whose bits are set in rows[w0:w1] (local indices, in order) must have no
+    neighbour in `below`. reached=True: they are one level's rows, `below` is the set of
+    levels at least two above, and each must also hold its parent (rule 6); a failure is
+    CHECK_LEVEL. reached=False: they are the unreached rows, `below` is every reached
+    vertex; a failure is CHECK_REACH. Returns (check, u, v, entries of the rows if reached)
+    for the first failing row, a level failure before a parent failure (the lower check
+    number wins), or (0, 0, 0, entries)."""
     entries = 0
-    for t in range(t0, t1):
-        i = verts[t]
-        u = np.uint64(i + lo)
-        a, b = np.uint64(rowptr[i]), np.uint64(rowptr[i + 1])
-        entries += rowptr[i + 1] - rowptr[i]
-        p = u
-        # Rule 5 is symmetric, so each tuple is tested from its smaller end only (see
-        # _scan_reached for why that is complete); the other entries read the sentinel word
-        # (always passes, always cached) instead of branching, which halves the random reads.
-        if want:
-            p = np.uint64(parent[i])          # a reached vertex's parent is a vertex id
-            acc = np.uint64(1)
-            has_parent = False
-            k = a
-            while k < b:
-                v = np.uint64(colu[k])
-                word = (v >> six) if v > u else sentinel
-                acc &= allowed[word] >> (v & low)
-                has_parent |= v == p
-                k += np.uint64(1)
-            bad = (acc & np.uint64(1)) == 0
-        else:
-            acc = np.uint64(0)
-            k = a
-            while k < b:
-                v = np.uint64(colu[k])
-                word = (v >> six) if v > u else sentinel
-                acc |= allowed[word] >> (v & low)
-                k += np.uint64(1)
-            bad = (acc & np.uint64(1)) != 0
-            has_parent = True
-        if bad:                                # only a failing row is scanned again
-            k = a
-            while k < b:
-                v = np.uint64(colu[k])
-                if v > u and test_bit(allowed, v) != want:
-                    return (_CHECK_EDGE if want else CHECK_REACH), np.int64(u), np.int64(v), \
-                        entries
-                k += np.uint64(1)
-        if not has_parent and p != u:          # the root need not be its own neighbour
-            return CHECK_CONFIRM, np.int64(u), np.int64(p), entries
+    conf_u, conf_p = -1, -1
+    for w in range(w0, w1):
+        word = rows[w]
+        while word:
+            lowb = lowest_bit(word)
+            word ^= lowb
+            i = w * 64 + bit_index(lowb)
+            a, b = rowptr[i], rowptr[i + 1]
+            u = i + lo
+            if reached:
+                entries += b - a
+            p = np.uint64(parent[i]) if reached else _NO_VERTEX
+            hit, has = _row_test(colu, a, b, below, summary, p)
+            if hit:
+                for k in range(a, b):              # only a failing row is read again
+                    if test_bit(below, np.uint64(colu[k])):
+                        return (CHECK_LEVEL if reached else CHECK_REACH), u, \
+                            np.int64(colu[k]), entries
+            # the root need not be its own neighbour
+            if reached and not has and conf_u < 0 and p != np.uint64(u):
+                conf_u, conf_p = u, np.int64(p)
+    if conf_u >= 0:
+        return CHECK_CONFIRM, conf_u, conf_p, entries
     return 0, 0, 0, entries
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_run_par(rowptr, colu, parent, lo, verts, allowed, want, nchunks):
-    """_scan_run over nchunks contiguous pieces of verts; the lowest failing chunk wins, so
-    the answer does not depend on the thread count."""
-    n = len(verts)
+def _scan_par(rowptr, colu, parent, lo, rows, bounds, below, summary, reached):
+    """_scan over the word ranges bounds[c]:bounds[c+1]; the lowest check, then the lowest
+    chunk wins, so the answer does not depend on the thread count."""
+    nchunks = len(bounds) - 1
     res = np.zeros((nchunks, 4), dtype=np.int64)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
-        r = _scan_run(rowptr, colu, parent, lo, verts, c * n // nchunks,
-                      (c + 1) * n // nchunks, allowed, want)
+        r = _scan(rowptr, colu, parent, lo, rows, bounds[c], bounds[c + 1], below, summary,
+                  reached)
         res[c, 0], res[c, 1], res[c, 2], res[c, 3] = r[0], r[1], r[2], r[3]
-    entries = res[:, 3].sum()
+    best = -1
     for c in range(nchunks):
-        if res[c, 0] != 0:
-            return res[c, 0], res[c, 1], res[c, 2], entries
-    return 0, 0, 0, entries
+        if res[c, 0] != 0 and (best < 0 or res[c, 0] < res[best, 0]):
+            best = c
+    entries = res[:, 3].sum()
+    if best < 0:
+        return 0, 0, 0, entries
+    return res[best, 0], res[best, 1], res[best, 2], entries
 
 
-def _scan_rows(graph, parent, lo, verts, allowed, want, nchunks):
-    """Returns (check, u, v, row entries scanned) for the rows of verts (see _scan_run). One
-    thread: the chunk function is called directly, without its parallel wrapper."""
-    colu = graph.col.view(np.uint32 if graph.col.itemsize == 4 else np.uint64)
-    if nchunks <= 1:
-        return _scan_run(graph.rowptr, colu, parent, lo, verts, 0, len(verts), allowed, want)
-    return _scan_run_par(graph.rowptr, colu, parent, lo, verts, allowed, want, nchunks)
+def _chunk_bounds(rowptr, nwords, nchunks):
+    """Word boundaries of nchunks ranges holding about the same number of CSR entries (the
+    hubs' rows are most of the entries, so equal vertex counts would not balance)."""
+    at_words = rowptr[np.minimum(np.arange(nwords + 1) * 64, len(rowptr) - 1)]
+    targets = np.linspace(0, rowptr[-1], nchunks + 1)
+    bounds = np.searchsorted(at_words, targets).astype(np.int64)
+    bounds[0], bounds[-1] = 0, nwords
+    return np.maximum.accumulate(bounds)
 
 
-# The level bitmaps of the depth rebuild are kept for the row scan, so no collective runs
-# between its levels, while they fit in this many bytes per rank; beyond it (deep graphs at
-# large SCALE) each level's bitmap is gathered again from the depths when its rows are scanned.
-LEVEL_BYTES_BUDGET = 256 << 20
+class _RowScan:
+    """The row scan with this rank's CSR and chunking: one call per set of rows."""
+
+    def __init__(self, graph, parent, nwords, nchunks):
+        self.args = (graph.rowptr, graph.col.view(np.uint32 if graph.col.itemsize == 4
+                                                  else np.uint64), parent, graph.part.lo)
+        self.nwords = nwords
+        self.bounds = _chunk_bounds(graph.rowptr, nwords, nchunks) if nchunks > 1 else None
+
+    def __call__(self, rows, below, summary, reached):
+        if self.bounds is None:         # one thread: no parallel wrapper
+            return _scan(*self.args, rows, 0, self.nwords, below, summary, reached)
+        return _scan_par(*self.args, rows, self.bounds, below, summary, reached)
 
 
-def _scan_table(bm, fill):
-    """A global bitmap for _scan_rows, with one extra sentinel word that passes every test
-    (all ones for "inside the levels", zero for "not reached")."""
-    t = np.zeros(bm.nwords + 1, dtype=np.uint64)
-    t[bm.nwords] = fill
-    return t
+def _first(a, b):
+    """The failure to keep of two (check, u, v) triples: the lower check, else the first."""
+    if not b[0] or (a[0] and a[0] <= b[0]):
+        return a
+    return b
+
+
+def _levels_and_scan(comm, graph, parent, root, idx, par, npending, nchunks):
+    """Rules 2-6 for this rank's rows, level by level. Returns (check, u, v, entries of the
+    reached rows, vertices left pending).
+
+    Level L+1 is the pending vertices whose parent is in level L (one Allgatherv of level
+    L's bits per level). Rule 5, why this is complete: the CSR holds every non-self-loop
+    tuple {u, v} as v in u's row and u in v's row (Kernel 1 writes both; the audit proved
+    the CSR equals the generated tuples), and every row is scanned: the rows of level L
+    check that no neighbour lies in levels 0..L-2 (`below`), and the unreached rows that no
+    neighbour is reached. A tuple with both ends reached and levels two or more apart is
+    caught in the row of its deeper end; a tuple with one end reached, in the row of the
+    other. Nothing else is flagged. Both scans test sets through a summary that stays in
+    cache (_row_test), so the random reads of N/8-byte bitmaps that made this 4x the search at
+    SCALE 26 are gone; the CSR is read in order within each level."""
+    part = graph.part
+    bm = GlobalBitmap(comm, part)
+    scan = _RowScan(graph, parent, bm.local_words, nchunks)
+    below = np.zeros(bm.nwords, dtype=np.uint64)
+    summary = np.zeros((bm.nwords + 63) >> 6, dtype=np.uint64)
+    reached_local = np.zeros_like(bm.mine)
+    bm.mine[:] = 0
+    if part.lo <= root < part.hi:
+        set_bit(bm.mine, root - part.lo)
+    cur = bm.gather(_fresh(bm))
+    window = [None, None]              # the global bits of levels L-2 and L-1
+    first, entries = (0, 0, 0), 0
+    while cur.any():                   # the same global bitmap on every rank: no vote needed
+        if window[0] is not None:
+            _add_level(below, summary, window[0])      # below = levels 0..L-2
+        np.bitwise_or(reached_local, bm.mine, out=reached_local)
+        if first[0] != CHECK_LEVEL:    # after one, the rows cannot change the verdict
+            c, u, v, e = scan(bm.mine, below, summary, True)
+            first = _first(first, (c, u, v))
+            entries += e
+        npending = _next_level(cur, idx, par, npending, bm.mine)
+        spare = window[0]
+        window = [window[1], cur]
+        cur = bm.gather(spare if spare is not None else _fresh(bm))
+    for bits in window:
+        if bits is not None:
+            _add_level(below, summary, bits)           # below = every reached vertex
+    if not first[0] or first[0] > CHECK_REACH:
+        unreached = ~reached_local
+        tail = part.nlocal - 64 * (bm.local_words - 1)   # bits past nlocal are no rows
+        if bm.local_words:
+            unreached[bm.local_words - 1] &= ~np.uint64(0) >> np.uint64(64 - tail)
+        c, u, v, _ = scan(unreached[:bm.local_words], below, summary, False)
+        first = _first((c, u, v), first) if c else first
+    return first + (entries, npending)
 
 
 def _fresh(bm):
     return np.empty(bm.nwords, dtype=np.uint64)
 
 
-def _rebuild_depth(comm, part, parent, root, pending, npending, bm, keep):
-    """Depths from the parent array, level by level (one Allgatherv of the level's bitmap
-    each). Returns (depth, levels, the level bitmaps if `keep` and they fit, else None,
-    vertices left pending, verts, starts): the reached local vertices grouped by depth, each
-    group in vertex order, level L's being verts[starts[L]:starts[L+1]]."""
-    depth = np.full(part.nlocal, -1, dtype=np.int32)
-    verts = np.empty(part.nlocal, dtype=np.int64)
-    nverts = 0
-    bm.mine[:] = 0
-    if part.lo <= root < part.hi:
-        i = root - part.lo
-        depth[i] = 0
-        set_bit(bm.mine, i)
-        verts[0] = i
-        nverts = 1
-    starts = [0, nverts]
-    kept = [] if keep else None
-    cur = bm.gather(_fresh(bm) if keep else None)
-    nlev = 0
-    while cur.any():              # the same global bitmap on every rank: no vote needed
-        nlev += 1
-        if kept is not None:
-            kept.append(cur)
-            if len(kept) * bm.nwords * 8 > LEVEL_BYTES_BUDGET:
-                kept = None
-        nverts, npending = _next_level(parent, cur, pending, npending, nlev - 1, depth,
-                                       bm.mine, verts, nverts)
-        starts.append(nverts)
-        cur = bm.gather(_fresh(bm) if kept is not None else cur)
-    return depth, nlev, kept, npending, verts, starts
-
-
-def _scan_reached(graph, parent, lo, depth, nlev, kept, bm, verts, starts, nchunks):
-    """Rule 5 and confirmation for every reached row. Returns (check, u, v, entries, reached)
-    where `reached` is the global bitmap of reached vertices with its sentinel.
-
-    Why testing each entry (u, v) only when v > u is a complete check of rule 5: the CSR
-    holds every non-self-loop tuple {u, v} twice, as v in u's row and u in v's row (Kernel 1
-    writes both, and the audit proved the CSR equals the generated tuples). Every row is
-    scanned: the reached rows here, the unreached ones by the last scan in validate_bfs. So
-    the tuple's entry in the row of its smaller end min(u, v) is tested, wherever that row
-    lives: a reached smaller end needs the other end in its levels L-1..L+1 (so reached, and
-    at most one level apart); an unreached one needs the other end unreached. Those are the
-    rule's conditions, which are symmetric in u and v; the mirror entry would test the same.
-    Confirmation (rule 6) reads every entry of the reached rows, so it is not halved.
-
-    Level by level: the rows of level L read one bitmap, the union of levels L-1..L+1 (N/8
-    bytes). Scanning all levels' rows in one pass would need every level's union at once
-    (levels x N/8 bytes: 1 MiB at SCALE 20, beyond the caches at SCALE 26, where it made
-    validation 4x the search); one union at a time stays in cache at every SCALE this runs
-    at. The level bitmaps come from the depth rebuild when it kept them, else each is
-    gathered again from the depths (one Allgatherv per level)."""
-    reached = _scan_table(bm, 0)
-    union = _scan_table(bm, ~np.uint64(0))
-    if kept is None:
-        levels = [np.zeros(bm.nwords, dtype=np.uint64) for _ in range(3)]   # L-1, L, L+1
-        _level_bits(depth, 0, bm.mine)
-        bm.gather(levels[1])
-    first, entries = (0, 0, 0), 0
-    for lev in range(nlev):
-        if kept is None:
-            _level_bits(depth, lev + 1, bm.mine)
-            bm.gather(levels[2])
-            below, here, above = levels
-        else:
-            below = kept[lev - 1] if lev > 0 else None
-            here = kept[lev]
-            above = kept[lev + 1] if lev + 1 < nlev else None
-        np.bitwise_or(reached[:-1], here, out=reached[:-1])
-        union[:-1] = here
-        for bits in (below, above):
-            if bits is not None:
-                np.bitwise_or(union[:-1], bits, out=union[:-1])
-        c, u, v, e = _scan_rows(graph, parent, lo, verts[starts[lev]:starts[lev + 1]], union, 1,
-                                nchunks)
-        entries += e
-        if c and not first[0]:
-            first = (c, u, v)
-        if kept is None:
-            levels = [levels[1], levels[2], levels[0]]
-    return first + (entries, reached)
-
-
-def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
+def validate_bfs(comm, graph, root, parent, nedge, nchunks=None):
     """Collective. Returns (failure or None, validator's edge count); same on every rank.
-    keep_levels=False forces the level-by-level scan (for tests of that path)."""
+    nchunks: the row scan's pieces (default 4 per thread, one at one thread); tests force
+    several at one thread to check that the answer does not depend on it."""
     part = graph.part
     lo = part.lo
-    nthreads = numba.get_num_threads()
-    nchunks = 4 * nthreads if nthreads > 1 else 1
+    if nchunks is None:
+        nthreads = numba.get_num_threads()
+        nchunks = 4 * nthreads if nthreads > 1 else 1
 
     pending = np.empty(part.nlocal, dtype=np.int64)
     v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending)
@@ -314,22 +312,17 @@ def validate_bfs(comm, graph, root, parent, nedge, keep_levels=True):
     if fail:
         return fail, -1
 
-    bm = GlobalBitmap(comm, part)
-    depth, nlev, kept, npending, verts, starts = _rebuild_depth(comm, part, parent, root,
-                                                                pending, npending, bm,
-                                                                keep_levels)
-    check, v, x, entries, reached = _scan_reached(graph, parent, lo, depth, nlev, kept, bm,
-                                                  verts, starts, nchunks)
-    del verts
-    if check == _CHECK_EDGE:   # now that every level is known: unreached, or too far?
-        check = CHECK_LEVEL if test_bit(reached, x) else CHECK_REACH
+    ids = graph.col.dtype              # local indices and parents both fit the vertex id type
+    idx = np.empty(npending, dtype=ids)
+    par = np.empty(npending, dtype=ids)
+    _group_by_parent(parent, pending, npending, (part.nglobal >> _PARENT_SLICE_SHIFT) + 1,
+                     _PARENT_SLICE_SHIFT, idx, par)
+    del pending
+    check, v, x, entries, npending = _levels_and_scan(comm, graph, parent, root, idx, par,
+                                                      npending, nchunks)
     if npending and (not check or check > CHECK_TREE):
-        check, v, x = CHECK_TREE, pending[0] + lo, parent[pending[0]]
-    if not check:
-        unreached = np.flatnonzero(depth < 0)
-        c, u, w, _ = _scan_rows(graph, parent, lo, unreached, reached, 0, nchunks)
-        if c:
-            check, v, x = c, u, w
+        first = int(np.argmin(idx[:npending]))         # the lowest vertex without a depth
+        check, v, x = CHECK_TREE, int(idx[first]) + lo, int(par[first])
     return conclude(comm, check, v, x, entries, nedge)
 
 
@@ -356,18 +349,14 @@ def verdict(comm, graph, root, parent, nedge):
 
 # --- memory estimate (used by graph500/memory.py) ---
 
-# BFS depth of the benchmark graph (Kronecker, edgefactor 16): under 10 levels up to SCALE 26
-# here; sized generously, and capped by what the level scan keeps anyway.
-ESTIMATE_LEVELS = 16
-
-
 def validate_bfs_bytes(scale, edgefactor, nranks):
-    """Bytes validate_bfs holds at its peak on one rank: pending (8 per local vertex),
-    depth (4), the reached vertices grouped by level (8), the kept level bitmaps (levels x
-    N/8, bounded by LEVEL_BYTES_BUDGET), the one three-level union the row scan reads, the
-    reached bitmap and the gathered current level."""
+    """Bytes validate_bfs holds at its peak on one rank: the pending list (8 per local
+    vertex) while it is grouped into local indices and parents (two vertex ids), and the
+    bitmaps: three levels, the levels two above, the summary, the local level and reached
+    bits."""
     from graph500.kernels.construct import max_block_vertices
+    from graph500.kernels.graph import vertex_dtype
     n = max_block_vertices(scale, nranks)
-    bitmap = max((1 << scale) >> 6, 1) * 8 + 8
-    levels = min(ESTIMATE_LEVELS * bitmap, LEVEL_BYTES_BUDGET + bitmap)
-    return (8 + 4 + 8) * n + levels + 3 * bitmap
+    ids = np.dtype(vertex_dtype(scale)).itemsize
+    bitmap = max((1 << scale) >> 6, 1) * 8
+    return (8 + 2 * ids) * n + 4 * bitmap + bitmap // 64 + 2 * (n // 8 + 8)

@@ -34,7 +34,7 @@ def check_report(rep, scale):
             assert np.array_equal(ours, scipy_depths(scale, entry["root"]))
     for name, r in rep["mutations"].items():
         assert r["got"] == r["expected"], name
-        assert r["got_level_by_level"] == r["expected"], name
+        assert r["got_chunked"] == r["expected"], name
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_depths_match_scipy_and_validation_accepts(one_rank_report):
 def test_validation_mutation(one_rank_report, name):
     r = one_rank_report["mutations"][name]
     assert r["got"] == r["expected"]
-    assert r["got_level_by_level"] == r["expected"]
+    assert r["got_chunked"] == r["expected"]
     assert (r["got"] == 0) == (name == "correct result")
 
 
