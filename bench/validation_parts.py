@@ -5,7 +5,7 @@
 Builds the BFS-only benchmark graph (bench/bfs_ab.py's graph_and_roots), runs one untimed
 search and validation (compiles), then for each root a search and a validation with the
 validator's Python-level steps wrapped by wall and CPU timers: the parent-range pass, the
-grouping of pending vertices by parent, the levels (each level's _next_level and row scan,
+grouping of pending vertices by parent, the levels (each level's _next_run and row scan,
 _scan or its threaded _scan_par), the unreached rows' scan and the agreement.
 """
 import sys
@@ -37,7 +37,7 @@ def wrap(name):
     setattr(V, name, w)
 ws = BFSWorkspace(g, comm)
 ws.reset(); p = bfs(ws, roots[0]).copy(); V.validate_bfs(comm, g, roots[0], p, edge_count(comm, g, p))  # warm-up
-for n in ["check_parent_range", "_group_by_parent", "_levels_and_scan", "_next_level", "_scan",
+for n in ["check_parent_range", "_group_run", "_group_par", "_levels_and_scan", "_next_run", "_next_par", "_scan",
           "_scan_par", "agree", "conclude"]:
     wrap(n)
 tot = [0.0, 0.0]; ts = 0.0

@@ -86,15 +86,31 @@ _PARENT_SLICE_SHIFT = 17
 
 
 @njit(cache=True, nogil=True)
-def _group_by_parent(parent, pending, npending, nbuckets, shift, idx, par):
-    """pending[:npending] (local indices, vertex order) and their parents into idx/par,
-    grouped by parent >> shift (a stable counting sort)."""
+def _segments(pending, npending, nseg):
+    """Cut points of pending[:npending] (vertex order) into nseg runs of about equal length,
+    each owning whole 64-vertex words, so that threads working on different runs never set
+    bits of the same word."""
+    cuts = np.zeros(nseg + 1, dtype=np.int64)
+    cuts[nseg] = npending
+    for c in range(1, nseg):
+        t = max(c * npending // nseg, cuts[c - 1])
+        while 0 < t < npending and pending[t] >> 6 == pending[t - 1] >> 6:
+            t += 1
+        cuts[c] = t
+    return cuts
+
+
+@njit(cache=True, nogil=True)
+def _group_run(parent, pending, t0, t1, nbuckets, shift, idx, par):
+    """pending[t0:t1] (local indices) and their parents into idx/par[t0:t1], grouped by
+    parent >> shift (a stable counting sort)."""
     start = np.zeros(nbuckets + 1, dtype=np.int64)
-    for t in range(npending):
+    for t in range(t0, t1):
         start[(parent[pending[t]] >> shift) + 1] += 1
+    start[0] = t0
     for b in range(nbuckets):
         start[b + 1] += start[b]
-    for t in range(npending):
+    for t in range(t0, t1):
         i = pending[t]
         p = parent[i]
         b = p >> shift
@@ -103,14 +119,19 @@ def _group_by_parent(parent, pending, npending, nbuckets, shift, idx, par):
         start[b] += 1
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _group_par(parent, pending, cuts, nbuckets, shift, idx, par):
+    for c in prange(len(cuts) - 1):
+        _group_run(parent, pending, cuts[c], cuts[c + 1], nbuckets, shift, idx, par)
+
+
 @njit(cache=True, nogil=True)
-def _next_level(front, idx, par, npending, mine):
-    """Pending vertices whose parent is in the level `front` (global bits) form the next
-    level: their bits go to `mine` (local); the rest stay pending, compacted in place in the
-    same order. Returns how many stay pending."""
-    mine[:] = 0
-    left = 0
-    for t in range(npending):
+def _next_run(front, idx, par, t0, n, mine):
+    """The n pending vertices from t0 whose parent is in the level `front` (global bits)
+    form the next level: their bits go to `mine` (local); the rest stay pending, compacted
+    in place from t0 in the same order. Returns how many stay pending."""
+    left = t0
+    for t in range(t0, t0 + n):
         p = par[t]
         if test_bit(front, p):
             set_bit(mine, idx[t])
@@ -118,7 +139,53 @@ def _next_level(front, idx, par, npending, mine):
             idx[left] = idx[t]
             par[left] = p
             left += 1
-    return left
+    return left - t0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _next_par(front, idx, par, cuts, left, mine):
+    for c in prange(len(left)):
+        left[c] = _next_run(front, idx, par, cuts[c], left[c], mine)
+
+
+class _Pending:
+    """The vertices still waiting for a depth, in runs (one per thread's piece; one run at
+    one thread), each grouped by parent: idx (local index) and par (its parent)."""
+
+    def __init__(self, graph, parent, pending, npending, nseg):
+        ids = graph.col.dtype          # local indices and parents both fit the vertex id type
+        self.idx = np.empty(npending, dtype=ids)
+        self.par = np.empty(npending, dtype=ids)
+        self.cuts = _segments(pending, npending, nseg)
+        self.left = np.diff(self.cuts)
+        nbuckets = (graph.part.nglobal >> _PARENT_SLICE_SHIFT) + 1
+        args = (parent, pending, self.cuts, nbuckets, _PARENT_SLICE_SHIFT, self.idx, self.par)
+        if nseg == 1:                  # one thread: no parallel wrapper
+            _group_run(parent, pending, 0, npending, *args[3:])
+        else:
+            _group_par(*args)
+
+    def next_level(self, front, mine):
+        """The pending vertices whose parent is in `front` into `mine` (cleared first)."""
+        mine[:] = 0
+        if len(self.left) == 1:
+            self.left[0] = _next_run(front, self.idx, self.par, 0, self.left[0], mine)
+        else:
+            _next_par(front, self.idx, self.par, self.cuts, self.left, mine)
+
+    def count(self):
+        return int(self.left.sum())
+
+    def lowest(self):
+        """(local index, parent) of the lowest vertex still pending."""
+        best = None
+        for c in range(len(self.left)):
+            run = self.idx[self.cuts[c]:self.cuts[c] + self.left[c]]
+            if len(run):
+                k = self.cuts[c] + int(np.argmin(run))
+                if best is None or self.idx[k] < self.idx[best]:
+                    best = k
+        return int(self.idx[best]), int(self.par[best])
 
 
 @njit(cache=True, nogil=True)
@@ -236,9 +303,9 @@ def _first(a, b):
     return b
 
 
-def _levels_and_scan(comm, graph, parent, root, idx, par, npending, nchunks):
+def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
     """Rules 2-6 for this rank's rows, level by level. Returns (check, u, v, entries of the
-    reached rows, vertices left pending).
+    reached rows); `pending` (a _Pending) keeps the vertices that never got a depth.
 
     Level L+1 is the pending vertices whose parent is in level L (one Allgatherv of level
     L's bits per level). Rule 5, why this is complete: the CSR holds every non-self-loop
@@ -270,7 +337,7 @@ def _levels_and_scan(comm, graph, parent, root, idx, par, npending, nchunks):
             c, u, v, e = scan(bm.mine, below, summary, True)
             first = _first(first, (c, u, v))
             entries += e
-        npending = _next_level(cur, idx, par, npending, bm.mine)
+        pending.next_level(cur, bm.mine)
         spare = window[0]
         window = [window[1], cur]
         cur = bm.gather(spare if spare is not None else _fresh(bm))
@@ -284,7 +351,7 @@ def _levels_and_scan(comm, graph, parent, root, idx, par, npending, nchunks):
             unreached[bm.local_words - 1] &= ~np.uint64(0) >> np.uint64(64 - tail)
         c, u, v, _ = scan(unreached[:bm.local_words], below, summary, False)
         first = _first((c, u, v), first) if c else first
-    return first + (entries, npending)
+    return first + (entries,)
 
 
 def _fresh(bm):
@@ -312,17 +379,12 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None):
     if fail:
         return fail, -1
 
-    ids = graph.col.dtype              # local indices and parents both fit the vertex id type
-    idx = np.empty(npending, dtype=ids)
-    par = np.empty(npending, dtype=ids)
-    _group_by_parent(parent, pending, npending, (part.nglobal >> _PARENT_SLICE_SHIFT) + 1,
-                     _PARENT_SLICE_SHIFT, idx, par)
+    waiting = _Pending(graph, parent, pending, npending, nchunks)
     del pending
-    check, v, x, entries, npending = _levels_and_scan(comm, graph, parent, root, idx, par,
-                                                      npending, nchunks)
-    if npending and (not check or check > CHECK_TREE):
-        first = int(np.argmin(idx[:npending]))         # the lowest vertex without a depth
-        check, v, x = CHECK_TREE, int(idx[first]) + lo, int(par[first])
+    check, v, x, entries = _levels_and_scan(comm, graph, parent, root, waiting, nchunks)
+    if waiting.count() and (not check or check > CHECK_TREE):
+        i, p = waiting.lowest()                        # the lowest vertex without a depth
+        check, v, x = CHECK_TREE, i + lo, p
     return conclude(comm, check, v, x, entries, nedge)
 
 
