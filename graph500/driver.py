@@ -32,7 +32,7 @@ from .memory import estimate_rank_bytes, gib, resident_bytes, usable_memory
 from .progress import Progress
 from .roots import choose_roots
 from .stats import kernel_statistics, nedge_statistics
-from .threads import choose_threads, threading_layer
+from .threads import WAIT_POLICY_ENV, choose_threads, threading_layer
 
 # Test hooks: "RANK:PHASE" raises on that rank when that phase begins (failure handling;
 # "startup" is before the warm-up);
@@ -563,4 +563,5 @@ def _record_fields(args, start_wall, nodes, ranks, failure):
             "cpu_model": record.cpu_model(),
             "status": record.status(not args.skip_validation, failure is not None),
             "failure": failure, "skipped": list(getattr(args, "skipped", [])),
-            "threading_layer": threading_layer()}
+            "threading_layer": threading_layer(),
+            "omp_wait_policy": os.environ.get(WAIT_POLICY_ENV) or None}

@@ -6,8 +6,9 @@ import time
 
 from .threads import rank_placement
 
-SCHEMA = 3   # 1: the record before `schema`; 2: `schema` and the keys up to it; 3: + `layout`, `grid`,
-             # the `comm` objects and the GPU ranks' MPI path (keys only ever added: a reader of 2 reads 3)
+SCHEMA = 4   # 1: the record before `schema`; 2: `schema` and the keys up to it; 3: + `layout`, `grid`,
+             # the `comm` objects and the GPU ranks' MPI path; 4: + `omp_wait_policy`
+             # (keys only ever added: a reader of 2 reads 4)
 
 
 def iso_utc(epoch):

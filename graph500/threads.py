@@ -70,11 +70,30 @@ def node_mismatch(masks, threads):
     return None if total == len(cores) else (total, len(cores))
 
 
+# libgomp (Numba's "omp" layer) lets an idle thread spin between parallel regions, up to
+# about 300k iterations when the process's team fits its own affinity mask. On a node with
+# more threads than allowed cores that spinning takes the core another rank needs: SSSP at
+# 2 ranks x 2 threads on 2 cores spent 40x the CPU per search of 1 or 3 threads
+# (bench/sssp_thread_count_cost.py; 0.04 s with the idle threads asleep). Such a node gets
+# OMP_WAIT_POLICY=PASSIVE, unless the user set a policy.
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+
+
+def idle_policy(oversubscribed, environ=os.environ):
+    """Puts idle OpenMP threads to sleep on an oversubscribed node, unless the user chose a
+    policy. Must run before Numba starts its threads (libgomp reads the variable once, when
+    it loads). Returns the policy in force (None: the library's default)."""
+    if oversubscribed and not environ.get(WAIT_POLICY_ENV):
+        environ[WAIT_POLICY_ENV] = "PASSIVE"
+    return environ.get(WAIT_POLICY_ENV) or None
+
+
 def choose_threads(explicit, local, limit):
     """Collective over the node communicator `local`. Returns (threads for this rank, a
     one-line warning to print or None). `explicit` is --threads (None: the default share);
     `limit` is the most Numba's pool allows (numba.config.NUMBA_NUM_THREADS). The warning is
-    returned on local rank 0 only, so each node reports once."""
+    returned on local rank 0 only, so each node reports once. On a node with more threads
+    than allowed cores, idle threads are set to sleep (idle_policy)."""
     masks = local.allgather(affinity())
     me = local.Get_rank()
     want = explicit if explicit is not None else default_threads(masks, me)
@@ -82,6 +101,7 @@ def choose_threads(explicit, local, limit):
     counts = local.allgather(threads)
     warning = None
     bad = node_mismatch(masks, counts)
+    idle_policy(bad is not None and bad[0] > bad[1])
     if me == 0 and bad is not None:
         warning = ("graph500: warning: %s: %d ranks run %d threads in all on %d allowed cores "
                    "(see README, On a cluster)" % (socket.gethostname(), len(masks), bad[0], bad[1]))

@@ -18,6 +18,11 @@ def run_mpi(nranks, args, timeout=180, env=None, cwd=None):
     e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
     # Oversubscribing 2 cores with 3-4 ranks: one Numba thread each keeps them from fighting.
     e.setdefault("NUMBA_NUM_THREADS", "1")
+    # Tests that raise the thread count oversubscribe on purpose; idle OpenMP threads must
+    # sleep then, or a spinning one takes the core another rank needs (the CLI does this by
+    # itself, graph500/threads.py; scripts run here do not go through it). SSSP at 2 ranks x
+    # 2 threads took 40x the CPU per search without it.
+    e.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     e.update(env or {})
     cmd = [mpiexec(), "-n", str(nranks), sys.executable] + list(args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e,

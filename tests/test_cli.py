@@ -252,7 +252,7 @@ def test_record_progress_positional_and_skip_validation(tmp_path):
     assert re.search(r"bfs   2/2 root \d+: .* TEPS; 2/2 searches, about 0\.0 s left", text)
 
     r = json.loads(out.read_text())
-    assert r["schema"] == 3
+    assert r["schema"] == 4
     from graph500.cli import package_version
     assert r["graph500_version"] == package_version() != "unknown"
     assert t_before <= r["start_time"] <= r["end_time"]

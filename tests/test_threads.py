@@ -6,6 +6,7 @@ NUMBA_NUM_THREADS = 1, 2, 3: Kernel 1's CSR (with and without weights), the BFS 
 direction-optimising search and a forced pure top-down one, each validated) and their edge
 counts must hash the same for every ranks x threads pair.
 """
+import os
 import hashlib
 import json
 import sys
@@ -90,6 +91,21 @@ def test_choose_threads_default_explicit_and_warning():
     assert warning.startswith("graph500: warning:") and "3 threads" in warning
     assert "\n" not in warning
     assert choose_threads(None, FakeLocal([list(range(2))] * 3, 1), 64)[1] is None  # once a node
+
+
+def test_idle_threads_sleep_on_an_oversubscribed_node(monkeypatch):
+    from graph500.threads import WAIT_POLICY_ENV, idle_policy
+    env = {}
+    assert idle_policy(False, env) is None and env == {}              # the library's default
+    assert idle_policy(True, env) == "PASSIVE" and env == {WAIT_POLICY_ENV: "PASSIVE"}
+    env = {WAIT_POLICY_ENV: "ACTIVE"}                                  # the user's choice stays
+    assert idle_policy(True, env) == "ACTIVE" and env == {WAIT_POLICY_ENV: "ACTIVE"}
+    # choose_threads applies it to the process's environment: 3 ranks on 2 cores
+    monkeypatch.delenv(WAIT_POLICY_ENV, raising=False)
+    choose_threads(None, FakeLocal([list(range(4))] * 2, 0), 64)      # 2 x 2 on 4 cores
+    assert WAIT_POLICY_ENV not in os.environ
+    choose_threads(None, FakeLocal([list(range(2))] * 3, 1), 64)
+    assert os.environ[WAIT_POLICY_ENV] == "PASSIVE"
 
 
 def test_placement_record():
