@@ -17,6 +17,14 @@ Measured on the shared 2-core machine under load (load average 8-10), 2 ranks, p
 chunk count), with NUMBA_THREADING_LAYER=omp, and at 3 ranks (107 rounds: 0.11, 2.5, 0.22 s);
 with the default par_min (no chunking at this size) 2 threads cost no more than 1. Take ratios
 within one run; the absolute times follow the load.
+
+The cause: libgomp's idle threads spin between parallel regions when a process's team fits
+its own mask (2 threads on 2 cores), and the spinning takes the core the other rank needs; with
+more threads than cores it spins far less. With OMP_WAIT_POLICY=PASSIVE (lead, same load):
+1 / 2 / 3 threads 0.014 / 0.037 / 0.032 s rank-0 CPU per search, against 0.031 / 1.393 / 0.069
+without. The CLI now sets it on an oversubscribed node (graph500/threads.py), and the tests'
+mpiexec runs set it (tests/mpi_util.py); set it by hand to reproduce the slow case here:
+OMP_WAIT_POLICY=ACTIVE.
 """
 import argparse
 import os
