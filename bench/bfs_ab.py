@@ -22,19 +22,31 @@ from graph500.kernels.bfs import BFSWorkspace, bfs
 from graph500.kernels.construct import construct_graph
 
 
+def benchmark_tuples(comm, scale, weights=False):
+    """This rank's share of the SCALE Kronecker graph's tuples (edgefactor 16, seed 2 3):
+    (src, dst, weight or None) (also used by bench/sssp_ab.py)."""
+    r, p = comm.Get_rank(), comm.Get_size()
+    m = 16 << scale
+    return generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p, weights=weights)
+
+
 def graph_and_roots(comm, scale, nroots):
     """The SCALE Kronecker graph (edgefactor 16, seed 2 3) built on comm, and nroots roots
     with edges, drawn the same on every rank (also used by bench/validation_ab.py)."""
-    r, p = comm.Get_rank(), comm.Get_size()
-    m = 16 << scale
-    src, dst, _ = generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p)
+    src, dst, _ = benchmark_tuples(comm, scale)
     g = construct_graph(comm, scale, src, dst)
     del src, dst
+    return g, roots_with_edges(comm, g, nroots)
+
+
+def roots_with_edges(comm, g, nroots):
+    """nroots vertices with edges of the 1-D graph g, drawn the same on every rank."""
+    scale = g.part.scale
     deg = np.zeros(1 << scale, dtype=np.int64)
     deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
     comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
     rng = np.random.default_rng(1)
-    return g, [int(v) for v in rng.permutation(np.flatnonzero(deg))[:nroots]]
+    return [int(v) for v in rng.permutation(np.flatnonzero(deg))[:nroots]]
 
 
 def _depths(comm, part, parent, root):

@@ -6,7 +6,7 @@ load of other users' processes hits far less).
   mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
   mv /tmp/old/kernels /tmp/old/oldkernels
   NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/construct_ab.py \\
-      /tmp/old SCALE [REPEAT] [--weights] [--phases]
+      /tmp/old SCALE [REPEAT] [--weights] [--phases] [--2d]
 
 --phases: also the CPU time of each step function construct_graph calls (rank 0, all
 repeats; bench/bfs_ab.py's wrapper).
@@ -19,12 +19,15 @@ import numpy as np
 from mpi4py import MPI
 
 from graph500.generator import generate_edges
-from graph500.kernels.construct import construct_graph
 
 
 def main():
     sys.path.insert(0, sys.argv[1])
-    old = importlib.import_module("oldkernels.construct").construct_graph
+    # --2d: the 2-D layout's Kernel 1 (kernels/construct2d.py) instead
+    fname = "construct_graph2d" if "--2d" in sys.argv else "construct_graph"
+    mod = "construct2d" if "--2d" in sys.argv else "construct"
+    old = getattr(importlib.import_module("oldkernels." + mod), fname)
+    new = getattr(importlib.import_module("graph500.kernels." + mod), fname)
     scale = int(sys.argv[2])
     repeat = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3].isdigit() else 5
     weights = "--weights" in sys.argv
@@ -36,15 +39,15 @@ def main():
     src, dst, w = generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p, weights=weights)
     best = {"before": [], "after": []}
     cpu = {"before": [], "after": []}
-    for name, f in (("before", old), ("after", construct_graph)):
+    for name, f in (("before", old), ("after", new)):
         f(comm, 8, s0, d0, w0)                       # compile outside the timings
     phases = {}
     if "--phases" in sys.argv:      # after every compile (see bfs_ab._wrap_steps)
         from bfs_ab import _print_phases, _wrap_steps
         phases = {"before": _wrap_steps(sys.modules[old.__module__]),
-                  "after": _wrap_steps(sys.modules[construct_graph.__module__])}
+                  "after": _wrap_steps(sys.modules[new.__module__])}
     for _ in range(repeat):
-        for name, f in (("before", old), ("after", construct_graph)):
+        for name, f in (("before", old), ("after", new)):
             comm.Barrier()
             t0, c0 = time.perf_counter(), time.process_time()
             f(comm, scale, src, dst, w)
@@ -53,8 +56,8 @@ def main():
             cpu[name].append(comm.allreduce(time.process_time() - c0, op=MPI.MAX))
     if r == 0:
         b, a = min(best["before"]), min(best["after"])
-        print("SCALE %d, %d ranks, weights %s: construction best of %d: before %.3f s, after "
-              "%.3f s, after/before %.2f" % (scale, p, weights, repeat, b, a, a / b))
+        print("%s SCALE %d, %d ranks, weights %s: construction best of %d: before %.3f s, after "
+              "%.3f s, after/before %.2f" % (fname, scale, p, weights, repeat, b, a, a / b))
         b, a = min(cpu["before"]), min(cpu["after"])
         print("  cpu (max over ranks) best of %d: before %.3f s, after %.3f s, after/before "
               "%.2f" % (repeat, b, a, a / b))

@@ -38,9 +38,12 @@ _NONE = np.iinfo(np.int64).max
 
 
 @njit(cache=True, nogil=True)
-def _pairs(parent, lo, pending, npending, nranks, scale, shift, C, counts, out, fill):
-    """(x, parent[x]) of the vertices waiting for a depth, grouped by the grid row whose strip
-    holds the parent (count pass, then fill pass at `counts`' cursors)."""
+def pairs_to_parent_rows(parent, lo, pending, npending, nranks, scale, shift, C, counts,
+                         out, fill):
+    """(x + lo, parent[x]) of the local vertices pending[:npending] (parent ids in range),
+    grouped by the grid row whose strip holds the parent (count pass into `counts`, then
+    fill pass into `out` at their cursors), in pending order within a row. Also the SSSP
+    2-D validator's confirmation pairs (validate_sssp2d.py)."""
     if fill:
         pos = np.zeros(len(counts), dtype=np.int64)
         for g in range(1, len(counts)):
@@ -203,10 +206,11 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
 
     # (x, parent[x]) to the grid row holding the parent, along the grid column
     counts = np.zeros(R, dtype=np.int64)
-    _pairs(parent, lo, pending, npending, nranks, scale, shift, C, counts,
-           np.empty(0, dtype=np.int64), False)
+    pairs_to_parent_rows(parent, lo, pending, npending, nranks, scale, shift, C, counts,
+                         np.empty(0, dtype=np.int64), False)
     send = np.empty(2 * npending, dtype=np.int64)
-    _pairs(parent, lo, pending, npending, nranks, scale, shift, C, counts, send, True)
+    pairs_to_parent_rows(parent, lo, pending, npending, nranks, scale, shift, C, counts, send,
+                         True)
     del pending
     if R == 1:
         recv, nrecv = send, npending

@@ -59,15 +59,15 @@ WINDOW_BYTES = 256 << 20
 # chain check, the edge count; 0 for arrays that cannot be checked at all).
 CHECK_INPUT, CHECK_RANGE, CHECK_FINITE, CHECK_UNSET, CHECK_ROOT, CHECK_REACH, CHECK_WEIGHT, \
     CHECK_CONFIRM, CHECK_CHAIN, CHECK_NEDGE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-_NONE = 1 << 60
+NO_FAILURE = 1 << 60
 
 # confirmed[] marks: not confirmed / by a parent strictly nearer the root / by a parent at
 # the same distance (a tie, see check 8).
-_STRICT, _TIE = 1, 2
+STRICT, TIE = 1, 2
 
 # A failure is (check, vertex, other, d_vertex, d_other, weight): ids as float64 are exact
 # below 2^53, far beyond any SCALE that fits in memory.
-_FIELDS = 6
+FAIL_FIELDS = 6
 
 
 def window_size(part, graph_bytes, window_bytes=WINDOW_BYTES):
@@ -110,7 +110,7 @@ def _message(root, f):
 
 
 @njit(cache=True, nogil=True)
-def _record(fail, check, v, x, dv, dx, w):
+def record_failure(fail, check, v, x, dv, dx, w):
     """Keep the first failure by (check, vertex, other)."""
     if (check < fail[0] or (check == fail[0] and (v < fail[1] or
                                                    (v == fail[1] and x < fail[2])))):
@@ -123,17 +123,17 @@ def _record(fail, check, v, x, dv, dx, w):
 
 
 @njit(cache=True, nogil=True)
-def _merge(fails, fail):
+def merge_failures(fails, fail):
     for c in range(fails.shape[0]):
         f = fails[c]
-        _record(fail, f[0], f[1], f[2], f[3], f[4], f[5])
+        record_failure(fail, f[0], f[1], f[2], f[3], f[4], f[5])
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _check_vertices(root, lo, nglobal, dist, parent, fail, nchunks):
     """Checks 1-4 on the local block."""
     n = len(dist)
-    fails = np.full((nchunks, _FIELDS), np.float64(_NONE))
+    fails = np.full((nchunks, FAIL_FIELDS), np.float64(NO_FAILURE))
     for c in prange(nchunks):
         f = fails[c]
         for i in range(c * n // nchunks, (c + 1) * n // nchunks):
@@ -141,25 +141,25 @@ def _check_vertices(root, lo, nglobal, dist, parent, fail, nchunks):
             p = parent[i]
             d = dist[i]
             if p < -1 or p >= nglobal:
-                _record(f, CHECK_RANGE, g, p, d, 0.0, 0.0)
+                record_failure(f, CHECK_RANGE, g, p, d, 0.0, 0.0)
             unset = d == np.inf
             if not unset and not (d >= 0.0 and d < np.inf):   # NaN, -inf, negative
-                _record(f, CHECK_FINITE, g, p, d, 0.0, 0.0)
+                record_failure(f, CHECK_FINITE, g, p, d, 0.0, 0.0)
             if (p == -1) != unset:
-                _record(f, CHECK_UNSET, g, p, d, 0.0, 0.0)
+                record_failure(f, CHECK_UNSET, g, p, d, 0.0, 0.0)
             if g == root and (p != root or d != 0.0):
-                _record(f, CHECK_ROOT, g, p, d, 0.0, 0.0)
-    _merge(fails, fail)
+                record_failure(f, CHECK_ROOT, g, p, d, 0.0, 0.0)
+    merge_failures(fails, fail)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confirmed, fail,
                  nchunks):
     """Check 5 for the local entries whose neighbour lies in [wlo, whi); marks confirmed
-    local vertices (_TIE when the parent's distance equals theirs) and returns twice the
+    local vertices (TIE when the parent's distance equals theirs) and returns twice the
     number of tuples with both ends reached that it tested (from their smaller end)."""
     n = len(dist)
-    fails = np.full((nchunks, _FIELDS), np.float64(_NONE))
+    fails = np.full((nchunks, FAIL_FIELDS), np.float64(NO_FAILURE))
     counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
         f = fails[c]
@@ -180,7 +180,7 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
                     if pu == v:
                         dv = window[v - wlo]
                         if du == dv + weight[k]:
-                            confirmed[i] = _TIE if dv == du else _STRICT
+                            confirmed[i] = TIE if dv == du else STRICT
                     continue
                 dv = window[v - wlo]
                 v_reached = dv != np.inf
@@ -189,19 +189,19 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
                 w = weight[k]
                 if u_reached != v_reached:
                     if u_reached:
-                        _record(f, CHECK_REACH, v, lo + i, dv, du, w)
+                        record_failure(f, CHECK_REACH, v, lo + i, dv, du, w)
                     else:
-                        _record(f, CHECK_REACH, lo + i, v, du, dv, w)
+                        record_failure(f, CHECK_REACH, lo + i, v, du, dv, w)
                     continue
                 both += 2   # for both entries of the tuple
                 # float32 sums, exactly as the kernel relaxes (spec section 5, check 5)
                 if du + w < dv or dv + w < du:
-                    _record(f, CHECK_WEIGHT, min(lo + i, v), max(lo + i, v),
-                            du if lo + i < v else dv, dv if lo + i < v else du, w)
+                    record_failure(f, CHECK_WEIGHT, min(lo + i, v), max(lo + i, v),
+                                   du if lo + i < v else dv, dv if lo + i < v else du, w)
                 if pu == v and du == dv + w:
-                    confirmed[i] = _TIE if dv == du else _STRICT
+                    confirmed[i] = TIE if dv == du else STRICT
         counts[c] = both
-    _merge(fails, fail)
+    merge_failures(fails, fail)
     return counts.sum()
 
 
@@ -212,8 +212,8 @@ def _check_confirmed(root, lo, dist, confirmed, parent, fail):
     ties = 0
     for i in range(len(dist)):
         if dist[i] != np.inf and lo + i != root and confirmed[i] == 0:
-            _record(fail, CHECK_CONFIRM, lo + i, parent[i], dist[i], 0.0, 0.0)
-        if confirmed[i] == _TIE:
+            record_failure(fail, CHECK_CONFIRM, lo + i, parent[i], dist[i], 0.0, 0.0)
+        if confirmed[i] == TIE:
             ties += 1
     return ties
 
@@ -272,7 +272,7 @@ def _update(replies, order, live, nxt):
 
 def _check_chains(comm, part, dist, parent, confirmed, nlive, fail):
     """Check 8 (collective; `nlive` = ties over all ranks, the same everywhere)."""
-    ties = np.flatnonzero(confirmed == _TIE)
+    ties = np.flatnonzero(confirmed == TIE)
     nxt = parent[ties].astype(np.int64)
     live = np.ones(len(ties), dtype=np.bool_)
     counts = np.zeros(part.nranks, dtype=np.int64)
@@ -291,7 +291,31 @@ def _check_chains(comm, part, dist, parent, confirmed, nlive, fail):
         t = np.flatnonzero(live)
         if len(t):
             i = ties[t[0]]
-            _record(fail, CHECK_CHAIN, part.lo + i, parent[i], dist[i], 0.0, 0.0)
+            record_failure(fail, CHECK_CHAIN, part.lo + i, parent[i], dist[i], 0.0, 0.0)
+
+
+def check_owned(comm, part, root, dist, parent, nchunks):
+    """Collective. What each rank checks on its own block before any edge, shared with the
+    2-D validator (validate_sssp2d.py): usable arrays on every rank, then checks 1-4.
+    Returns (message, fail, dist, parent): message names the unusable input (the same on
+    every rank; nothing else is checked then) or is None; fail holds this rank's first
+    failure of checks 1-4 (NO_FAILURE when none); parent comes back as int64."""
+    fail = np.array([NO_FAILURE, 0, 0, 0, 0, 0], dtype=np.float64)
+    dist = np.asarray(dist)
+    parent = np.asarray(parent)
+    # float32 exactly: check 5's equality is defined on float32 sums. A rank cannot simply
+    # raise here: the others would wait in the collectives that follow.
+    usable = (dist.shape == (part.nlocal,) and parent.shape == (part.nlocal,)
+              and dist.dtype == np.float32 and np.issubdtype(parent.dtype, np.integer))
+    bad_rank = comm.allreduce(comm.Get_rank() if not usable else comm.Get_size(), op=MPI.MIN)
+    if bad_rank < comm.Get_size():
+        return _message(root, (CHECK_INPUT, bad_rank, 0, 0, 0, 0)), fail, dist, parent
+    parent = parent.astype(np.int64, copy=False)
+    if not 0 <= root < part.nglobal:  # no rank owns it: say so as "never reached"
+        fail[:] = (CHECK_ROOT, root, -1, np.inf, 0, 0)
+    _check_vertices(np.int64(root), np.int64(part.lo), np.int64(part.nglobal), dist, parent,
+                    fail, nchunks)
+    return None, fail, dist, parent
 
 
 def validate_sssp(comm, graph, root, dist, parent, nedge, window=None):
@@ -299,21 +323,9 @@ def validate_sssp(comm, graph, root, dist, parent, nedge, window=None):
     `window`: vertices per replicated window (default: window_size())."""
     part = graph.part
     nchunks = 4 * numba.get_num_threads()
-    fail = np.array([_NONE, 0, 0, 0, 0, 0], dtype=np.float64)
-    dist = np.asarray(dist)
-    parent = np.asarray(parent)
-    # float32 exactly: check 5's equality is defined on float32 sums. A rank cannot simply
-    # raise here: the others would wait in the collectives below.
-    usable = (dist.shape == (part.nlocal,) and parent.shape == (part.nlocal,)
-              and dist.dtype == np.float32 and np.issubdtype(parent.dtype, np.integer))
-    bad_rank = comm.allreduce(comm.Get_rank() if not usable else comm.Get_size(), op=MPI.MIN)
-    if bad_rank < comm.Get_size():
-        return False, _message(root, (CHECK_INPUT, bad_rank, 0, 0, 0, 0)), 0
-    parent = parent.astype(np.int64, copy=False)
-    if not 0 <= root < part.nglobal:  # no rank owns it: say so as "never reached"
-        fail[:] = (CHECK_ROOT, root, -1, np.inf, 0, 0)
-    _check_vertices(np.int64(root), np.int64(part.lo), np.int64(part.nglobal), dist, parent,
-                    fail, nchunks)
+    message, fail, dist, parent = check_owned(comm, part, root, dist, parent, nchunks)
+    if message:
+        return False, message, 0
 
     if window is None:
         gbytes = graph.rowptr.nbytes + graph.col.nbytes + graph.weight.nbytes
@@ -345,10 +357,10 @@ def conclude(comm, part, root, dist, parent, confirmed, both, nedge, fail):
     if counted != nedge:
         _record_py(fail, CHECK_NEDGE, nedge, counted)
 
-    fails = np.empty((comm.Get_size(), _FIELDS), dtype=np.float64)
+    fails = np.empty((comm.Get_size(), FAIL_FIELDS), dtype=np.float64)
     comm.Allgather(fail, fails)
     first = fails[np.lexsort((fails[:, 2], fails[:, 1], fails[:, 0]))[0]]
-    if first[0] == _NONE:
+    if first[0] == NO_FAILURE:
         return True, None, counted
     return False, _message(root, first), counted
 

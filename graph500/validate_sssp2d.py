@@ -30,9 +30,9 @@ from graph500.kernels.exchange import alltoallv
 from graph500.kernels.grid import gather_strip
 from graph500.kernels.partition import owner
 
-from .validate_sssp import (_FIELDS, _NONE, _STRICT, _TIE, CHECK_INPUT, CHECK_REACH, CHECK_ROOT,
-                            CHECK_WEIGHT, _check_vertices, _merge, _message, _record,
-                            conclude)
+from .validate2d import pairs_to_parent_rows
+from .validate_sssp import (CHECK_REACH, CHECK_WEIGHT, FAIL_FIELDS, NO_FAILURE, STRICT, TIE,
+                            check_owned, conclude, merge_failures, record_failure)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -50,7 +50,7 @@ def _check_entries(colptr, rows, weight, dist_col, dist_row, row_lo, col_base, c
     """Check 5 over every entry (v -> u) of the block; returns the entries with both ends
     reached (each tuple is two entries)."""
     ncol = len(colptr) - 1
-    fails = np.full((nchunks, _FIELDS), np.float64(_NONE))
+    fails = np.full((nchunks, FAIL_FIELDS), np.float64(NO_FAILURE))
     counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
         f = fails[c]
@@ -74,50 +74,27 @@ def _check_entries(colptr, rows, weight, dist_col, dist_row, row_lo, col_base, c
                 w = weight[k]
                 if u_reached != v_reached:
                     if u_reached:
-                        _record(f, CHECK_REACH, vg, u, dv, du, w)
+                        record_failure(f, CHECK_REACH, vg, u, dv, du, w)
                     else:
-                        _record(f, CHECK_REACH, u, vg, du, dv, w)
+                        record_failure(f, CHECK_REACH, u, vg, du, dv, w)
                     continue
                 both += 1
                 # float32 sums, exactly as the kernel relaxes (spec section 5, check 5)
                 if du + w < dv or dv + w < du:
                     if vg < u:
-                        _record(f, CHECK_WEIGHT, vg, u, dv, du, w)
+                        record_failure(f, CHECK_WEIGHT, vg, u, dv, du, w)
                     else:
-                        _record(f, CHECK_WEIGHT, u, vg, du, dv, w)
+                        record_failure(f, CHECK_WEIGHT, u, vg, du, dv, w)
         counts[c] = both
-    _merge(fails, fail)
+    merge_failures(fails, fail)
     return counts.sum()
-
-
-@njit(cache=True, nogil=True)
-def _pairs(parent, lo, nglobal, nranks, scale, shift, C, R, counts, out, fill):
-    """(x, parent[x]) of the vertices with a parent id, grouped by the grid row whose strip
-    holds the parent (count pass, then fill pass)."""
-    pos = np.zeros(R, dtype=np.int64)
-    if fill:
-        for g in range(1, R):
-            pos[g] = pos[g - 1] + counts[g - 1]
-    else:
-        counts[:] = 0
-    for x in range(len(parent)):
-        p = parent[x]
-        if p < 0 or p >= nglobal:
-            continue
-        g = owner(p, nranks, scale, shift) // C
-        if fill:
-            out[2 * pos[g]] = x + lo
-            out[2 * pos[g] + 1] = p
-            pos[g] += 1
-        else:
-            counts[g] += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _confirm(recv, n, colptr, rows, weight, dist_col, dist_row, offs, col_base, nranks, scale,
              shift, C, row_lo, marks, nchunks):
-    """marks[x] = _STRICT or _TIE where column x holds an entry to its parent giving its
-    distance exactly (_TIE when the parent's distance equals x's)."""
+    """marks[x] = STRICT or TIE where column x holds an entry to its parent giving its
+    distance exactly (TIE when the parent's distance equals x's)."""
     for c in prange(nchunks):
         for t in range(c * n // nchunks, (c + 1) * n // nchunks):
             xg = recv[2 * t]
@@ -128,7 +105,7 @@ def _confirm(recv, n, colptr, rows, weight, dist_col, dist_row, offs, col_base, 
             dp = dist_row[p - row_lo]
             for k in range(colptr[x], colptr[x + 1]):
                 if rows[k] == p and dx == dp + weight[k]:
-                    marks[x] = _TIE if dp == dx else _STRICT
+                    marks[x] = TIE if dp == dx else STRICT
                     break
 
 
@@ -139,19 +116,9 @@ def validate_sssp2d(comm, graph, root, dist, parent, nedge):
     part = graph.part
     lo, R, C = g.lo, g.R, g.C
     nchunks = 4 * numba.get_num_threads()
-    fail = np.array([_NONE, 0, 0, 0, 0, 0], dtype=np.float64)
-    dist = np.asarray(dist)
-    parent = np.asarray(parent)
-    usable = (dist.shape == (g.nlocal,) and parent.shape == (g.nlocal,)
-              and dist.dtype == np.float32 and np.issubdtype(parent.dtype, np.integer))
-    bad_rank = comm.allreduce(comm.Get_rank() if not usable else comm.Get_size(), op=MPI.MIN)
-    if bad_rank < comm.Get_size():
-        return False, _message(root, (CHECK_INPUT, bad_rank, 0, 0, 0, 0)), 0
-    parent = parent.astype(np.int64, copy=False)
-    if not 0 <= root < g.nglobal:
-        fail[:] = (CHECK_ROOT, root, -1, np.inf, 0, 0)
-    _check_vertices(np.int64(root), np.int64(lo), np.int64(g.nglobal), dist, parent, fail,
-                    nchunks)
+    message, fail, dist, parent = check_owned(comm, part, root, dist, parent, nchunks)
+    if message:
+        return False, message, 0
 
     # the distances of the column strip (along the column) and the row strip (along the row)
     lw = g.local_words
@@ -169,11 +136,14 @@ def validate_sssp2d(comm, graph, root, dist, parent, nedge):
                           np.int64(g.row_lo), col_base, col_lo, fail, nchunks)
 
     # confirmation: (x, parent[x]) to the grid row holding the parent, along the column
-    args = (np.int64(lo), np.int64(g.nglobal), g.nranks, g.scale, g.shift, C, R)
+    # (checks 1-4 may have failed: only parent ids in range are sent)
+    having = np.flatnonzero((parent >= 0) & (parent < g.nglobal))
+    args = (parent, np.int64(lo), having, len(having), g.nranks, g.scale, g.shift, C)
     counts = np.zeros(R, dtype=np.int64)
-    _pairs(parent, *args, counts, np.empty(0, dtype=np.int64), False)
-    send = np.empty(2 * int(counts.sum()), dtype=np.int64)
-    _pairs(parent, *args, counts, send, True)
+    pairs_to_parent_rows(*args, counts, np.empty(0, dtype=np.int64), False)
+    send = np.empty(2 * len(having), dtype=np.int64)
+    pairs_to_parent_rows(*args, counts, send, True)
+    del having
     if R == 1:
         recv, nrecv = send, len(send) // 2
     else:

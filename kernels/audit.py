@@ -73,6 +73,17 @@ def _hash_b(u, v, w):
     return _mix_b(h + (w ^ _K1))
 
 
+@njit(cache=True, nogil=True)
+def _chunk_total(part):
+    """The per-chunk sums (rows of part) added up, column by column, in chunk order: uint64,
+    so the hash sums wrap mod 2^64, the same for any number of chunks."""
+    out = np.zeros(part.shape[1], dtype=np.uint64)
+    for c in range(part.shape[0]):
+        for j in range(part.shape[1]):
+            out[j] += part[c, j]
+    return out
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _tuple_sums(src, dst, wbits, use_w, nchunks):
     """(hash A, hash B, directed entries, self-loops) of this rank's generated tuples."""
@@ -97,11 +108,7 @@ def _tuple_sums(src, dst, wbits, use_w, nchunks):
         part[c, 1] = sb
         part[c, 2] = entries
         part[c, 3] = loops
-    out = np.zeros(4, dtype=np.uint64)
-    for c in range(nchunks):
-        for j in range(4):
-            out[j] += part[c, j]
-    return out
+    return _chunk_total(part)
 
 
 @njit(cache=True, nogil=True)
@@ -149,11 +156,7 @@ def _csr_sums(rowptr, col, wbits, use_w, lo, nglobal, nchunks):
         part[c, 1] = sb
         part[c, 2] = loops
         part[c, 3] = outside
-    out = np.zeros(4, dtype=np.uint64)
-    for c in range(nchunks):
-        for j in range(4):
-            out[j] += part[c, j]
-    return out
+    return _chunk_total(part)
 
 
 def _nchunks(n):

@@ -186,6 +186,32 @@ def _td_claim_run(recv, rowptr, parent, lo, slots, base, k):
     return k, deg
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _claim_piece(recv, seg, sub, nblk, b, rowptr, parent, lo, blk_lo, slots, blk_sums):
+    """Piece b's share of the claim pass (_td_apply and its one-thread twin): every
+    sender's proposals for the rows of piece b, new vertices listed at slots[blk_lo[b]:];
+    blk_sums[b] = (new vertices, their edges)."""
+    n = 0
+    deg = 0
+    for s in range(len(sub) // nblk):
+        a = 2 * seg[s * nblk + b]
+        n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
+                             blk_lo[b], n)
+        deg += d
+    blk_sums[b, 0] = n
+    blk_sums[b, 1] = deg
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _list_piece(slots, base, n, parent, queue, o):
+    """Piece b's n new vertices (slots[base:]) end their level: parent back from -2 - parent,
+    and into the new frontier at queue[o:]."""
+    for t in range(n):
+        j = slots[base + t]
+        parent[j] = -2 - parent[j]
+        queue[o + t] = j
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
     """Claim the proposed vertices: thread b owns the rows of piece b, so no two threads
@@ -195,27 +221,13 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
     (parent >= 0) and from an unvisited one (-1). Piece b lists its new vertices in
     slots[blk_lo[b]:], then they are packed, piece by piece, into `queue` (the frontier just
     scanned, no longer needed). Returns the new frontier's size."""
-    nsend = len(sub) // nblk
     for b in prange(nblk):
-        n = 0
-        deg = 0
-        for s in range(nsend):
-            a = 2 * seg[s * nblk + b]
-            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
-                                 blk_lo[b], n)
-            deg += d
-        blk_sums[b, 0] = n
-        blk_sums[b, 1] = deg
+        _claim_piece(recv, seg, sub, nblk, b, rowptr, parent, lo, blk_lo, slots, blk_sums)
     offs = np.zeros(nblk + 1, dtype=np.int64)
     for b in range(nblk):
         offs[b + 1] = offs[b] + blk_sums[b, 0]
     for b in prange(nblk):
-        base = blk_lo[b]
-        o = offs[b]
-        for t in range(blk_sums[b, 0]):
-            j = slots[base + t]
-            parent[j] = -2 - parent[j]
-            queue[o + t] = j
+        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, offs[b])
     return offs[nblk]
 
 
@@ -307,23 +319,11 @@ def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
 @njit(cache=True, nogil=True)
 def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
     """_td_apply on one thread, piece after piece (so the same frontier order)."""
-    nsend = len(sub) // nblk
     o = 0
     for b in range(nblk):
-        n = 0
-        deg = 0
-        for s in range(nsend):
-            a = 2 * seg[s * nblk + b]
-            n, d = _td_claim_run(recv[a:a + 2 * sub[s * nblk + b]], rowptr, parent, lo, slots,
-                                 blk_lo[b], n)
-            deg += d
-        blk_sums[b, 0] = n
-        blk_sums[b, 1] = deg
-        for t in range(n):
-            j = slots[blk_lo[b] + t]
-            parent[j] = -2 - parent[j]
-            queue[o + t] = j
-        o += n
+        _claim_piece(recv, seg, sub, nblk, b, rowptr, parent, lo, blk_lo, slots, blk_sums)
+        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, o)
+        o += blk_sums[b, 0]
     return o
 
 

@@ -68,12 +68,12 @@ a dozen arrays, 36 ns for the same code written in place).
 import numpy as np
 from mpi4py import MPI
 import numba
-from llvmlite import ir
 from numba import njit, prange
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
+from .bitmap import set_bit
+from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket, unlist
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .partition import owner
@@ -97,8 +97,6 @@ PULL_MAX_VERTICES = 1 << 27
 # busiest rank (see _Search.heavy).
 PULL_RATIO = 4
 
-NO_BUCKET = np.int64(1) << 62
-
 # The header every rank sends every other rank in each exchange round (one Alltoall, which
 # is also the round's agreement; see _Search): records (int32 words) for that rank, "has
 # frontier left", "sent records", first non-empty bucket, push work, smallest settled
@@ -118,7 +116,7 @@ def _clear(dist, parent, key, bits, count, bkt, gval, gtag):
     """Everything a search starts from, cleared before the timer (the workspace's reset)."""
     dist[:] = np.inf
     parent[:] = -1
-    key[:] = np.uint64(_f32_bits(np.float32(np.inf))) << _U32
+    key[:] = np.uint64(_bitcast(np.float32(np.inf), np.uint32)) << _U32
     bits[:, :] = 0
     count[:] = 0
     bkt[:] = -1
@@ -139,64 +137,21 @@ def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
         bkt[r] = 0
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _unlist(v, nslots, bits, count, bkt):
-    """Vertex v out of its bucket (it is in one)."""
-    s = bkt[v] % nslots
-    clear_bit(bits[s], v)
-    count[s] -= 1
-    bkt[v] = -1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def move_to_bucket(v, b, nslots, bits, count, bkt):
-    """Vertex v into bucket b of the cyclic array, out of its old bucket if it had one.
-    The 2-D kernel (sssp2d.py) keeps its buckets with it too."""
-    old = bkt[v]
-    if old != b:
-        if old >= 0:
-            _unlist(v, nslots, bits, count, bkt)
-        s = b % nslots
-        set_bit(bits[s], v)
-        count[s] += 1
-        bkt[v] = b
-
-
 @njit(cache=True, nogil=True)
 def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
              in_settled):
-    """Empty bucket cur: its vertices with light edges form the frontier, in vertex order
-    (rows are then read in memory order); all join the settled set (once each)."""
-    s = cur % nslots
-    row = bits[s]
+    """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices with light edges
+    form the frontier, in vertex order (rows are then read in memory order); all join the
+    settled set (once each)."""
+    n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
+                               in_settled)
     nf = 0
-    for w in range(len(row)):
-        x = row[w]
-        if x == 0:
-            continue
-        row[w] = 0
-        while x != 0:
-            low = lowest_bit(x)
-            v = (w << 6) + bit_index(low)
-            x ^= low
-            bkt[v] = -1
-            if heavy[v] > rowptr[v]:
-                frontier[nf] = v
-                nf += 1
-            if in_settled[v] == 0:
-                in_settled[v] = 1
-                settled[nsettled] = v
-                nsettled += 1
-    count[s] = 0
+    for i in range(n):
+        v = frontier[i]
+        if heavy[v] > rowptr[v]:
+            frontier[nf] = v
+            nf += 1
     return nf, nsettled
-
-
-@njit(cache=True, nogil=True)
-def first_bucket(cur, nslots, count):
-    for i in range(nslots):
-        if count[(cur + i) % nslots] > 0:
-            return cur + i
-    return NO_BUCKET
 
 
 @njit(cache=True, nogil=True)
@@ -286,25 +241,19 @@ def _atomic_min(typingctx, ary, idx, val):
 
 
 @intrinsic
-def _f32_bits(typingctx, x):
-    """The bits of a float32 (non-negative floats order like their bits)."""
-    if x != types.float32:
+def _bitcast(typingctx, x, to):
+    """The bits of float32 x as a uint32 (to = np.uint32), or uint32 bits x as the float32
+    they encode (to = np.float32): a reinterpretation, no conversion. Non-negative floats
+    order like their bits."""
+    if not isinstance(to, types.NumberClass):
         return None
-    sig = types.uint32(x)
+    dst = to.instance_type
+    if (x, dst) not in ((types.float32, types.uint32), (types.uint32, types.float32)):
+        return None
+    sig = dst(x, to)
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-    return sig, codegen
-
-
-@intrinsic
-def _bits_f32(typingctx, x):
-    if x != types.uint32:
-        return None
-    sig = types.float32(x)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
+        return builder.bitcast(args[0], context.get_value_type(dst))
     return sig, codegen
 
 
@@ -325,9 +274,7 @@ def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
     last = cur + nslots - 1
     for i in range(a, b):
         v = tlist[i]
-        bb = np.int64(np.float64(dist[v]) * inv_delta)
-        bb = min(max(bb, cur), last)
-        move_to_bucket(v, bb, nslots, bits, count, bkt)
+        move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
 
 
 # ---------------------------------------------------------------- relaxation and records
@@ -371,7 +318,7 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
             if lo <= v and v < hi:
                 vl = v - lo
                 if nd < dist[vl]:
-                    kn = (np.uint64(_f32_bits(nd)) << _U32) | tie
+                    kn = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | tie
                     if serial:
                         old = key[vl]
                         if kn < old:
@@ -420,7 +367,7 @@ def _settle_run(tbuf, a, b, lo, key, dist, parent):
     for j in range(a, b):
         v = tbuf[j]
         k = key[v]
-        dist[v] = _bits_f32(np.uint32(k >> _U32))
+        dist[v] = _bitcast(np.uint32(k >> _U32), np.float32)
         parent[v] = lo + np.int64(k & _LO) - 1
         key[v] = k & _HI
 
@@ -442,7 +389,7 @@ def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight,
             break
         if light and bkt[u] >= 0:
             # u dropped again since it was extracted: this scan uses its newest distance
-            _unlist(u, nslots, bits, count, bkt)
+            unlist(u, nslots, bits, count, bkt)
         ne += ln
         i += 1
         epre[i - pos] = ne
@@ -601,7 +548,7 @@ def _apply_run(j0, j1, recv_i, recv_f, dist, key, tbuf):
         v = recv_i[3 * j]
         nd = recv_f[3 * j + 1]
         if nd < dist[v]:
-            kn = (np.uint64(_f32_bits(nd)) << _U32) | np.uint64(j + 1)
+            kn = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | np.uint64(j + 1)
             old = _atomic_min(key, v, kn)
             if kn < old and (old & _LO) == 0:
                 tbuf[j0 + nt] = v
@@ -628,7 +575,7 @@ def _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf):
                 if (key[v] & _LO) == 0:
                     tbuf[nt] = v
                     nt += 1
-                key[v] = (np.uint64(_f32_bits(nd)) << _U32) | np.uint64(1)
+                key[v] = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | np.uint64(1)
     for i in range(nt):
         key[tbuf[i]] &= _HI
     return nt
@@ -664,7 +611,7 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
             k = key[v]
             x = np.int64(k & _LO) - 1
             r = np.searchsorted(rstart, x, side="right") - 1
-            dist[v] = _bits_f32(np.uint32(k >> _U32))
+            dist[v] = _bitcast(np.uint32(k >> _U32), np.float32)
             parent[v] = offsets[r] + recv_i[3 * x + 2]
             key[v] = k & _HI
         _place(tbuf, j0, j0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
@@ -747,7 +694,7 @@ def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, 
         if bu >= 0:
             dist[v] = best
             parent[v] = bu
-            key[v] = np.uint64(_f32_bits(best)) << _U32
+            key[v] = np.uint64(_bitcast(best, np.uint32)) << _U32
             touched[a + nt] = v
             nt += 1
     return nt

@@ -49,11 +49,12 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit
 
-from .bitmap import bit_index, lowest_bit, set_bit
+from .bitmap import set_bit
+from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket
 from .exchange import alltoallv_known, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
-from .sssp import NO_BUCKET, first_bucket, move_to_bucket, split_by_weight
+from .sssp import split_by_weight
 
 # Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
 # oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
@@ -102,38 +103,26 @@ def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
     last = cur + nslots - 1
     for t in range(nt):
         v = touched[t]
-        b = np.int64(np.float64(dist[v]) * inv_delta)
-        b = min(max(b, cur), last)
-        move_to_bucket(v, b, nslots, bits, count, bkt)
+        move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
         mark[v] = _CLEAN
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(v, dist_bits):
+    """Vertex v and its distance as one gathered word: index in block << 32 | float32 bits."""
+    return (np.int64(v) << 32) | np.int64(dist_bits[v])
 
 
 @njit(cache=True, nogil=True)
 def _extract(cur, nslots, bits, count, bkt, dist_bits, frontier, settled, nsettled,
              in_settled):
-    """Empty bucket cur: its vertices, in order, packed as (index << 32 | distance bits)
-    for the column gather; all join the settled set (once each). Returns (frontier size,
-    settled size)."""
-    s = cur % nslots
-    row = bits[s]
-    nf = 0
-    for w in range(len(row)):
-        x = row[w]
-        if x == 0:
-            continue
-        row[w] = np.uint64(0)
-        while x:
-            low = lowest_bit(x)
-            v = w * 64 + bit_index(low)
-            x ^= low
-            bkt[v] = -1
-            frontier[nf] = (np.int64(v) << 32) | np.int64(dist_bits[v])
-            nf += 1
-            if in_settled[v] == 0:
-                in_settled[v] = 1
-                settled[nsettled] = v
-                nsettled += 1
-    count[s] = 0
+    """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices, in order,
+    packed as _word()s for the column gather; all join the settled set (once each).
+    Returns (frontier size, settled size)."""
+    nf, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
+                                in_settled)
+    for t in range(nf):
+        frontier[t] = _word(frontier[t], dist_bits)
     return nf, nsettled
 
 
@@ -142,7 +131,7 @@ def _pack_settled(settled, nsettled, dist_bits, in_settled, out):
     """The settled set with its (now final for this bucket) distances, as _extract packs."""
     for t in range(nsettled):
         v = settled[t]
-        out[t] = (np.int64(v) << 32) | np.int64(dist_bits[v])
+        out[t] = _word(v, dist_bits)
         in_settled[v] = 0
 
 
