@@ -33,16 +33,7 @@ def plain_verdict(parent, root, src, dst, nedge):
         return V.CHECK_RANGE
     if parent[root] != root:
         return V.CHECK_ROOT
-    depth = np.full(n, -1, dtype=np.int64)
-    depth[root] = 0
-    level = 0
-    while True:
-        nxt = (depth == -1) & (parent >= 0)
-        nxt &= depth[np.clip(parent, 0, n - 1)] == level
-        if not nxt.any():
-            break
-        depth[nxt] = level + 1
-        level += 1
+    depth = bfs_cases.global_depth(parent, root)       # from the parents alone, level by level
     if ((parent >= 0) != (depth >= 0)).any():           # a cycle or a broken chain
         return V.CHECK_TREE
     du, dv = depth[src], depth[dst]
