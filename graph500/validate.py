@@ -159,11 +159,12 @@ class _Pending:
         self.cuts = _segments(pending, npending, nseg)
         self.left = np.diff(self.cuts)
         nbuckets = (graph.part.nglobal >> _PARENT_SLICE_SHIFT) + 1
-        args = (parent, pending, self.cuts, nbuckets, _PARENT_SLICE_SHIFT, self.idx, self.par)
         if nseg == 1:                  # one thread: no parallel wrapper
-            _group_run(parent, pending, 0, npending, *args[3:])
+            _group_run(parent, pending, 0, npending, nbuckets, _PARENT_SLICE_SHIFT, self.idx,
+                       self.par)
         else:
-            _group_par(*args)
+            _group_par(parent, pending, self.cuts, nbuckets, _PARENT_SLICE_SHIFT, self.idx,
+                       self.par)
 
     def next_level(self, front, mine):
         """The pending vertices whose parent is in `front` into `mine` (cleared first)."""
@@ -326,7 +327,7 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
     bm.mine[:] = 0
     if part.lo <= root < part.hi:
         set_bit(bm.mine, root - part.lo)
-    cur = bm.gather(_fresh(bm))
+    cur = bm.gather()                  # bm.bits: the first of the three rotating level buffers
     window = [None, None]              # the global bits of levels L-2 and L-1
     first, entries = (0, 0, 0), 0
     while cur.any():                   # the same global bitmap on every rank: no vote needed
@@ -414,11 +415,11 @@ def verdict(comm, graph, root, parent, nedge):
 def validate_bfs_bytes(scale, edgefactor, nranks):
     """Bytes validate_bfs holds at its peak on one rank: the pending list (8 per local
     vertex) while it is grouped into local indices and parents (two vertex ids), and the
-    bitmaps: three levels, the levels two above, the summary, the local level and reached
-    bits."""
+    bitmaps: three levels, the levels two above, the summary, and the local level, reached
+    and unreached bits."""
     from graph500.kernels.construct import max_block_vertices
     from graph500.kernels.graph import vertex_dtype
     n = max_block_vertices(scale, nranks)
     ids = np.dtype(vertex_dtype(scale)).itemsize
     bitmap = max((1 << scale) >> 6, 1) * 8
-    return (8 + 2 * ids) * n + 4 * bitmap + bitmap // 64 + 2 * (n // 8 + 8)
+    return (8 + 2 * ids) * n + 4 * bitmap + bitmap // 64 + 3 * (n // 8 + 8)
