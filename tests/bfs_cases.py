@@ -25,6 +25,16 @@ def build(comm, scale, edgefactor=16, seed=(2, 3)):
     return g, roots
 
 
+def global_adjacency(comm, g):
+    """Every vertex's row (its neighbours, duplicates kept) of the 1-D graph g, gathered on
+    every rank (small graphs only): for scipy and for choosing mutations."""
+    adjacency = [None] * g.part.nglobal
+    for rlo, rp, c in comm.allgather((g.part.lo, g.rowptr, g.col)):
+        for i in range(len(rp) - 1):
+            adjacency[rlo + i] = c[rp[i]:rp[i + 1]]
+    return adjacency
+
+
 def global_depth(parent_all, root):
     n = len(parent_all)
     depth = np.full(n, -1, dtype=np.int64)
@@ -86,13 +96,7 @@ def run_cases(comm, scale, nroots=3):
     ws = BFSWorkspace(g, comm)
     lo, hi = g.part.lo, g.part.hi
     report = {"roots": [int(r) for r in roots], "nedge": [], "depths_ok": [], "mutations": {}}
-    # The global adjacency, for scipy and for choosing mutations (small graphs only).
-    rows = comm.allgather((lo, g.rowptr, g.col))
-    n = g.part.nglobal
-    adjacency = [None] * n
-    for rlo, rp, c in rows:
-        for i in range(len(rp) - 1):
-            adjacency[rlo + i] = c[rp[i]:rp[i + 1]]
+    adjacency = global_adjacency(comm, g)
     for root in roots[:nroots]:
         ws.reset()
         parent = bfs(ws, root)

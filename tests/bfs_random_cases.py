@@ -87,16 +87,11 @@ def corruptions(parent, depth, root, adjacency, rng, ntrials):
 def run_cases(comm, scale, ntrials, seed=7):
     g, roots = bfs_cases.build(comm, scale)
     lo, hi = g.part.lo, g.part.hi
-    rows = comm.allgather((lo, g.rowptr, g.col))
-    adjacency = [None] * g.part.nglobal
-    src, dst = [], []
-    for rlo, rp, c in rows:
-        for i in range(len(rp) - 1):
-            adjacency[rlo + i] = c[rp[i]:rp[i + 1]]
-            keep = c[rp[i]:rp[i + 1]] > rlo + i           # each tuple once
-            dst.append(c[rp[i]:rp[i + 1]][keep])
-            src.append(np.full(int(keep.sum()), rlo + i))
-    src, dst = np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64)
+    adjacency = bfs_cases.global_adjacency(comm, g)
+    src = np.repeat(np.arange(len(adjacency)), [len(a) for a in adjacency])
+    dst = np.concatenate(adjacency).astype(np.int64)
+    once = dst > src                                       # each tuple once
+    src, dst = src[once], dst[once]
     ws = BFSWorkspace(g, comm)
     rng = np.random.default_rng(seed)
     report = {"trials": 0, "valid": 0, "checks": {}, "disagree": []}

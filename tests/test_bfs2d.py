@@ -82,11 +82,7 @@ def _worker(scale, out, nroots=3, parallel_min=None):
                 "valid_2d": f2 is None, "nedge": m2, "nedge_equal": m1 == m2 == c2,
                 "parent_sum": int(np.dot(a2 + 1, np.arange(len(a2)) % 1009))})
     # mutations of the first root's tree, as tests/bfs_cases.py makes them
-    rows = comm.allgather((g1.part.lo, g1.rowptr, g1.col))
-    adjacency = [None] * g1.part.nglobal
-    for rlo, rp, c in rows:
-        for i in range(len(rp) - 1):
-            adjacency[rlo + i] = c[rp[i]:rp[i + 1]]
+    adjacency = bfs_cases.global_adjacency(comm, g1)
     root = roots[0]
     ws2.reset()
     parent = bfs2d(ws2, root).copy()
