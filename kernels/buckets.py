@@ -10,7 +10,8 @@ yields its vertices in increasing order, so rows are then read in memory order.
 import numpy as np
 from numba import njit
 
-from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
+from .bitmap import ONE, bit_index, clear_bit, lowest_bit, set_bit
+from .intrinsics import atomic_and, atomic_or
 
 NO_BUCKET = np.int64(1) << 62
 
@@ -42,6 +43,24 @@ def move_to_bucket(v, b, nslots, bits, count, bkt):
         s = b % nslots
         set_bit(bits[s], v)
         count[s] += 1
+        bkt[v] = b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def move_to_bucket_shared(v, b, nslots, bits, dcount, bkt):
+    """move_to_bucket for threads that move distinct vertices at once: the bit operations
+    atomic (two vertices may share a word), the count changes into this thread's own
+    dcount row (the caller adds the rows to count afterwards). The same buckets result."""
+    old = bkt[v]
+    if old != b:
+        bit = ONE << np.uint64(v & 63)
+        if old >= 0:
+            s = old % nslots
+            atomic_and(bits[s], v >> 6, ~bit)
+            dcount[s] -= 1
+        s = b % nslots
+        atomic_or(bits[s], v >> 6, bit)
+        dcount[s] += 1
         bkt[v] = b
 
 

@@ -69,13 +69,13 @@ import numpy as np
 from mpi4py import MPI
 import numba
 from numba import njit, prange
-from numba.core import cgutils, types
-from numba.extending import intrinsic
 
 from .bitmap import set_bit
-from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket, unlist
+from .buckets import (NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket,
+                      move_to_bucket_shared, unlist)
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
+from .intrinsics import atomic_min, bitcast
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -116,7 +116,7 @@ def _clear(dist, parent, key, bits, count, bkt, gval, gtag):
     """Everything a search starts from, cleared before the timer (the workspace's reset)."""
     dist[:] = np.inf
     parent[:] = -1
-    key[:] = np.uint64(_bitcast(np.float32(np.inf), np.uint32)) << _U32
+    key[:] = np.uint64(bitcast(np.float32(np.inf), np.uint32)) << _U32
     bits[:, :] = 0
     count[:] = 0
     bkt[:] = -1
@@ -210,7 +210,9 @@ def split_by_weight(rowptr, weight, delta, heavy):
 #   the pass began, queued in entry order; the cache learns them after the pass;
 #   received records are applied the same way, the tie being the record's place in the
 #   receive buffer: the earliest of the smallest wins, exactly as applying them in order;
-#   pulls, packing and the cost sums are per vertex or per chunk, merged in chunk order.
+#   pulls, packing and the cost sums are per vertex or per chunk, merged in chunk order;
+#   the touched vertices (each listed once per pass) are settled and re-bucketed by their
+#   chunks' threads: bucket bitmap words atomically, counts per chunk (_settle_place_par).
 # Pass boundaries depend only on row lengths and the queue's room, never on threads.
 
 # Work (entries, records, vertices) below which a step runs on the calling thread: waking
@@ -220,41 +222,6 @@ PAR_MIN = 1 << 13
 _U32 = np.uint64(32)
 _LO = np.uint64(0xFFFFFFFF)
 _HI = np.uint64(0xFFFFFFFF00000000)
-
-
-@intrinsic
-def _atomic_min(typingctx, ary, idx, val):
-    """old = ary[idx]; ary[idx] = min(old, val), one atomic step (uint64); returns old.
-    Numba has no CPU atomics; this is LLVM's atomicrmw umin."""
-    if not (isinstance(ary, types.Array) and ary.dtype == types.uint64
-            and val == types.uint64 and isinstance(idx, types.Integer)):
-        return None
-    sig = types.uint64(ary, idx, val)
-
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        arr = context.make_array(aryty)(context, builder, args[0])
-        i = context.cast(builder, args[1], signature.args[1], types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
-        return builder.atomic_rmw("umin", ptr, args[2], "monotonic")
-    return sig, codegen
-
-
-@intrinsic
-def _bitcast(typingctx, x, to):
-    """The bits of float32 x as a uint32 (to = np.uint32), or uint32 bits x as the float32
-    they encode (to = np.float32): a reinterpretation, no conversion. Non-negative floats
-    order like their bits."""
-    if not isinstance(to, types.NumberClass):
-        return None
-    dst = to.instance_type
-    if (x, dst) not in ((types.float32, types.uint32), (types.uint32, types.float32)):
-        return None
-    sig = dst(x, to)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(dst))
-    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
@@ -275,6 +242,43 @@ def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
     for i in range(a, b):
         v = tlist[i]
         move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
+
+
+# How _settle_place_par finishes a touched vertex before placing it: nothing to do (the
+# pull wrote it), from its key (a relaxation pass), or from the record its key names (apply).
+_SETTLE_NONE, _SETTLE_KEY, _SETTLE_RECORD = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, offsets, recv_i,
+                      dist, inv_delta, cur, nslots, bits, count, bkt):
+    """Chunk c's touched vertices tlist[c*n//nchunks:][:cnt[c, 1]] (the lists together name
+    each vertex once) settled as `kind` says and placed into their buckets, chunks on all
+    threads: each vertex's own entries have one writer; the bucket bitmaps' shared words
+    take atomic bit operations, the counts per-chunk deltas added at the end. The same
+    buckets as placing them in order on one thread."""
+    dcount = np.zeros((nchunks, nslots), dtype=np.int64)
+    last = cur + nslots - 1
+    for c in prange(nchunks):
+        a = c * n // nchunks
+        d = dcount[c]
+        for i in range(a, a + cnt[c, 1]):
+            v = tlist[i]
+            if kind != _SETTLE_NONE:
+                k = key[v]
+                x = np.int64(k & _LO) - 1
+                dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
+                if kind == _SETTLE_KEY:
+                    parent[v] = lo + x
+                else:
+                    r = np.searchsorted(rstart, x, side="right") - 1
+                    parent[v] = offsets[r] + recv_i[3 * x + 2]
+                key[v] = k & _HI
+            move_to_bucket_shared(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, d,
+                                  bkt)
+    for c in range(nchunks):
+        for s in range(nslots):
+            count[s] += dcount[c, s]
 
 
 # ---------------------------------------------------------------- relaxation and records
@@ -318,13 +322,15 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
             if lo <= v and v < hi:
                 vl = v - lo
                 if nd < dist[vl]:
-                    kn = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | tie
-                    if serial:
-                        old = key[vl]
-                        if kn < old:
+                    kn = (np.uint64(bitcast(nd, np.uint32)) << _U32) | tie
+                    old = key[vl]
+                    if kn < old:
+                        if serial:
                             key[vl] = kn
-                    else:
-                        old = _atomic_min(key, vl, kn)
+                        else:
+                            # key only falls: a plain read that already beats kn needs no
+                            # locked step (which would stall this thread's other misses)
+                            old = atomic_min(key, vl, kn)
                     # the first improvement of this pass lists it (the tie part was 0)
                     if kn < old and (old & _LO) == 0:
                         tbuf[e0 + nt] = vl
@@ -367,7 +373,7 @@ def _settle_run(tbuf, a, b, lo, key, dist, parent):
     for j in range(a, b):
         v = tbuf[j]
         k = key[v]
-        dist[v] = _bitcast(np.uint32(k >> _U32), np.float32)
+        dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
         parent[v] = lo + np.int64(k & _LO) - 1
         key[v] = k & _HI
 
@@ -437,8 +443,12 @@ def _pass(light, frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight,
             pd[q] = d
             pu[q] = pu[j]
             q += 1
-        _settle_run(tbuf, e0, e0 + cnt[c, 1], lo, key, dist, parent)
-        _place(tbuf, e0, e0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+    if nchunks == 1:
+        _settle_run(tbuf, 0, cnt[0, 1], lo, key, dist, parent)
+        _place(tbuf, 0, cnt[0, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+    else:
+        _settle_place_par(_SETTLE_KEY, nchunks, ne, cnt, tbuf, lo, key, parent, epre, offsets,
+                          pv, dist, inv_delta, cur, nslots, bits, count, bkt)
     return end, q
 
 
@@ -548,8 +558,10 @@ def _apply_run(j0, j1, recv_i, recv_f, dist, key, tbuf):
         v = recv_i[3 * j]
         nd = recv_f[3 * j + 1]
         if nd < dist[v]:
-            kn = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | np.uint64(j + 1)
-            old = _atomic_min(key, v, kn)
+            kn = (np.uint64(bitcast(nd, np.uint32)) << _U32) | np.uint64(j + 1)
+            old = key[v]
+            if kn < old:   # key only falls: see _relax_run
+                old = atomic_min(key, v, kn)
             if kn < old and (old & _LO) == 0:
                 tbuf[j0 + nt] = v
                 nt += 1
@@ -575,7 +587,7 @@ def _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf):
                 if (key[v] & _LO) == 0:
                     tbuf[nt] = v
                     nt += 1
-                key[v] = (np.uint64(_bitcast(nd, np.uint32)) << _U32) | np.uint64(1)
+                key[v] = (np.uint64(bitcast(nd, np.uint32)) << _U32) | np.uint64(1)
     for i in range(nt):
         key[tbuf[i]] &= _HI
     return nt
@@ -604,17 +616,8 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
         _place(tbuf, 0, nt, dist, inv_delta, cur, nslots, bits, count, bkt)
         return
     _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
-    for c in range(nchunks):
-        j0 = c * nrec // nchunks
-        for j in range(j0, j0 + cnt[c, 1]):
-            v = tbuf[j]
-            k = key[v]
-            x = np.int64(k & _LO) - 1
-            r = np.searchsorted(rstart, x, side="right") - 1
-            dist[v] = _bitcast(np.uint32(k >> _U32), np.float32)
-            parent[v] = offsets[r] + recv_i[3 * x + 2]
-            key[v] = k & _HI
-        _place(tbuf, j0, j0 + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+    _settle_place_par(_SETTLE_RECORD, nchunks, nrec, cnt, tbuf, 0, key, parent, rstart, offsets,
+                      recv_i, dist, inv_delta, cur, nslots, bits, count, bkt)
 
 
 @njit(cache=True, nogil=True)
@@ -694,7 +697,7 @@ def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, 
         if bu >= 0:
             dist[v] = best
             parent[v] = bu
-            key[v] = np.uint64(_bitcast(best, np.uint32)) << _U32
+            key[v] = np.uint64(bitcast(best, np.uint32)) << _U32
             touched[a + nt] = v
             nt += 1
     return nt
@@ -722,12 +725,12 @@ def _pull(nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, t
     if nchunks == 1:
         cnt[0, 1] = _pull_run(0, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist,
                               parent, key, touched)
+        _place(touched, 0, cnt[0, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
     else:
         _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key,
                   touched, cnt)
-    for c in range(nchunks):
-        a = c * nv // nchunks
-        _place(touched, a, a + cnt[c, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+        _settle_place_par(_SETTLE_NONE, nchunks, nv, cnt, touched, 0, key, parent, rowptr,
+                          rowptr, touched, dist, inv_delta, cur, nslots, bits, count, bkt)
 
 
 # ---------------------------------------------------------------- driver side

@@ -1,0 +1,79 @@
+"""LLVM instructions Numba does not expose on the CPU, for the hot loops.
+
+Atomic read-modify-write on uint64 array elements, for threads that share an array: these
+are LLVM's atomicrmw instructions (x86: a locked
+instruction, or a compare-and-swap loop for min), with monotonic ordering: each update is
+indivisible, and nothing else is ordered by it (the parallel region's end orders the rest).
+A locked instruction also stalls the thread's other memory accesses, so callers test with a
+plain read first where a stale value can only make them skip work that is not needed.
+"""
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+
+def _rmw(op, doc):
+    @intrinsic
+    def rmw(typingctx, ary, idx, val):
+        if not (isinstance(ary, types.Array) and ary.dtype == types.uint64
+                and val == types.uint64 and isinstance(idx, types.Integer)):
+            return None
+        sig = types.uint64(ary, idx, val)
+
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            arr = context.make_array(aryty)(context, builder, args[0])
+            i = context.cast(builder, args[1], signature.args[1], types.intp)
+            ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
+            return builder.atomic_rmw(op, ptr, args[2], "monotonic")
+        return sig, codegen
+    rmw.__doc__ = doc
+    return rmw
+
+
+atomic_min = _rmw("umin", "old = ary[idx]; ary[idx] = min(old, val) (unsigned); returns old.")
+atomic_or = _rmw("or", "old = ary[idx]; ary[idx] = old | val; returns old.")
+atomic_and = _rmw("and", "old = ary[idx]; ary[idx] = old & val; returns old.")
+
+
+@intrinsic
+def prefetch(typingctx, ary, idx):
+    """Start loading the cache line of ary[idx] (no bounds check needed: a prefetch never
+    faults). A loop of random reads whose branches mispredict (most of them here) loses
+    the overlap of its cache misses at each mispredict; asking for the element a few
+    iterations ahead restores it (measured: 26 -> 16 ns per read of a 16 MiB array)."""
+    if not (isinstance(ary, types.Array) and isinstance(idx, types.Integer)):
+        return None
+    sig = types.void(ary, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        arr = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # read, keep in all cache levels, data cache
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@intrinsic
+def bitcast(typingctx, x, to):
+    """The bits of float32 x as a uint32 (to = np.uint32), or uint32 bits x as the float32
+    they encode (to = np.float32): a reinterpretation, no conversion. Non-negative floats
+    order like their bits."""
+    if not isinstance(to, types.NumberClass):
+        return None
+    dst = to.instance_type
+    if (x, dst) not in ((types.float32, types.uint32), (types.uint32, types.float32)):
+        return None
+    sig = dst(x, to)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(dst))
+    return sig, codegen
