@@ -48,12 +48,17 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from graph500.kernels.exchange import alltoallv, gather_window
+from graph500.kernels.intrinsics import prefetch
 from graph500.kernels.partition import owner
 
 # The replicated distance window: the whole array when it takes at most this many bytes, or
 # an eighth of the local graph's bytes if that is more (the window is then small next to
 # the graph); otherwise windows of this size.
 WINDOW_BYTES = 256 << 20
+
+# Entries ahead whose neighbour's distance the edge scan asks the cache for (see
+# kernels/intrinsics.py prefetch): far enough to cover a miss, near enough to stay cached.
+PREFETCH_AHEAD = 16
 
 # Failure kinds in the order they are reported (the spec's checks 1-6, 5 in two parts, the
 # chain check, the edge count; 0 for arrays that cannot be checked at all).
@@ -164,11 +169,15 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
     for c in prange(nchunks):
         f = fails[c]
         both = 0
-        for i in range(c * n // nchunks, (c + 1) * n // nchunks):
+        i0, i1 = c * n // nchunks, (c + 1) * n // nchunks
+        kend = rowptr[i1]
+        for i in range(i0, i1):
             du = dist[i]
             u_reached = du != np.inf
             pu = parent[i]
             for k in range(rowptr[i], rowptr[i + 1]):
+                if k + PREFETCH_AHEAD < kend:
+                    prefetch(window, col[k + PREFETCH_AHEAD] - wlo)
                 v = col[k]
                 if v < wlo or v >= whi:
                     continue
