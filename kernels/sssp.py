@@ -75,7 +75,7 @@ from .buckets import (NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_
                       move_to_bucket_shared, unlist)
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
-from .intrinsics import atomic_min, bitcast
+from .intrinsics import atomic_min, bitcast, prefetch
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -215,6 +215,11 @@ def split_by_weight(rowptr, weight, delta, heavy):
 #   chunks' threads: bucket bitmap words atomically, counts per chunk (_settle_place_par).
 # Pass boundaries depend only on row lengths and the queue's room, never on threads.
 
+# Prefetch distances (kernels/intrinsics.py prefetch) this many rows of a pass ahead, or
+# entries of a row ahead: far enough to cover a miss, near enough to stay in the cache.
+AHEAD_ROWS = 8
+AHEAD_ENTRIES = 16
+
 # Work (entries, records, vertices) below which a step runs on the calling thread: waking
 # the pool costs more (the result is the same, see above).
 PAR_MIN = 1 << 13
@@ -283,6 +288,19 @@ def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, off
 
 # ---------------------------------------------------------------- relaxation and records
 
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_target(u, begin, stop, col, lo, hi, dist, key, gval, gmask):
+    """Ask the cache for the state of row u's first target (nothing when the row is empty)."""
+    kb = begin[u]
+    if kb < stop[u]:
+        x = col[kb]
+        if lo <= x and x < hi:
+            prefetch(dist, x - lo)
+            prefetch(key, x - lo)
+        else:
+            prefetch(gval, x & gmask)
+
+
 @njit(cache=True, nogil=True)
 def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, hi, nranks,
                scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
@@ -309,6 +327,16 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
     q = qbase + e0
     e = e0
     while e < e1:
+        # Prefetch (see kernels/intrinsics.py): the row AHEAD_ROWS on gets its first target's
+        # distance and key (a light row has one or two entries), the row twice as far its
+        # entries; inside a long row, the target AHEAD_ENTRIES on.
+        j = pos + i + AHEAD_ROWS
+        if j < end:
+            _prefetch_target(frontier[j], begin, stop, col, lo, hi, dist, key, gval, gmask)
+            if j + AHEAD_ROWS < end:
+                kb = begin[frontier[j + AHEAD_ROWS]]
+                prefetch(col, kb)
+                prefetch(weight, kb)
         u = frontier[pos + i]
         rb = begin[u]
         k0 = rb + (e - epre[i])
@@ -316,6 +344,12 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
         du = dist[u]
         tie = np.uint64(u + 1)
         for k in range(k0, k1):
+            if k + AHEAD_ENTRIES < k1:
+                x = col[k + AHEAD_ENTRIES]
+                if lo <= x and x < hi:
+                    prefetch(dist, x - lo)
+                else:
+                    prefetch(gval, x & gmask)
             w = weight[k]
             nd = du + w
             v = col[k]
@@ -680,6 +714,11 @@ def _settled_view_par(nchunks, settled, nsettled, dist, out):
 def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, touched):
     nt = 0
     for v in range(a, b):
+        # Prefetch the settled distance of the first heavy neighbour AHEAD_ROWS vertices
+        # on: most vertices read only that one (rows sorted by weight, see below).
+        x = v + AHEAD_ROWS
+        if x < b and dist[x] > thr and heavy[x] < rowptr[x + 1]:
+            prefetch(sdist, col[heavy[x]])
         dv = dist[v]
         if not dv > thr:
             continue
