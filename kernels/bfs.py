@@ -11,8 +11,9 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
               (any thread or rank count). On one thread (or a small level) the queue is kept
               in increasing order, so first come is smallest: a local neighbour is claimed
               at once, and a lower rank's proposal replaces such a claim (_td_serial,
-              _td_apply_list); with threads (a large level) a local neighbour goes through
-              the owner's claim pass like a remote one, since two threads may reach it.
+              _td_apply_list); with threads (a large level) a local neighbour is claimed at
+              once by a compare-and-swap that only ever lowers its parent, so two threads
+              reaching it still leave the smallest (_td_count_run).
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
               partition.py); every unvisited local vertex scans its row and stops at the first
@@ -25,8 +26,10 @@ Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices (be
 levels); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
 atomics are needed; in a threaded top-down step the frontier is cut into one run of about
 equal edges per thread (each writes its own slots of the send buffer, cursors from per-run
-counts), and proposals travel grouped by piece of the owner's rows (partition.row_blocks),
-one thread per piece applying them, so no two threads write one parent. Same tree for any
+counts), local neighbours are claimed by compare-and-swap (each new vertex once, by the
+thread that turned its -1 into a claim), and proposals travel grouped by piece of the
+owner's rows (partition.row_blocks), one thread per piece applying them after the local
+claims, so no two threads write one parent at once without an atomic. Same tree for any
 thread count.
 """
 import numba
@@ -36,6 +39,7 @@ from numba import njit, prange
 
 from .bitmap import ONE, GlobalBitmap, from_queue, set_bit, test_bit, to_queue
 from .exchange import alltoallv_pieces, chunk_starts
+from .intrinsics import atomic_or, compare_and_swap
 from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
@@ -72,6 +76,7 @@ class BFSWorkspace:
                        - part.lo).astype(np.int64)
         self.blk_sums = np.zeros((self.nblk, 2), dtype=np.int64)
         self.bounds = np.zeros(nthreads + 1, dtype=np.int64)
+        self.run_deg = np.zeros(nthreads, dtype=np.int64)
         self.sendbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.total_entries = int(comm.allreduce(int(graph.rowptr[-1]), op=MPI.SUM))
@@ -112,33 +117,62 @@ def _split_queue(rowptr, queue, nq, bounds):
 
 
 @njit(cache=True, nogil=True)
-def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, out):
+def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, bits, out,
+                  degs, c):
+    """Run c of a threaded top-down level: remote neighbours counted per virtual rank (out),
+    local ones claimed at once. A claim holds -2 - parent while the level runs (below -1, so
+    it tells a claim from an unvisited vertex and from one visited before, >= 0), and a
+    compare-and-swap replaces it only by a larger value, i.e. a smaller parent: the vertex
+    ends with its smallest parent in the frontier, whichever thread comes first. The thread
+    that claims an unvisited vertex sets its bit in `bits` (the level's new vertices) and
+    adds its edges to degs[c]."""
     counts = np.zeros(nvirt, dtype=np.int64)
-    qlo, qhi = me * nblk, (me + 1) * nblk    # this rank's virtual ranks (no division per edge)
+    qlo = me * nblk
+    mine = np.uint64(nblk)     # virtual ranks of this rank: q - qlo below it (unsigned)
+    deg = 0
     for qi in range(len(queue)):
         i = queue[qi]
+        claim = -2 - (i + lo)
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
             q = owner(v, nvirt, scale, shift)
-            if q < qlo or q >= qhi or parent[v - lo] == -1:
+            if np.uint64(q - qlo) >= mine:
                 counts[q] += 1
+                continue
+            j = v - lo
+            p = parent[j]
+            while p == -1 or (p <= -2 and p < claim):
+                old = compare_and_swap(parent, j, p, claim)
+                if old == p:
+                    if p == -1:
+                        atomic_or(bits, j >> 6, ONE << np.uint64(j & 63))
+                        deg += rowptr[j + 1] - rowptr[j]
+                    break
+                p = old
     out[:] = counts
+    degs[c] = deg
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk):
-    """counts[c, q]: proposals of frontier run c for virtual rank q. A neighbour of this rank
-    already visited before the level is not proposed (the parent array is only read here)."""
+def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk, bits,
+              degs):
+    """counts[c, q]: remote proposals of frontier run c for virtual rank q; the local
+    neighbours claimed (_td_count_run). Returns (counts, edges of the vertices claimed)."""
     nchunks = len(bounds) - 1
     counts = np.zeros((nchunks, nvirt), dtype=np.int64)
     for c in prange(nchunks):
         _td_count_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
-                      shift, me, nblk, counts[c])
-    return counts
+                      shift, me, nblk, bits, counts[c], degs, c)
+    deg = 0
+    for c in range(nchunks):
+        deg += degs[c]
+    return counts, deg
 
 
 @njit(cache=True, nogil=True)
-def _td_fill_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, cursor, out):
+def _td_fill_run(rowptr, col, queue, lo, nvirt, scale, shift, me, nblk, cursor, out):
+    """The remote proposals of frontier run `queue`, grouped by virtual rank at `cursor`,
+    each group in the run's order."""
     pos = cursor.copy()
     qlo, qhi = me * nblk, (me + 1) * nblk
     for qi in range(len(queue)):
@@ -147,7 +181,7 @@ def _td_fill_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, 
         for k in range(rowptr[i], rowptr[i + 1]):
             v = col[k]
             q = owner(v, nvirt, scale, shift)
-            if q < qlo or q >= qhi or parent[v - lo] == -1:
+            if q < qlo or q >= qhi:
                 p = pos[q]
                 out[2 * p] = v
                 out[2 * p + 1] = u
@@ -155,12 +189,20 @@ def _td_fill_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _td_fill(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos, out):
+def _td_fill(rowptr, col, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos, out):
     """Write the (vertex, proposed parent) pairs counted by _td_count, run c at its cursors."""
     nchunks = len(bounds) - 1
     for c in prange(nchunks):
-        _td_fill_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
-                     shift, me, nblk, pos[c], out)
+        _td_fill_run(rowptr, col, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale, shift, me,
+                     nblk, pos[c], out)
+
+
+@njit(cache=True, nogil=True)
+def _end_claims(queue, parent):
+    """The level's directly claimed vertices (queue) get their parent back from -2 - parent."""
+    for t in range(len(queue)):
+        j = queue[t]
+        parent[j] = -2 - parent[j]
 
 
 @njit(cache=True, nogil=True)
@@ -267,25 +309,6 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
 
 
 @njit(cache=True, nogil=True)
-def _td_fill_serial(rowptr, col, queue, nq, lo, nvirt, scale, shift, me, nblk, pos, out):
-    """The remote proposals counted by _td_serial, grouped by virtual rank, each group in
-    increasing parent order (the queue's)."""
-    qlo, qhi = me * nblk, (me + 1) * nblk
-    p = pos[0].copy()
-    for qi in range(nq):
-        i = queue[qi]
-        u = i + lo
-        for e in range(rowptr[i], rowptr[i + 1]):
-            v = col[e]
-            q = owner(v, nvirt, scale, shift)
-            if q < qlo or q >= qhi:
-                t = p[q]
-                out[2 * t] = v
-                out[2 * t + 1] = u
-                p[q] = t + 1
-
-
-@njit(cache=True, nogil=True)
 def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
     """After _td_serial: claim the received proposals on one thread. They arrive grouped by
     sender in rank order, each sender's in increasing parent order, so the first proposal
@@ -365,26 +388,37 @@ def _grow_sendbuf(ws, need):
 
 
 def _td_parallel(ws, nq):
-    """A large top-down level on every thread: proposals for every neighbour (a local one
-    only while unvisited) go through the owner's claim pass, one thread per piece of rows.
-    Returns (new frontier size, its edges); the frontier is ws.queue[0:size]."""
+    """A large top-down level on every thread: local neighbours claimed at once (a
+    compare-and-swap keeps the smallest parent), remote ones proposed to their owners, whose
+    claim pass runs one thread per piece of rows. Returns (new frontier size, its edges,
+    whether the frontier ws.queue[0:size] is in increasing order)."""
     g, part = ws.graph, ws.graph.part
     rowptr, col, parent = g.rowptr, g.col, ws.parent
     lo, me, scale, shift = part.lo, part.rank, part.scale, part.shift
     nblk, nvirt = ws.nblk, ws.nvirt
-    counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
-                       nblk)
-    pos, totals = chunk_starts(counts)
-    _grow_sendbuf(ws, 2 * int(totals.sum()))
-    _td_fill(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me, nblk, pos,
-             ws.sendbuf)
-    recv, seg, sub = alltoallv_pieces(ws.comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
-    if recv is not ws.sendbuf:
-        ws.recvbuf = recv
-    apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
-    nq = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue, ws.queue,
-               ws.blk_sums)
-    return nq, int(ws.blk_sums[:, 1].sum())
+    bits = ws.next_bits                 # free in top-down levels: this level's direct claims
+    bits[:] = 0
+    counts, deg = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift,
+                            me, nblk, bits, ws.run_deg)
+    nrecv = 0
+    if part.nranks > 1:
+        pos, totals = chunk_starts(counts)
+        _grow_sendbuf(ws, 2 * int(totals.sum()))
+        _td_fill(rowptr, col, ws.queue, ws.bounds, lo, nvirt, scale, shift, me, nblk, pos,
+                 ws.sendbuf)
+        recv, seg, sub = alltoallv_pieces(ws.comm, ws.sendbuf, totals, nblk, 2, ws.recvbuf)
+        if recv is not ws.sendbuf:
+            ws.recvbuf = recv
+        # A vertex claimed directly holds -2 - parent (<= -2): the claim pass only lowers
+        # its parent and does not list it; it lists (and ends) the vertices it claims.
+        apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
+        nrecv = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue,
+                      ws.queue, ws.blk_sums)
+        deg += int(ws.blk_sums[:, 1].sum())
+    direct = ws.queue[nrecv:]
+    nd = to_queue(bits, part.nlocal, direct)
+    _end_claims(direct[:nd], parent)
+    return nrecv + nd, int(deg), nrecv == 0
 
 
 def bfs(ws, root):
@@ -419,8 +453,7 @@ def bfs(ws, root):
             # One thread per rank never pays for the split (a pass over the frontier).
             if ws.nthreads > 1 and _split_queue(rowptr, ws.queue, nq,
                                                 ws.bounds) >= TD_PARALLEL_EDGES:
-                nq, nedges = _td_parallel(ws, nq)
-                ordered = False            # the claim pass lists pieces in claim order
+                nq, nedges, ordered = _td_parallel(ws, nq)
             else:
                 if not ordered:
                     ws.queue[:nq].sort()
@@ -430,8 +463,8 @@ def bfs(ws, root):
                                          shift, me, nblk, bits)
                 pos, totals = chunk_starts(counts)
                 _grow_sendbuf(ws, 2 * int(totals.sum()))
-                _td_fill_serial(rowptr, col, ws.queue, nq, lo, nvirt, scale, shift, me, nblk,
-                                pos, ws.sendbuf)
+                _td_fill_run(rowptr, col, ws.queue[:nq], lo, nvirt, scale, shift, me, nblk,
+                             pos[0], ws.sendbuf)
                 recv, seg, sub = alltoallv_pieces(comm, ws.sendbuf, totals, nblk, 2,
                                                   ws.recvbuf)
                 if recv is not ws.sendbuf:

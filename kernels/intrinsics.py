@@ -36,6 +36,27 @@ atomic_or = _rmw("or", "old = ary[idx]; ary[idx] = old | val; returns old.")
 atomic_and = _rmw("and", "old = ary[idx]; ary[idx] = old & val; returns old.")
 
 
+
+@intrinsic
+def compare_and_swap(typingctx, ary, idx, expected, new):
+    """One atomic step on an int64 element: if ary[idx] == expected, ary[idx] = new.
+    Returns the value ary[idx] held (== expected when the swap happened)."""
+    if not (isinstance(ary, types.Array) and ary.dtype == types.int64
+            and isinstance(idx, types.Integer) and expected == types.int64
+            and new == types.int64):
+        return None
+    sig = types.int64(ary, idx, expected, new)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        arr = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
+        pair = builder.cmpxchg(ptr, args[2], args[3], "monotonic", "monotonic")
+        return builder.extract_value(pair, 0)
+    return sig, codegen
+
+
 @intrinsic
 def prefetch(typingctx, ary, idx):
     """Start loading the cache line of ary[idx] (no bounds check needed: a prefetch never
