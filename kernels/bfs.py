@@ -39,7 +39,7 @@ from numba import njit, prange
 
 from .bitmap import ONE, GlobalBitmap, from_queue, set_bit, test_bit, to_queue
 from .exchange import alltoallv_pieces, chunk_starts
-from .intrinsics import atomic_or, compare_and_swap
+from .intrinsics import atomic_or, compare_and_swap, prefetch
 from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
@@ -47,6 +47,9 @@ BETA = 18
 # A top-down level with fewer local frontier edges (or received proposals) than this runs its
 # steps on one thread: below it a parallel step's fork and join cost more than its work.
 TD_PARALLEL_EDGES = 1 << 14
+# Entries of a row ahead whose target's parent a top-down scan asks the cache for
+# (kernels/intrinsics.py prefetch).
+AHEAD = 16
 
 
 class BFSWorkspace:
@@ -133,7 +136,10 @@ def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk,
     for qi in range(len(queue)):
         i = queue[qi]
         claim = -2 - (i + lo)
-        for k in range(rowptr[i], rowptr[i + 1]):
+        k1 = rowptr[i + 1]
+        for k in range(rowptr[i], k1):
+            if k + AHEAD < k1:
+                prefetch(parent, col[k + AHEAD] - lo)
             v = col[k]
             q = owner(v, nvirt, scale, shift)
             if np.uint64(q - qlo) >= mine:
@@ -294,7 +300,11 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
     for qi in range(nq):
         i = queue[qi]
         u = i + lo
-        for e in range(rowptr[i], rowptr[i + 1]):
+        e1 = rowptr[i + 1]
+        for e in range(rowptr[i], e1):
+            # a remote target's prefetch is wasted, and harmless
+            if e + AHEAD < e1:
+                prefetch(parent, col[e + AHEAD] - lo)
             v = col[e]
             q = owner(v, nvirt, scale, shift)
             if np.uint64(q - qlo) >= mine:     # not this rank's (one unsigned compare)
