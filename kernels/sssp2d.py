@@ -429,61 +429,65 @@ def _apply_one(recv, t, dist_bits, parent, ptie, mark, touched, nt):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _range_lo(b, nb, nlocal):
-    """First local vertex of range b of nb (range of x: x * nb // nlocal)."""
-    return (b * nlocal + nb - 1) // nb
+def _range_lo(b, nb, nwords):
+    """First local vertex of range b of nb: ranges are whole bitmap words (the word of x,
+    x >> 6, is in range (x >> 6) * nb // nwords), so no two ranges share a bucket word."""
+    return ((b * nwords + nb - 1) // nb) << 6
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _apply_par(nchunks, nrec, recv, nlocal, dist_bits, parent, ptie, mark, touched, acounts,
-               order, found):
+def _apply_par(nchunks, nrec, recv, dist_bits, parent, ptie, mark, touched, dist, inv_delta,
+               cur, nslots, bits, count, bkt, acounts, order, cdelta):
     """_apply with the proposals grouped by nchunks ranges of the block (per-chunk counts,
-    then per-chunk fills, in receive order inside a range) and a thread per range. Each
-    range lists its touched vertices from its first vertex on in touched (it cannot touch
-    more than it holds); returns them compacted in range order."""
+    then per-chunk fills, in receive order inside a range) and a thread per range, which
+    then re-buckets what it touched (listed in touched from the range's first vertex on: it
+    cannot touch more than it holds), counting its bucket moves apart (cdelta), summed
+    after."""
     nb = nchunks
+    nwords = (len(dist_bits) + 63) >> 6
     for c in prange(nchunks):
         row = acounts[c]
         for b in range(nb):
             row[b] = 0
         for t in range(c * nrec // nchunks, (c + 1) * nrec // nchunks):
-            row[(recv[2 * t] >> 32) * nb // nlocal] += 1
+            row[((recv[2 * t] >> 32) >> 6) * nb // nwords] += 1
     pos, totals = chunk_starts(acounts[:nchunks, :nb])
     rstart = pos[0].copy()
     for c in prange(nchunks):
         p = pos[c]
         for t in range(c * nrec // nchunks, (c + 1) * nrec // nchunks):
-            b = (recv[2 * t] >> 32) * nb // nlocal
+            b = ((recv[2 * t] >> 32) >> 6) * nb // nwords
             order[p[b]] = t
             p[b] += 1
     for b in prange(nb):
-        m0 = _range_lo(b, nb, nlocal)
+        m0 = _range_lo(b, nb, nwords)
         m = m0
         for k in range(rstart[b], rstart[b] + totals[b]):
             m = _apply_one(recv, order[k], dist_bits, parent, ptie, mark, touched, m)
-        found[b] = m - m0
-    nt = 0
+        cd = cdelta[b]
+        cd[:] = 0
+        _rebucket(touched[m0:m], m - m0, mark, dist, inv_delta, cur, nslots, bits, cd, bkt)
     for b in range(nb):
-        m0 = _range_lo(b, nb, nlocal)
-        for k in range(found[b]):
-            touched[nt + k] = touched[m0 + k]
-        nt += found[b]
-    return nt
+        for s in range(nslots):
+            count[s] += cdelta[b, s]
 
 
 @njit(cache=True, nogil=True)
-def _apply(recv, nrec, dist_bits, parent, ptie, mark, touched, acounts, order, found, par):
-    """Apply the received proposals (_apply_one) as one thread would in receive order: in
-    chunks, every vertex still sees its own proposals in that order. Returns the number of
-    vertices touched (to re-bucket; their order does not matter, buckets are bitmaps)."""
+def _apply(recv, nrec, dist_bits, parent, ptie, mark, touched, dist, inv_delta, cur, nslots,
+           bits, count, bkt, acounts, order, cdelta, par):
+    """Apply the received proposals (_apply_one) as one thread would in receive order (in
+    chunks, every vertex still sees its own proposals in that order), then place the
+    vertices they improved in the buckets of their distances (the bucket state does not
+    depend on the order of the moves)."""
     nchunks = _nchunks(nrec, par)
     if nchunks == 1:
         nt = 0
         for t in range(nrec):
             nt = _apply_one(recv, t, dist_bits, parent, ptie, mark, touched, nt)
-        return nt
-    return _apply_par(nchunks, nrec, recv, len(dist_bits), dist_bits, parent, ptie, mark,
-                      touched, acounts, order, found)
+        _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
+    else:
+        _apply_par(nchunks, nrec, recv, dist_bits, parent, ptie, mark, touched, dist,
+                   inv_delta, cur, nslots, bits, count, bkt, acounts, order, cdelta)
 
 
 # ---------------------------------------------------------------- workspace
@@ -556,7 +560,6 @@ class SSSP2DWorkspace:
         self.cnt = np.zeros(maxc, dtype=np.int64)              # proposals per relax chunk
         self.ccounts = np.zeros((maxc, g.C), dtype=np.int64)   # per chunk and destination
         self.acounts = np.zeros((maxc, maxc), dtype=np.int64)  # per chunk and block range
-        self.found = np.zeros(maxc, dtype=np.int64)            # touched per block range
         # received proposals grouped by block range (grown with the receive buffer)
         self.order = np.empty(cap, dtype=np.int64)
         self.hdr_send = np.zeros((g.C, 2), dtype=np.int64)
@@ -587,6 +590,8 @@ class SSSP2DWorkspace:
         if len(self.count) != self.nslots:
             self.bits = np.empty((self.nslots, self.nwords), dtype=np.uint64)
             self.count = np.empty(self.nslots, dtype=np.int64)
+            # bucket moves per block range of a threaded apply (see _apply_par)
+            self.cdelta = np.empty((len(self.cnt), self.nslots), dtype=np.int64)
         _clear(self.dist, self.parent, self.ptie, self.bits, self.count, self.bkt, self.mark,
                self.gval, self.gtag, self.in_settled)
         self.clean = True
@@ -662,10 +667,9 @@ class SSSP2DWorkspace:
                 recv, nrec, more = self.send, n, pos < nf
             if len(self.order) < nrec:
                 self.order = np.empty(len(recv) // 2, dtype=np.int64)
-            nt = _apply(recv, nrec, self.dist_bits, self.parent, self.ptie, self.mark,
-                        self.touched, self.acounts, self.order, self.found, par)
-            _rebucket(self.touched, nt, self.mark, self.dist, inv_delta, cur, self.nslots,
-                      self.bits, self.count, self.bkt)
+            _apply(recv, nrec, self.dist_bits, self.parent, self.ptie, self.mark,
+                   self.touched, self.dist, inv_delta, cur, self.nslots, self.bits,
+                   self.count, self.bkt, self.acounts, self.order, self.cdelta, par)
             if not more:
                 return
 
