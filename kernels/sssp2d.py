@@ -311,6 +311,44 @@ def _merge(nchunks, ne, n, cnt, row_lo, offsets, rowbase, gval, gtag, gmask, tag
 
 
 @njit(cache=True, nogil=True)
+def _relax_serial(fcol, fglob, fdist, pos, end, light, colptr, heavy, rows, weight, row_lo,
+                  offsets, nranks, scale, shift, rowbase, gval, gmask, pdst, pv, pd, pu, n):
+    """A pass on one thread with an untagged cache (a slot per vertex of the strip): the
+    cache applied entry by entry as _merge does. The same queue as _relax_run + _merge:
+    untagged, a slot's value only falls, so whatever those drop against the cache as it
+    was when the pass began, this drops too (with a tagged cache an evicted slot would let
+    this keep it, hence the two steps there at any chunking). Returns the queue's length."""
+    q = n
+    for i in range(pos, end):
+        v = fcol[i]
+        if light:
+            a = colptr[v]
+            b = heavy[v]
+        else:
+            a = heavy[v]
+            b = colptr[v + 1]
+        dv = fdist[i]
+        pw = 2 * fglob[i]
+        for k in range(a, b):
+            nd = dv + weight[k]
+            tie = nd == dv
+            u = rows[k]
+            s = (u - row_lo) & gmask
+            gs = gval[s]
+            if nd > gs or (nd == gs and tie):
+                continue
+            if nd < gs:
+                gval[s] = nd
+            r = owner(u, nranks, scale, shift)
+            pdst[q] = r - rowbase
+            pv[q] = u - offsets[r]
+            pd[q] = nd
+            pu[q] = pw + (1 if tie else 0)
+            q += 1
+    return q
+
+
+@njit(cache=True, nogil=True)
 def _relax(fcol, fglob, fdist, pos, nf, light, colptr, heavy, rows, weight, row_lo, offsets,
            nranks, scale, shift, rowbase, gval, gtag, gmask, tagged, pdst, pv, pd, pu, cap,
            epre, cnt, par):
@@ -339,6 +377,12 @@ def _relax(fcol, fglob, fdist, pos, nf, light, colptr, heavy, rows, weight, row_
         if i == pos:
             break   # the queue is full: exchange first
         nchunks = _nchunks(ne, par)
+        if nchunks == 1 and not tagged:
+            n = _relax_serial(fcol, fglob, fdist, pos, i, light, colptr, heavy, rows, weight,
+                              row_lo, offsets, nranks, scale, shift, rowbase, gval, gmask,
+                              pdst, pv, pd, pu, n)
+            pos = i
+            continue
         if nchunks == 1:
             cnt[0] = _relax_run(0, ne, fcol, fglob, fdist, epre, pos, i, light, colptr, heavy,
                                 rows, weight, row_lo, offsets, nranks, scale, shift, rowbase,
