@@ -54,6 +54,12 @@ every step over entries, records or vertices runs in chunks on all threads above
            every vertex sees its proposals in the order one thread would (the tie parent
            is order-dependent), and no two threads touch one vertex;
   unpack, extract and the settled set's words are per item.
+A pass on one thread with an untagged cache filters as it relaxes (_relax_serial, the same
+queue). The merge is serial: at P = 1 most proposals pass the pre-filter (the cache says
+little before the first exchange), so there the relaxation hardly spreads over threads
+(bench/sssp2d_phases.py, SCALE 18: _relax wall about equal to its CPU time at 2 threads,
+_apply 2.7x faster); grouping the proposals by cache slot, as _apply groups by vertex,
+would thread it.
 
 Heavy phases always push here: a pull (sssp.py's) replicates the settled distances of all
 N vertices on every rank, which is exactly the N-sized gather this layout exists to avoid;
