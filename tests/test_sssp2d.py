@@ -32,6 +32,26 @@ def _graphs(scale):
                        np.concatenate([np.zeros(40), [0.5, 0.0]]).astype(np.float32))
 
 
+def _tie_graph():
+    """Random edges with weights 0, 0.25 and 0.5: many vertices are reached only along
+    weight-0 edges from several vertices at their own distance (tie-only), and keep the tie
+    parent whose proposal their owner applied first, so their parents depend on the order
+    of the proposals (the thread test's sharpest probe)."""
+    rng = np.random.default_rng(5)
+    src = rng.integers(0, 128, 700).astype(np.int32)
+    dst = rng.integers(0, 128, 700).astype(np.int32)
+    w = rng.choice(np.array([0.0, 0.25, 0.5], dtype=np.float32), 700)
+    return src, dst, w
+
+
+def _roots(gname, src, dst, nroots=2):
+    keep = src != dst
+    cand = np.unique(np.concatenate([src[keep], dst[keep]]))
+    if gname == "zero6":
+        return [0]
+    return [int(cand[i]) for i in np.linspace(0, len(cand) - 1, nroots).astype(int)]
+
+
 def _sha(a):
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
@@ -147,11 +167,7 @@ def _worker(scale, out, nroots=2):
                 corrupt_graph(bad, how)
             broke = comm.allreduce(int(rank == comm.Get_size() - 1 and len(bad.rows) > 0))
             entry["caught"][how] = (not audit_graph(comm, bad, s, d, ww, m)["ok"]) or not broke
-        keep = src != dst
-        cand = np.unique(np.concatenate([src[keep], dst[keep]]))
-        roots = [int(cand[i]) for i in np.linspace(0, len(cand) - 1, nroots).astype(int)]
-        if gname == "zero6":
-            roots = [0]
+        roots = _roots(gname, src, dst, nroots)
         ws1, ws2 = SSSPWorkspace(g1, comm), SSSP2DWorkspace(g2, comm)
         for root in roots:
             for delta in (None, 0.5):
@@ -185,6 +201,45 @@ def _worker(scale, out, nroots=2):
             entry["mutations"][name] = {"2d": [bool(r2[0]), r2[1]], "1d": [bool(r1[0]), r1[1]]}
         rep["graphs"][gname] = entry
     if rank == 0:
+        with open(out, "w") as f:
+            json.dump(rep, f)
+
+
+def _thread_worker(scale, out, threads):
+    """For each thread count in turn (one process, numba.set_num_threads), the same searches
+    on two workspaces that chunk every step of two items or more (par_min=1; at one thread
+    nothing chunks), one with a tiny record queue and ghost cache (many passes and rounds,
+    a tagged cache): hashes of the gathered distances and parents per search, and the
+    chunking each thread count allowed."""
+    import numba
+    from mpi4py import MPI
+
+    import mpi_sssp_common as common
+    from graph500.kernels.construct2d import construct_graph2d
+    from graph500.kernels.sssp2d import DEFAULT_DELTA, SSSP2DWorkspace, sssp2d
+
+    comm = MPI.COMM_WORLD
+    rep = {"runs": {}, "par": {}}
+    for gname, sc, (src, dst, w) in list(_graphs(scale)) + [("ties7", 7, _tie_graph())]:
+        s, d, ww = common.share(comm, src, dst, w)
+        g2 = construct_graph2d(comm, sc, s, d, ww)
+        spaces = {"chunked": SSSP2DWorkspace(g2, comm, par_min=1),
+                  "small-queue": SSSP2DWorkspace(g2, comm, par_min=1, capacity=16,
+                                                 ghost_slots=64)}
+        roots = _roots(gname, src, dst)
+        for t in threads:
+            numba.set_num_threads(t)
+            rep["par"][str(t)] = list(spaces["chunked"].par())
+            for wsname, ws in spaces.items():
+                for root in roots:
+                    # explicit deltas: None would keep the workspace's last one
+                    for delta in (DEFAULT_DELTA, 0.1):
+                        dist, parent = sssp2d(ws, root, delta)
+                        dd = np.concatenate(comm.allgather(dist))
+                        pp = np.concatenate(comm.allgather(parent))
+                        key = "%s/%s/%d/%g" % (gname, wsname, root, delta)
+                        rep["runs"].setdefault(key, {})[str(t)] = [_sha(dd), _sha(pp)]
+    if comm.Get_rank() == 0:
         with open(out, "w") as f:
             json.dump(rep, f)
 
@@ -250,12 +305,29 @@ def test_sssp2d_same_result_for_any_rank_count(reports):
             assert got == base, (gname, p)
 
 
-def test_sssp2d_same_result_for_any_thread_count(tmp_path, reports):
-    three = _run(tmp_path, 4, 10, threads=3)
-    _check(three, 4)
-    for gname, e in reports[4]["graphs"].items():
-        assert [(s["dist_sha"], s["parent_sha"]) for s in e["searches"]] == \
-            [(s["dist_sha"], s["parent_sha"]) for s in three["graphs"][gname]["searches"]]
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_sssp2d_same_result_for_any_thread_count(tmp_path, reports, nranks):
+    """1, 2 and 3 threads in one run (_thread_worker): at 2 and 3 threads every step of two
+    items or more is chunked, at 1 nothing is; distances and parents must be the same for
+    all, on every graph (the tie graph's parents follow the order proposals are applied in,
+    so a threaded step that reorders them fails here), and the same as this P's validated
+    one-thread run (reports)."""
+    out = tmp_path / "threads.json"
+    res = run_mpi(nranks, ["tests/test_sssp2d.py", str(dict(RUNS)[nranks]), str(out), "1,2,3"],
+                  timeout=900, env={"NUMBA_NUM_THREADS": "3"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    rep = json.loads(out.read_text())
+    assert rep["par"] == {"1": [1, 1], "2": [8, 1], "3": [12, 1]}
+    assert len(rep["runs"]) == 36
+    for key, by_threads in rep["runs"].items():
+        assert sorted(by_threads) == ["1", "2", "3"], key
+        assert len({tuple(v) for v in by_threads.values()}) == 1, (key, by_threads)
+    from graph500.kernels.sssp2d import DEFAULT_DELTA
+    for gname, e in reports[nranks]["graphs"].items():
+        for s in e["searches"]:
+            if s["delta"] is None:   # the main worker's first search of the root
+                key = "%s/chunked/%d/%g" % (gname, s["root"], DEFAULT_DELTA)
+                assert rep["runs"][key]["1"] == [s["dist_sha"], s["parent_sha"]], key
 
 
 def _cli(tmp_path, nranks, layout, env=None, kernels="bfs,sssp"):
@@ -293,4 +365,8 @@ def test_driver_layout_2d_sssp_failures_void_the_run(tmp_path, hook):
 
 if __name__ == "__main__":
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-    _worker(int(sys.argv[1]), sys.argv[2])
+    if len(sys.argv) > 3:   # SCALE OUT.json THREADS: the thread-count worker
+        _thread_worker(int(sys.argv[1]), sys.argv[2],
+                       [int(t) for t in sys.argv[3].split(",")])
+    else:
+        _worker(int(sys.argv[1]), sys.argv[2])
