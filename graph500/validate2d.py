@@ -10,7 +10,8 @@ validate.py, with every exchange along a grid row or column and no N-sized array
   3      levels rebuilt from the parent array alone, from the same pairs. Level by level: the
          level's bits of row strip i are gathered along the grid row, each rank moves the
          pairs whose parent is in the level into the next level's column-strip bits, and
-         those are OR-folded along the grid column to the owners (Reduce_scatter). A vertex
+         those are OR-folded along the grid column to the owners (Reduce_scatter); threads
+         move runs of pairs owning whole words of x (validate._next_par). A vertex
          whose chain never reaches the root is never reached.
   5, 6   as validate.py, column by column: as soon as a level L is known (its row-strip bits
          from the rebuild, its column-strip bits gathered along the grid column), the
@@ -35,8 +36,8 @@ from graph500.kernels.grid import gather_strip
 from graph500.kernels.partition import owner
 
 from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_RANGE, CHECK_REACH, CHECK_ROOT,
-                       CHECK_TREE, _NO_VERTEX, _add_level, _chunk_bounds, _row_test, _segments,
-                       agree, check_parent_range, conclude)
+                       CHECK_TREE, _NO_VERTEX, _add_level, _chunk_bounds, _next_par, _next_run,
+                       _row_test, _segments, agree, check_parent_range, conclude)
 
 
 @njit(cache=True, nogil=True)
@@ -72,23 +73,6 @@ def _strip_pairs(recv, n, offs, col_base, nranks, scale, shift, C, row_lo, xs, p
         b = owner(x, nranks, scale, shift)
         xs[t] = col_base[b // C] + x - offs[b]
         ps[t] = recv[2 * t + 1] - row_lo
-
-
-@njit(cache=True, nogil=True)
-def _advance(xs, ps, n, level_row, colbits):
-    """The pairs of xs/ps[:n] whose parent is in the level (level_row, row-strip bits): x's
-    bit into the next level (colbits, cleared first); the rest stay, compacted in place in
-    the same order. Returns how many stay."""
-    colbits[:] = 0
-    left = 0
-    for t in range(n):
-        if test_bit(level_row, ps[t]):
-            set_bit(colbits, xs[t])
-        else:
-            xs[left] = xs[t]
-            ps[left] = ps[t]
-            left += 1
-    return left
 
 
 @njit(cache=True, nogil=True)
@@ -263,6 +247,10 @@ def _levels_and_scan(comm, graph, root, xs, ps, n, nchunks):
     summary = np.zeros((g.row_words + 63) >> 6, dtype=np.uint64)
     cols = np.zeros(g.col_words, dtype=np.uint64)      # column strip: level L, then L+1
     col_counts, col_displs = g.col_block_words, g.col_block_wbase[:g.R]
+    # the pairs in runs owning whole words of x (increasing x), so that threads moving
+    # different runs into the next level never set bits of the same word (validate._Pending)
+    cuts = _segments(xs, n, nchunks)
+    left = np.diff(cuts)
     fails, entries, level = [], 0, 0
     while True:
         cur, prev = levels[level & 1], levels[(level + 1) & 1]
@@ -273,7 +261,11 @@ def _levels_and_scan(comm, graph, root, xs, ps, n, nchunks):
         entries += e
         if check:
             fails.append((check, v, u))
-        n = _advance(xs, ps, n, cur, cols)
+        cols[:] = 0                                    # the next level's column bits
+        if nchunks == 1:
+            left[0] = _next_run(cur, xs, ps, 0, left[0], cols)
+        else:
+            _next_par(cur, xs, ps, cuts, left, cols)
         mine[:lw] = g.fold_columns(cols, np.uint64, MPI.BOR, unit=1)
         _add_level(below, summary, prev)               # below = levels 0..L-1, for L+1
         level += 1
