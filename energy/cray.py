@@ -99,13 +99,3 @@ class CraySource(Source):
             else:
                 self._cum[i] += value
         return [float(c) for c in self._cum]
-
-    def describe(self):
-        out = super().describe()
-        out["max_W"] = dict(self.limits)
-        return out
-
-    def close(self):
-        close = getattr(self.reader, "close", None)
-        if close:
-            close()

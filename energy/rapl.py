@@ -188,7 +188,6 @@ class RaplSource(Source):
         if not selected:
             raise SourceUnavailable(f"no RAPL package or psys zone in {root}")
         self._paths, self._ranges, self._last, self._bounds = [], [], [], []
-        self.limits = {}
         wrap_seconds = []
         for label, z in selected:
             self.domains.append(Domain(label))
@@ -255,13 +254,3 @@ class RaplSource(Source):
             self.wraps += kind == "wrap"
             self._cum[i] += value
         return [c / 1e6 for c in self._cum]
-
-    def describe(self):
-        out = super().describe()
-        out["max_W"] = dict(self.limits)
-        return out
-
-    def close(self):
-        close = getattr(self.reader, "close", None)
-        if close:
-            close()

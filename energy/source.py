@@ -44,13 +44,17 @@ class Source:
         self.gaps = {}        # why each lost interval or rejected sample happened -> how often
         self.max_interval = math.inf  # longest gap between reads that stays unambiguous
         self.method = ""
+        self.limits = {}      # label -> {"max_W", "from"}: the bound each interval is checked against
+        self.reader = None    # file-reading sources (sysfs) keep their reader here, closed by close()
 
     def read(self, now):
         """Cumulative joules per domain since the probe; `now` is time.perf_counter()."""
         raise NotImplementedError
 
     def close(self):
-        pass
+        close = getattr(self.reader, "close", None)
+        if close:
+            close()
 
     def warn_once(self, text):
         if text not in self.warnings:
@@ -77,6 +81,7 @@ class Source:
             "read_not_counted": [d.label for d in self.domains if not d.counted],
             "notes": list(self.notes),
             "files": list(self.files),
+            "max_W": dict(self.limits),
         }
 
 

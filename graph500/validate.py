@@ -199,17 +199,18 @@ def _add_level(below, summary, bits):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _row_test(colu, a, b, below, summary, p):
+def _row_test(colu, a, b, below, summary, p, base=0):
     """For the row colu[a:b]: whether a neighbour is in `below`, and whether p is a
     neighbour. The summary (one bit per word of `below`, N/4096 bytes: in L2 cache up to
     SCALE 30) answers almost every test: a valid tree has no neighbour in the sets tested,
     and those are small or hold the few vertices of the first levels, so `below` itself
-    (N/8 bytes, a cache miss per read at SCALE 26) is read only for false positives."""
+    (N/8 bytes, a cache miss per read at SCALE 26) is read only for false positives.
+    base: the vertex of bit 0 of `below` (validate2d.py: its row strip's first vertex)."""
     six, low, twelve = np.uint64(6), np.uint64(63), np.uint64(12)
     acc = np.uint64(0)
     has = False
     for k in range(a, b):
-        v = np.uint64(colu[k])
+        v = np.uint64(colu[k]) - np.uint64(base)
         has |= v == p
         if (summary[v >> twelve] >> ((v >> six) & low)) & ONE:
             acc |= below[v >> six] >> (v & low)

@@ -2,39 +2,42 @@
 validate.py, with every exchange along a grid row or column and no N-sized array.
 
   1, 4   parent range and the root's own entry: on each owner, as validate.py.
-  3      depth rebuilt from the parent array alone. Each owner sends (x, parent[x]) once to the
-         rank of its grid column whose row strip holds the parent (Alltoallv along the column:
-         that rank also holds the CSC entry x -> parent[x] if the edge exists). Level by level:
-         the level's bits of row strip i are gathered along the grid row, each rank moves the
-         pairs whose parent is in the level into the next level's column-strip bits, and those
-         are OR-folded along the grid column to the owners (Reduce_scatter). A vertex whose chain
-         never reaches the root never gets a depth.
-  5, 6   every entry (v -> u) of the block, with v's depth from the column strip (gathered along
-         the column) and u's from the row strip (gathered along the row): one end reached and
-         not the other, or levels more than one apart. The symmetric matrix holds each tuple as
-         two entries, so each tuple is seen (from both ends).
-  7      confirmation: the rank that received (x, parent[x]) looks for the entry x -> parent[x]
-         in its block (the parent's depth is one less by construction); the confirmed bits are
-         OR-folded to the owners, which require one for every reached vertex but the root.
-  8      the kernel's edge count against the entries with a reached column vertex, / 2.
-The first failure (lowest check number, then lowest vertex) is agreed by all ranks, as in
-validate.py. Largest arrays: depths of the row and column strips (N/R and N/C int32), the
-column-strip bitmaps (N/C bits) and the (vertex, parent) pairs (about N/P).
+  7      confirmation, before the levels: each owner sends (x, parent[x]) once to the rank of
+         its grid column whose row strip holds the parent (Alltoallv along the column); that
+         rank looks for the entry x -> parent[x] in its block (the parent's depth is one less
+         by construction, check 3), and the confirmed bits are OR-folded to the owners,
+         which require one for every reached vertex but the root.
+  3      levels rebuilt from the parent array alone, from the same pairs. Level by level: the
+         level's bits of row strip i are gathered along the grid row, each rank moves the
+         pairs whose parent is in the level into the next level's column-strip bits, and
+         those are OR-folded along the grid column to the owners (Reduce_scatter); threads
+         move runs of pairs owning whole words of x (validate._next_par). A vertex
+         whose chain never reaches the root is never reached.
+  5, 6   as validate.py, column by column: as soon as a level L is known (its row-strip bits
+         from the rebuild, its column-strip bits gathered along the grid column), the
+         block's columns of level L must hold no entry u in levels 0..L-2, and at the end the
+         unreached columns no reached u (why this is complete: _levels_and_scan). Both sets
+         are row-strip bitmaps read through a summary that stays in cache (validate._row_test),
+         so no depth is read at random; the block is read in column order.
+  8      the kernel's edge count against the entries of the reached columns, / 2.
+The first failure (lowest check number, then lowest vertex, then lowest other end) is agreed
+by all ranks, as in validate.py. Largest arrays: the (vertex, parent) pairs (16 bytes per
+pair, about N/P pairs), bitmaps of the row strip (two levels, the levels below, N/R bits
+each) and one of the column strip (N/C bits).
 """
 import numba
 import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from graph500.kernels.bitmap import set_bit, test_bit
+from graph500.kernels.bitmap import bit_index, lowest_bit, set_bit, test_bit
 from graph500.kernels.exchange import alltoallv
 from graph500.kernels.grid import gather_strip
 from graph500.kernels.partition import owner
 
 from .validate import (CHECK_CONFIRM, CHECK_LEVEL, CHECK_RANGE, CHECK_REACH, CHECK_ROOT,
-                       CHECK_TREE, agree, check_parent_range, conclude)
-
-_NONE = np.iinfo(np.int64).max
+                       CHECK_TREE, _NO_VERTEX, _add_level, _chunk_bounds, _next_par, _next_run,
+                       _row_test, _segments, agree, check_parent_range, conclude)
 
 
 @njit(cache=True, nogil=True)
@@ -73,113 +76,122 @@ def _strip_pairs(recv, n, offs, col_base, nranks, scale, shift, C, row_lo, xs, p
 
 
 @njit(cache=True, nogil=True)
-def _advance(xs, ps, live, nlive, level_row, colbits):
-    """Pairs whose parent is in the level: x's bit into the next level (colbits); the rest
-    stay live. Returns the live count."""
-    colbits[:] = 0
-    left = 0
-    for t in range(nlive):
-        k = live[t]
-        if test_bit(level_row, ps[k]):
-            x = xs[k]
-            set_bit(colbits, x)
+def _scan_cols(colptr, rows, cols, w0, w1, below, summary, row_lo, reached):
+    """The columns whose bits are set in cols[w0:w1] (padded column-strip indices, in order)
+    must hold no entry u in `below` (row-strip bits from row_lo). reached=True: they are a
+    level's columns and `below` the levels at least two above; reached=False: the unreached
+    columns and every reached vertex. Returns (first failing column or -1, its lowest u in
+    `below`, entries of the columns scanned if reached)."""
+    entries = 0
+    base = np.uint64(row_lo)
+    for w in range(w0, w1):
+        word = cols[w]
+        while word:
+            lowb = lowest_bit(word)
+            word ^= lowb
+            v = w * 64 + bit_index(lowb)
+            a, b = colptr[v], colptr[v + 1]
+            if reached:
+                entries += b - a
+            hit, _ = _row_test(rows, a, b, below, summary, _NO_VERTEX, row_lo)
+            if hit:
+                u = _NO_VERTEX
+                for k in range(a, b):              # only a failing column is read again
+                    x = np.uint64(rows[k])
+                    if x < u and test_bit(below, x - base):
+                        u = x
+                return v, np.int64(u), entries
+    return -1, 0, entries
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _scan_cols_par(colptr, rows, cols, bounds, below, summary, row_lo, reached):
+    """_scan_cols over the word ranges bounds[c]:bounds[c+1]: the first failing chunk holds
+    the lowest failing column, so the answer does not depend on the thread count."""
+    nchunks = len(bounds) - 1
+    res = np.zeros((nchunks, 3), dtype=np.int64)   # per chunk: no scalar reduction in prange
+    for c in prange(nchunks):
+        r = _scan_cols(colptr, rows, cols, bounds[c], bounds[c + 1], below, summary, row_lo,
+                       reached)
+        res[c, 0], res[c, 1], res[c, 2] = r[0], r[1], r[2]
+    entries = res[:, 2].sum()
+    for c in range(nchunks):
+        if res[c, 0] >= 0:
+            return res[c, 0], res[c, 1], entries
+    return -1, 0, entries
+
+
+class _ColScan:
+    """The column scan of this rank's block, in entry-balanced chunks (the hubs' columns are
+    most of the entries): one call per set of columns, returning (check, v, u, entries) with
+    v the failing column's global id, check 0 for none."""
+
+    def __init__(self, graph, nchunks):
+        g = graph.grid
+        self.args = (graph.colptr, graph.rows.view(np.uint32 if graph.rows.itemsize == 4
+                                                    else np.uint64))
+        self.nwords = g.col_n // 64
+        self.row_lo = g.row_lo
+        self.col_base = g.col_index_base()
+        self.col_lo = g.col_block_lo
+        self.bounds = (_chunk_bounds(graph.colptr, self.nwords, nchunks) if nchunks > 1
+                       else None)
+
+    def __call__(self, cols, below, summary, reached):
+        if self.bounds is None:         # one thread: no parallel wrapper
+            v, u, e = _scan_cols(*self.args, cols, 0, self.nwords, below, summary, self.row_lo,
+                                 reached)
         else:
-            live[left] = k
-            left += 1
-    return left
+            v, u, e = _scan_cols_par(*self.args, cols, self.bounds, below, summary,
+                                     self.row_lo, reached)
+        if v < 0:
+            return 0, 0, 0, e
+        s = int(np.searchsorted(self.col_base, v, side="right")) - 1   # v's block
+        return (CHECK_LEVEL if reached else CHECK_REACH), \
+            int(self.col_lo[s] + v - self.col_base[s]), int(u), e
 
 
 @njit(cache=True, nogil=True)
-def _set_level(bits, n, depth, level):
-    found = 0
-    for x in range(n):
-        if test_bit(bits, x):
-            depth[x] = level
-            found += 1
-    return found
+def _confirm_run(colptr, rows, xs, ps, t0, t1, row_lo, bits):
+    for t in range(t0, t1):
+        x = xs[t]
+        p = ps[t] + row_lo
+        for k in range(colptr[x], colptr[x + 1]):
+            if rows[k] == p:
+                set_bit(bits, x)
+                break
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_entries(colptr, rows, depth_col, depth_row, row_lo, col_base, col_lo, nchunks):
-    """Rules 5 and 6 over every entry of the block. Returns (check, v, x, entries whose
-    column vertex is reached); the failure is the smallest (check, v, x) of any chunk, so
-    the answer does not depend on the thread count."""
-    ncol = len(colptr) - 1
-    fails = np.full((nchunks, 3), _NONE, dtype=np.int64)
-    counts = np.zeros(nchunks, dtype=np.int64)
-    for c in prange(nchunks):
-        cnt = 0
-        best0 = _NONE
-        best1 = _NONE
-        best2 = _NONE
-        for v in range(c * ncol // nchunks, (c + 1) * ncol // nchunks):
-            a = colptr[v]
-            b = colptr[v + 1]
-            if a == b:
-                continue
-            dv = depth_col[v]
-            if dv >= 0:
-                cnt += b - a
-            for k in range(a, b):
-                du = depth_row[rows[k] - row_lo]
-                if dv < 0 and du < 0:
-                    continue
-                chk = 0
-                if dv < 0 or du < 0:
-                    chk = CHECK_REACH
-                elif dv - du > 1 or du - dv > 1:
-                    chk = CHECK_LEVEL
-                if chk:
-                    g = 0
-                    while g + 1 < len(col_base) and col_base[g + 1] <= v:
-                        g += 1
-                    vg = col_lo[g] + v - col_base[g]
-                    u = np.int64(rows[k])
-                    if (chk < best0 or (chk == best0 and (vg < best1 or
-                                                          (vg == best1 and u < best2)))):
-                        best0, best1, best2 = chk, vg, u
-        fails[c, 0], fails[c, 1], fails[c, 2] = best0, best1, best2
-        counts[c] = cnt
-    best = fails[0].copy()
-    for c in range(1, nchunks):
-        f = fails[c]
-        if (f[0] < best[0] or (f[0] == best[0] and (f[1] < best[1] or
-                                                   (f[1] == best[1] and f[2] < best[2])))):
-            best[:] = f
-    return best[0], best[1], best[2], counts.sum()
+def _confirm_par(colptr, rows, xs, ps, cuts, row_lo, bits):
+    for c in prange(len(cuts) - 1):
+        _confirm_run(colptr, rows, xs, ps, cuts[c], cuts[c + 1], row_lo, bits)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _confirm(colptr, rows, xs, ps, n, row_lo, flags, nchunks):
-    """flags[x] = 1 where column x holds its parent (pairs received from the owners)."""
-    for c in prange(nchunks):
-        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
-            x = xs[t]
-            p = ps[t] + row_lo
-            for k in range(colptr[x], colptr[x + 1]):
-                if rows[k] == p:
-                    flags[x] = 1
-                    break
+def _confirm(graph, xs, ps, n, nchunks):
+    """Column-strip bits of the x whose column holds its parent (pairs received from the
+    owners). The pairs arrive in increasing x (by sending block, each in vertex order), so
+    runs cut at word boundaries (validate._segments) let threads set bits without races."""
+    g = graph.grid
+    bits = np.zeros(g.col_words, dtype=np.uint64)
+    if nchunks == 1:
+        _confirm_run(graph.colptr, graph.rows, xs, ps, 0, n, g.row_lo, bits)
+    else:
+        _confirm_par(graph.colptr, graph.rows, xs, ps, _segments(xs, n, nchunks), g.row_lo,
+                     bits)
+    return bits
 
 
 @njit(cache=True, nogil=True)
-def _pack(flags, bits):
-    bits[:] = 0
-    for x in range(len(flags)):
-        if flags[x]:
-            set_bit(bits, x)
-
-
-@njit(cache=True, nogil=True)
-def _owner_checks(parent, depth, confirmed, lo, root):
-    """On the owner: the first vertex with a parent but no depth (check 3), and the first
-    reached vertex, not the root, without a confirmed parent entry (check 7)."""
+def _owner_checks(parent, reached, confirmed, lo, root):
+    """On the owner: the first vertex with a parent but never reached (check 3), and the
+    first reached vertex, not the root, without a confirmed parent entry (check 7)."""
     tree = -1
     conf = -1
     for x in range(len(parent)):
         if parent[x] == -1 or x + lo == root:
             continue
-        if depth[x] < 0:
+        if not test_bit(reached, x):
             if tree < 0:
                 tree = x
         elif not test_bit(confirmed, x):
@@ -188,11 +200,96 @@ def _owner_checks(parent, depth, confirmed, lo, root):
     return tree, conf
 
 
-def validate_bfs2d(comm, graph, root, parent, nedge):
-    """Collective. Returns (failure or None, validator's edge count); same on every rank."""
+def _pairs(graph, parent, pending, npending):
+    """(xs, ps, n): the pairs (x, parent[x]) this rank received along its grid column, as
+    padded column-strip index of x and row-strip index of the parent, in increasing x."""
     g = graph.grid
-    lo, nranks, scale, shift, C, R = g.lo, g.nranks, g.scale, g.shift, g.C, g.R
-    nchunks = 4 * numba.get_num_threads()
+    counts = np.zeros(g.R, dtype=np.int64)
+    args = (parent, g.lo, pending, npending, g.nranks, g.scale, g.shift, g.C, counts)
+    pairs_to_parent_rows(*args, np.empty(0, dtype=np.int64), False)
+    send = np.empty(2 * npending, dtype=np.int64)
+    pairs_to_parent_rows(*args, send, True)
+    if g.R == 1:
+        recv, nrecv = send, npending
+    else:
+        recv, rc = alltoallv(g.col_comm, send, 2 * counts)
+        nrecv = int(rc.sum()) // 2
+    del send
+    xs = np.empty(nrecv, dtype=np.int64)
+    ps = np.empty(nrecv, dtype=np.int64)
+    _strip_pairs(recv, nrecv, g.offsets, g.col_index_base().astype(np.int64), g.nranks,
+                 g.scale, g.shift, g.C, g.row_lo, xs, ps)
+    return xs, ps, nrecv
+
+
+def _levels_and_scan(comm, graph, root, xs, ps, n, nchunks):
+    """Rules 2-6 for this rank's block, level by level, as validate._levels_and_scan does
+    for a rank's rows. Returns (the lowest (check, v, u) found or None, entries of the
+    reached columns, the owner's reached bits).
+
+    Why complete: the block holds the entries (v -> u) of column strip j and row strip i,
+    and the symmetric matrix holds each tuple {a, b} from both ends: a -> b in the block
+    (gridrow(b), gridcol(a)), b -> a in the block (gridrow(a), gridcol(b)). Each rank scans
+    every column of its block, so every entry is seen once with its column vertex as the
+    deeper (or unreached) end: a tuple with both ends reached and levels two or more apart
+    is caught in the column of its deeper end, a tuple with one end reached in the column
+    of the other. Nothing else is flagged. Every level is scanned (not only up to the first
+    failure), so the lowest failing column is the same for any P and thread count."""
+    g = graph.grid
+    lw = g.local_words
+    scan = _ColScan(graph, nchunks)
+    mine = np.zeros(max(lw, 1), dtype=np.uint64)       # the level's bits of this block
+    reached = np.zeros_like(mine)
+    if g.lo <= root < g.hi:
+        set_bit(mine, root - g.lo)
+    levels = [np.zeros(g.row_words, dtype=np.uint64) for _ in range(2)]   # row strip: L, L-1
+    below = np.zeros(g.row_words, dtype=np.uint64)                        # levels 0..L-2
+    summary = np.zeros((g.row_words + 63) >> 6, dtype=np.uint64)
+    cols = np.zeros(g.col_words, dtype=np.uint64)      # column strip: level L, then L+1
+    col_counts, col_displs = g.col_block_words, g.col_block_wbase[:g.R]
+    # the pairs in runs owning whole words of x (increasing x), so that threads moving
+    # different runs into the next level never set bits of the same word (validate._Pending)
+    cuts = _segments(xs, n, nchunks)
+    left = np.diff(cuts)
+    fails, entries, level = [], 0, 0
+    while True:
+        cur, prev = levels[level & 1], levels[(level + 1) & 1]
+        gather_strip(g.row_comm, mine[:lw], cur, g.row_block_words, g.row_block_wbase)
+        gather_strip(g.col_comm, mine[:lw], cols, col_counts, col_displs)
+        np.bitwise_or(reached, mine, out=reached)
+        check, v, u, e = scan(cols, below, summary, True)
+        entries += e
+        if check:
+            fails.append((check, v, u))
+        cols[:] = 0                                    # the next level's column bits
+        if nchunks == 1:
+            left[0] = _next_run(cur, xs, ps, 0, left[0], cols)
+        else:
+            _next_par(cur, xs, ps, cuts, left, cols)
+        mine[:lw] = g.fold_columns(cols, np.uint64, MPI.BOR, unit=1)
+        _add_level(below, summary, prev)               # below = levels 0..L-1, for L+1
+        level += 1
+        if not comm.allreduce(bool(mine[:lw].any()), op=MPI.LOR):
+            break
+    _add_level(below, summary, cur)                    # below = every reached vertex
+    del levels, prev, cur
+    gather_strip(g.col_comm, reached[:lw], cols, col_counts, col_displs)
+    np.invert(cols, out=cols)                          # the unreached columns (padding: empty)
+    check, v, u, _ = scan(cols, below, summary, False)
+    if check:
+        fails.append((check, v, u))
+    return (min(fails) if fails else None), entries, reached
+
+
+def validate_bfs2d(comm, graph, root, parent, nedge, nchunks=None):
+    """Collective. Returns (failure or None, validator's edge count); same on every rank.
+    nchunks: the column scan's pieces (default 4 per thread, one at one thread); tests
+    force several at one thread to check that the answer does not depend on it."""
+    g = graph.grid
+    lo = g.lo
+    if nchunks is None:
+        nthreads = numba.get_num_threads()
+        nchunks = 4 * nthreads if nthreads > 1 else 1
 
     pending = np.empty(max(g.nlocal, 1), dtype=np.int64)
     v, x, npending = check_parent_range(parent, lo, g.nglobal, root, pending)
@@ -204,76 +301,19 @@ def validate_bfs2d(comm, graph, root, parent, nedge):
     if fail:
         return fail, -1
 
-    # (x, parent[x]) to the grid row holding the parent, along the grid column
-    counts = np.zeros(R, dtype=np.int64)
-    pairs_to_parent_rows(parent, lo, pending, npending, nranks, scale, shift, C, counts,
-                         np.empty(0, dtype=np.int64), False)
-    send = np.empty(2 * npending, dtype=np.int64)
-    pairs_to_parent_rows(parent, lo, pending, npending, nranks, scale, shift, C, counts, send,
-                         True)
+    xs, ps, n = _pairs(graph, parent, pending, npending)
     del pending
-    if R == 1:
-        recv, nrecv = send, npending
-    else:
-        recv, rc = alltoallv(g.col_comm, send, 2 * counts)
-        nrecv = int(rc.sum()) // 2
-    del send
-    col_base = g.col_index_base().astype(np.int64)
-    xs = np.empty(nrecv, dtype=np.int64)
-    ps = np.empty(nrecv, dtype=np.int64)
-    _strip_pairs(recv, nrecv, g.offsets, col_base, nranks, scale, shift, C, g.row_lo, xs, ps)
-    del recv
-
-    # the depth rebuild, level by level
-    depth = np.full(g.nlocal, -1, dtype=np.int32)
-    mine = np.zeros(max(g.local_words, 1), dtype=np.uint64)
-    if lo <= root < g.hi:
-        depth[root - lo] = 0
-        set_bit(mine, root - lo)
-    level_row = np.zeros(g.row_words, dtype=np.uint64)
-    colbits = np.zeros(g.col_words, dtype=np.uint64)
-    live = np.arange(nrecv, dtype=np.int64)
-    nlive = nrecv
-    level = 0
-    lw = g.local_words
-    while True:
-        gather_strip(g.row_comm, mine[:lw], level_row, g.row_block_words, g.row_block_wbase)
-        nlive = _advance(xs, ps, live, nlive, level_row, colbits)
-        mine[:lw] = g.fold_columns(colbits, np.uint64, MPI.BOR, unit=1)
-        level += 1
-        found = _set_level(mine, g.nlocal, depth, level)
-        if int(comm.allreduce(found, op=MPI.SUM)) == 0:
-            break
-    del live, level_row, colbits
-
-    # depths of the column strip and the row strip, for the entries' checks
-    padded = np.full(64 * lw, -1, dtype=np.int32)
-    padded[:g.nlocal] = depth
-    depth_col = np.full(64 * g.col_words, -1, dtype=np.int32)
-    gather_strip(g.col_comm, padded, depth_col, 64 * g.col_block_words,
-                  64 * g.col_block_wbase[:R])
-    depth_row = np.full(64 * g.row_words, -1, dtype=np.int32)
-    gather_strip(g.row_comm, padded, depth_row, 64 * g.row_block_words,
-                  64 * g.row_block_wbase)
-    del padded
-    check, v, x, entries = _scan_entries(graph.colptr, graph.rows, depth_col, depth_row,
-                                         g.row_lo, col_base, g.col_block_lo, nchunks)
-    if check == _NONE:
-        check, v, x = 0, 0, 0
-    del depth_col, depth_row
-
-    # confirmation: the entry x -> parent[x], found where the pair was sent
-    flags = np.zeros(max(g.col_n, 1), dtype=np.uint8)
-    _confirm(graph.colptr, graph.rows, xs, ps, nrecv, g.row_lo, flags, nchunks)
-    cbits = np.zeros(g.col_words, dtype=np.uint64)
-    _pack(flags[:g.col_n], cbits)
-    del flags, xs, ps
-    confirmed = np.zeros(max(lw, 1), dtype=np.uint64)
-    confirmed[:lw] = g.fold_columns(cbits, np.uint64, MPI.BOR, unit=1)
-    tree, conf = _owner_checks(parent, depth, confirmed, lo, root)
-    for chk, y in ((CHECK_TREE, tree), (CHECK_CONFIRM, conf)):
-        if y >= 0 and (not check or chk < check or (chk == check and y + lo < v)):
-            check, v, x = chk, y + lo, parent[y]
+    # confirmation first: the level rebuild then consumes the pairs in place
+    confirmed = np.zeros(max(g.local_words, 1), dtype=np.uint64)
+    confirmed[:g.local_words] = g.fold_columns(_confirm(graph, xs, ps, n, nchunks), np.uint64,
+                                               MPI.BOR, unit=1)
+    first, entries, reached = _levels_and_scan(comm, graph, root, xs, ps, n, nchunks)
+    del xs, ps
+    tree, conf = _owner_checks(parent, reached, confirmed, lo, root)
+    fails = [first] if first else []
+    fails += [(chk, y + lo, int(parent[y])) for chk, y in ((CHECK_TREE, tree),
+                                                           (CHECK_CONFIRM, conf)) if y >= 0]
+    check, v, x = min(fails) if fails else (0, 0, 0)
     return conclude(comm, check, v, x, entries, nedge)
 
 
@@ -286,12 +326,13 @@ def verdict(comm, graph, root, parent, nedge):
 # --- memory estimate (used by graph500/memory.py) ---
 
 def validate_bfs2d_bytes(scale, edgefactor, nranks):
-    """validate_bfs2d's peak on one rank: pending and the pairs (about 8 + 16 + 16 bytes per
-    local vertex, the pairs spread over the grid column), depth (4 per local vertex), the
-    strip depths (4 per row- and column-strip vertex), the confirmation flags (1 per
-    column-strip vertex) and the strip bitmaps."""
+    """validate_bfs2d's peak on one rank: pending (8 bytes per local vertex), the pairs sent
+    and received (16 + 16, the received ones spread over the grid column) and kept (16),
+    and the bitmaps: three row-strip ones (two levels and the levels below) and its summary,
+    two column-strip ones (the levels, and Reduce_scatter's send buffer or the confirmed
+    bits) and three of the block (level, reached, confirmed)."""
     from graph500.kernels.construct import max_block_vertices
     from graph500.kernels.grid import grid_shape
     R, C = grid_shape(nranks)
     n = max_block_vertices(scale, nranks)
-    return (8 + 16 + 16 + 8 + 4) * n + 4 * (R + C) * n + R * n + (R + C) * n // 8
+    return (8 + 16 + 16 + 16) * n + (3 * C + 2 * R + 3) * n // 8 + C * n // 512

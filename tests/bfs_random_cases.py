@@ -84,8 +84,13 @@ def corruptions(parent, depth, root, adjacency, rng, ntrials):
     return out
 
 
-def run_cases(comm, scale, ntrials, seed=7):
+def run_cases(comm, scale, ntrials, seed=7, validate=None):
+    """validate(root, local parent, nedge, nchunks) -> failure or None: the validator under
+    test, default validate.validate_bfs on the 1-D graph (test_validate2d_random.py: 2-D)."""
     g, roots = bfs_cases.build(comm, scale)
+    if validate is None:
+        def validate(root, local, nedge, nchunks):
+            return V.validate_bfs(comm, g, root, local, nedge, nchunks=nchunks)[0]
     lo, hi = g.part.lo, g.part.hi
     adjacency = bfs_cases.global_adjacency(comm, g)
     src = np.repeat(np.arange(len(adjacency)), [len(a) for a in adjacency])
@@ -104,7 +109,7 @@ def run_cases(comm, scale, ntrials, seed=7):
         for p in corruptions(parent_all, depth, root, adjacency, rng, ntrials):
             want = plain_verdict(p, root, src, dst, nedge)
             for nchunks in (1, 5):
-                fail, _ = V.validate_bfs(comm, g, root, p[lo:hi].copy(), nedge, nchunks=nchunks)
+                fail = validate(root, p[lo:hi].copy(), nedge, nchunks)
                 got = fail.check if fail else 0
                 if got != want:
                     report["disagree"].append({"root": int(root), "nchunks": nchunks,
