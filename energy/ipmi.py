@@ -205,11 +205,6 @@ class IpmiSource(Source):
                            "held power may be wrong")
         return self._integrator.add(now, [watts])
 
-    def describe(self):
-        out = super().describe()
-        out["max_W"] = dict(self.limits)
-        return out
-
     def close(self):
         try:
             os.close(self._fd)

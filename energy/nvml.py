@@ -172,7 +172,6 @@ class NvmlSource(Source):
     def describe(self):
         out = super().describe()
         out["gpus"] = list(self.gpus)
-        out["max_W"] = dict(self.limits)
         return out
 
     def _shutdown(self):
