@@ -289,6 +289,21 @@ def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, off
 # ---------------------------------------------------------------- relaxation and records
 
 @njit(cache=True, nogil=True, inline="always")
+def row_of_entry(epre, nrows, e):
+    """The row of a pass (rows numbered from 0, row i's first entry at epre[i]) that holds
+    entry e: the last i < nrows with epre[i] <= e. A chunk of a pass starts there."""
+    a = 0
+    b = nrows
+    while b - a > 1:
+        m = (a + b) >> 1
+        if epre[m] <= e:
+            a = m
+        else:
+            b = m
+    return a
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _prefetch_target(u, begin, stop, col, lo, hi, dist, key, gval, gmask):
     """Ask the cache for the state of row u's first target (nothing when the row is empty)."""
     kb = begin[u]
@@ -313,15 +328,7 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, stop, col, weight, lo, h
     is a locked compare-and-swap loop on x86, paid for nothing here); the same result."""
     if e0 >= e1:
         return 0, 0
-    a = 0
-    b = end - pos
-    while b - a > 1:   # the row holding entry e0: the last i with epre[i] <= e0
-        m = (a + b) >> 1
-        if epre[m] <= e0:
-            a = m
-        else:
-            b = m
-    i = a
+    i = row_of_entry(epre, end - pos, e0)
     nr = 0
     nt = 0
     q = qbase + e0

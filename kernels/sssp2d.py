@@ -77,7 +77,7 @@ from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_b
 from .exchange import alltoallv_known, chunk_starts, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
-from .sssp import PAR_MIN, _nchunks, split_by_weight
+from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight
 
 # Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
 # oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
@@ -228,15 +228,7 @@ def _relax_run(e0, e1, fcol, fglob, fdist, epre, pos, end, light, colptr, heavy,
     writes it, in entry order). Returns the proposals queued."""
     if e0 >= e1:
         return 0
-    a = 0
-    b = end - pos
-    while b - a > 1:   # the column holding entry e0: the last i with epre[i] <= e0
-        m = (a + b) >> 1
-        if epre[m] <= e0:
-            a = m
-        else:
-            b = m
-    i = a
+    i = row_of_entry(epre, end - pos, e0)    # the column holding entry e0
     nr = 0
     q = qbase + e0
     e = e0
