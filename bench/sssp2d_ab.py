@@ -30,6 +30,7 @@ numba_cache.configure()
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from mpi4py import MPI  # noqa: E402
+from sssp2d_threads import graph2d_and_roots  # noqa: E402
 
 
 def _load(path):
@@ -49,21 +50,12 @@ def main():
     ap.add_argument("--roots", type=int, default=4)
     a = ap.parse_args()
     threads = [int(x) for x in a.threads.split(",")]
-    from graph500.driver import _has_edge
-    from graph500.generator import generate_edges
-    from graph500.roots import choose_roots
-    from graph500.kernels.construct2d import construct_graph2d
     import graph500.kernels.sssp2d as new
     base = _load(a.base)
 
     comm = MPI.COMM_WORLD
     rank, p = comm.Get_rank(), comm.Get_size()
-    m = 16 << a.scale
-    src, dst, w = generate_edges(a.scale, 16, 2, 3, rank * m // p, (rank + 1) * m // p,
-                                 weights=True)
-    g = construct_graph2d(comm, a.scale, src, dst, w)
-    del src, dst, w
-    roots = choose_roots(a.scale, a.roots, 2, 3, _has_edge(comm, g))
+    g, roots = graph2d_and_roots(comm, a.scale, a.roots)
     kinds = [("base", base), ("new", new)]
     spaces = {name: mod.SSSP2DWorkspace(g, comm) for name, mod in kinds}
     runs = [(name, mod, t) for name, mod in kinds for t in threads]

@@ -33,6 +33,22 @@ import numpy as np  # noqa: E402
 from mpi4py import MPI  # noqa: E402
 
 
+def graph2d_and_roots(comm, scale, nroots):
+    """The benchmark graph (edgefactor 16, seeds 2 3, with weights) on the 2-D layout, and
+    its first `nroots` benchmark roots (the 2-D SSSP benches share it)."""
+    from graph500.driver import _has_edge
+    from graph500.generator import generate_edges
+    from graph500.kernels.construct2d import construct_graph2d
+    from graph500.roots import choose_roots
+    rank, p = comm.Get_rank(), comm.Get_size()
+    m = 16 << scale
+    src, dst, w = generate_edges(scale, 16, 2, 3, rank * m // p, (rank + 1) * m // p,
+                                 weights=True)
+    g = construct_graph2d(comm, scale, src, dst, w)
+    del src, dst, w
+    return g, choose_roots(scale, nroots, 2, 3, _has_edge(comm, g))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scale", type=int)
@@ -41,20 +57,12 @@ def main():
     ap.add_argument("--delta", type=float, default=None)
     a = ap.parse_args()
     threads = [int(x) for x in a.threads.split(",")]
-    from graph500.driver import _has_edge
-    from graph500.generator import generate_edges
-    from graph500.roots import choose_roots
-    from graph500.kernels.construct2d import construct_graph2d, edge_count2d
+    from graph500.kernels.construct2d import edge_count2d
     from graph500.kernels.sssp2d import DEFAULT_DELTA, SSSP2DWorkspace, sssp2d
 
     comm = MPI.COMM_WORLD
     rank, p = comm.Get_rank(), comm.Get_size()
-    m = 16 << a.scale
-    src, dst, w = generate_edges(a.scale, 16, 2, 3, rank * m // p, (rank + 1) * m // p,
-                                 weights=True)
-    g = construct_graph2d(comm, a.scale, src, dst, w)
-    del src, dst, w
-    roots = choose_roots(a.scale, a.roots, 2, 3, _has_edge(comm, g))
+    g, roots = graph2d_and_roots(comm, a.scale, a.roots)
     ws = SSSP2DWorkspace(g, comm, delta=a.delta or DEFAULT_DELTA)
     for t in threads:            # untimed: each thread count's code paths, warm buffers
         numba.set_num_threads(t)
