@@ -229,6 +229,16 @@ _LO = np.uint64(0xFFFFFFFF)
 _HI = np.uint64(0xFFFFFFFF00000000)
 
 
+def thread_chunks(maxc, par_min):
+    """How the threaded steps may chunk now (a workspace's par(), read by _nchunks): at most
+    4 chunks per thread (load balance), within the maxc per-chunk slots; one chunk below
+    par_min items, and always on one thread (the chunked steps' thread launches, atomics
+    and per-chunk merges would be a cost per pass for nothing there; the result is the
+    same)."""
+    nthreads = numba.get_num_threads()
+    return (min(maxc, 4 * nthreads) if nthreads > 1 else 1, par_min)
+
+
 @njit(cache=True, nogil=True)
 def _nchunks(work, par):
     """Chunks for `work` items; par = (at most this many chunks: the caller's 4 per thread,
@@ -247,6 +257,16 @@ def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
     for i in range(a, b):
         v = tlist[i]
         move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _settle_key(v, key, dist):
+    """Vertex v's result from its key: the distance set, the tie part back to 0. Returns
+    the tie part - 1: the index (local row, or record) of the proposal that won."""
+    k = key[v]
+    dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
+    key[v] = k & _HI
+    return np.int64(k & _LO) - 1
 
 
 # How _settle_place_par finishes a touched vertex before placing it: nothing to do (the
@@ -270,15 +290,12 @@ def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, off
         for i in range(a, a + cnt[c, 1]):
             v = tlist[i]
             if kind != _SETTLE_NONE:
-                k = key[v]
-                x = np.int64(k & _LO) - 1
-                dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
+                x = _settle_key(v, key, dist)
                 if kind == _SETTLE_KEY:
                     parent[v] = lo + x
                 else:
                     r = np.searchsorted(rstart, x, side="right") - 1
                     parent[v] = offsets[r] + recv_i[3 * x + 2]
-                key[v] = k & _HI
             move_to_bucket_shared(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, d,
                                   bkt)
     for c in range(nchunks):
@@ -413,10 +430,7 @@ def _settle_run(tbuf, a, b, lo, key, dist, parent):
     key, whose tie part goes back to 0."""
     for j in range(a, b):
         v = tbuf[j]
-        k = key[v]
-        dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
-        parent[v] = lo + np.int64(k & _LO) - 1
-        key[v] = k & _HI
+        parent[v] = lo + _settle_key(v, key, dist)
 
 
 @njit(cache=True, nogil=True)
@@ -922,12 +936,7 @@ class SSSPWorkspace:
                   self.cnt, 1.0, 0, self.nslots, self.bits, self.count, self.bkt, par)
 
     def par(self):
-        """How the threaded steps may chunk now: at most 4 chunks per thread (load balance),
-        within the per-chunk arrays; one chunk below par_min items, and always on one thread
-        (the chunked steps' thread launches, atomics and per-chunk merges would be a cost
-        per pass for nothing there; the result is the same)."""
-        nthreads = numba.get_num_threads()
-        return (min(len(self.cnt), 4 * nthreads) if nthreads > 1 else 1, self.par_min)
+        return thread_chunks(len(self.cnt), self.par_min)
 
     def nbytes(self):
         """Bytes held beyond the graph itself (the sorted rows count when they are a copy)."""

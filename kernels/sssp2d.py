@@ -77,7 +77,7 @@ from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_b
 from .exchange import alltoallv_known, chunk_starts, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
-from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight
+from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight, thread_chunks
 
 # Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
 # oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
@@ -639,10 +639,7 @@ class SSSP2DWorkspace:
         self.clean = True
 
     def par(self):
-        """How the threaded steps may chunk now (sssp.py's SSSPWorkspace.par): at most 4
-        chunks per thread, one chunk below par_min items, and always one on one thread."""
-        nthreads = numba.get_num_threads()
-        return (min(len(self.cnt), 4 * nthreads) if nthreads > 1 else 1, self.par_min)
+        return thread_chunks(len(self.cnt), self.par_min)
 
     def nbytes(self):
         """Bytes held beyond the graph itself."""
