@@ -16,9 +16,10 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
               reaching it still leave the smallest (_td_count_run).
   bottom-up - the frontier is a global bitmap (N bits, each rank's slice assembled with one
               Allgatherv; slices are whole words because blocks are word-aligned, see
-              partition.py); every unvisited local vertex scans its row and stops at the first
-              neighbour in the frontier. No per-edge messages, and the scan stops early, which
-              is what makes the big middle levels cheap.
+              partition.py); every unvisited local vertex with edges (a bitmap, `todo`, whose
+              set bits the step walks) scans its row and stops at the first neighbour in the
+              frontier. No per-edge messages, and the scan stops early, which is what makes
+              the big middle levels cheap.
 Switching (GAPBS's heuristic): go bottom-up when the frontier's edges exceed the unexplored
 edges / ALPHA; return top-down when the frontier is shrinking and smaller than N / BETA.
 
@@ -37,7 +38,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bitmap import ONE, GlobalBitmap, from_queue, set_bit, test_bit, to_queue
+from .bitmap import (ONE, GlobalBitmap, bit_index, from_queue, lowest_bit, set_bit, test_bit,
+                     to_queue)
 from .exchange import alltoallv_pieces, chunk_starts
 from .intrinsics import atomic_or, compare_and_swap, prefetch
 from .partition import block_offsets, owner, row_blocks
@@ -50,6 +52,8 @@ TD_PARALLEL_EDGES = 1 << 14
 # Entries of a row ahead whose target's parent a top-down scan asks the cache for
 # (kernels/intrinsics.py prefetch).
 AHEAD = 16
+# Vertices ahead whose row's first entries a bottom-up step asks the cache for.
+BU_AHEAD = 64
 
 
 class BFSWorkspace:
@@ -68,6 +72,11 @@ class BFSWorkspace:
         self.front_bits = self.frontier.bits
         self.next_bits = self.frontier.mine
         self.word_sums = np.zeros((max(self.frontier.local_words, 1), 2), dtype=np.int64)
+        # Bottom-up candidates: the vertices with edges (fixed), and those of them still
+        # unvisited (set when a search turns bottom-up, kept by each bottom-up step).
+        self.live = np.zeros(len(self.next_bits), dtype=np.uint64)
+        _live_bits(graph.rowptr, part.nlocal, self.live)
+        self.todo = np.zeros(len(self.next_bits), dtype=np.uint64)
         # Threads of the top-down step: the frontier is cut into one run per thread, and the
         # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
         nthreads = numba.get_num_threads()
@@ -79,7 +88,6 @@ class BFSWorkspace:
                        - part.lo).astype(np.int64)
         self.blk_sums = np.zeros((self.nblk, 2), dtype=np.int64)
         self.bounds = np.zeros(nthreads + 1, dtype=np.int64)
-        self.run_deg = np.zeros(nthreads, dtype=np.int64)
         self.sendbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.col.dtype)
         self.total_entries = int(comm.allreduce(int(graph.rowptr[-1]), op=MPI.SUM))
@@ -120,19 +128,17 @@ def _split_queue(rowptr, queue, nq, bounds):
 
 
 @njit(cache=True, nogil=True)
-def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, bits, out,
-                  degs, c):
+def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk, bits, out):
     """Run c of a threaded top-down level: remote neighbours counted per virtual rank (out),
     local ones claimed at once. A claim holds -2 - parent while the level runs (below -1, so
     it tells a claim from an unvisited vertex and from one visited before, >= 0), and a
     compare-and-swap replaces it only by a larger value, i.e. a smaller parent: the vertex
     ends with its smallest parent in the frontier, whichever thread comes first. The thread
-    that claims an unvisited vertex sets its bit in `bits` (the level's new vertices) and
-    adds its edges to degs[c]."""
+    that claims an unvisited vertex sets its bit in `bits` (the level's new vertices; their
+    edges are summed by _end_claims, in order)."""
     counts = np.zeros(nvirt, dtype=np.int64)
     qlo = me * nblk
     mine = np.uint64(nblk)     # virtual ranks of this rank: q - qlo below it (unsigned)
-    deg = 0
     for qi in range(len(queue)):
         i = queue[qi]
         claim = -2 - (i + lo)
@@ -152,27 +158,21 @@ def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk,
                 if old == p:
                     if p == -1:
                         atomic_or(bits, j >> 6, ONE << np.uint64(j & 63))
-                        deg += rowptr[j + 1] - rowptr[j]
                     break
                 p = old
     out[:] = counts
-    degs[c] = deg
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk, bits,
-              degs):
+def _td_count(rowptr, col, parent, queue, bounds, lo, nvirt, scale, shift, me, nblk, bits):
     """counts[c, q]: remote proposals of frontier run c for virtual rank q; the local
-    neighbours claimed (_td_count_run). Returns (counts, edges of the vertices claimed)."""
+    neighbours claimed (_td_count_run). Returns the counts."""
     nchunks = len(bounds) - 1
     counts = np.zeros((nchunks, nvirt), dtype=np.int64)
     for c in prange(nchunks):
         _td_count_run(rowptr, col, parent, queue[bounds[c]:bounds[c + 1]], lo, nvirt, scale,
-                      shift, me, nblk, bits, counts[c], degs, c)
-    deg = 0
-    for c in range(nchunks):
-        deg += degs[c]
-    return counts, deg
+                      shift, me, nblk, bits, counts[c])
+    return counts
 
 
 @njit(cache=True, nogil=True)
@@ -204,11 +204,15 @@ def _td_fill(rowptr, col, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos,
 
 
 @njit(cache=True, nogil=True)
-def _end_claims(queue, parent):
-    """The level's directly claimed vertices (queue) get their parent back from -2 - parent."""
+def _end_claims(queue, parent, rowptr):
+    """The level's directly claimed vertices (queue, in order) get their parent back from
+    -2 - parent; returns their edges."""
+    deg = 0
     for t in range(len(queue)):
         j = queue[t]
         parent[j] = -2 - parent[j]
+        deg += rowptr[j + 1] - rowptr[j]
+    return deg
 
 
 @njit(cache=True, nogil=True)
@@ -288,7 +292,7 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
     tree as the parallel steps' smallest-parent-wins claim pass (_td_apply_list finishes the
     rule for proposals from lower ranks). New vertices get their bit in `bits` (cleared by
     the caller), which orders the next queue and tells this level's claims from older ones.
-    The others are only counted per virtual rank. Returns (counts (1 x nvirt), their edges).
+    The others are only counted per virtual rank. Returns the counts (1 x nvirt).
     Sending every local neighbour through the claim pass made one-thread BFS about 12 %
     slower than claiming it here, and the smallest-parent rule written as a test on every
     visited neighbour, with a pass turning the level's marks back into parents, about 5-8 %
@@ -296,7 +300,6 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
     counts = np.zeros(nvirt, dtype=np.int64)
     qlo = me * nblk
     mine = np.uint64(nblk)
-    deg = 0
     for qi in range(nq):
         i = queue[qi]
         u = i + lo
@@ -314,19 +317,30 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
                 if parent[j] == -1:
                     parent[j] = u
                     set_bit(bits, j)
-                    deg += rowptr[j + 1] - rowptr[j]
-    return counts.reshape((1, nvirt)), deg
+    return counts.reshape((1, nvirt))
 
 
 @njit(cache=True, nogil=True)
-def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
+def _queue_edges(rowptr, queue, nq):
+    """The edges of the frontier queue[0:nq] (for the direction switch). Summed here, over
+    the sorted queue, rather than as each vertex is claimed: there every claim added two
+    random reads of rowptr to the top-down scan's random read of parent."""
+    deg = 0
+    for qi in range(nq):
+        i = queue[qi]
+        deg += rowptr[i + 1] - rowptr[i]
+    return deg
+
+
+@njit(cache=True, nogil=True)
+def _td_apply_list(recv, sub, nlower, parent, lo, bits):
     """After _td_serial: claim the received proposals on one thread. They arrive grouped by
     sender in rank order, each sender's in increasing parent order, so the first proposal
     for a vertex from a lower rank (the first nlower records) carries its smallest parent
     overall: it replaces a claim this rank made this level (bit set, parent in this block,
     hence larger), never an older visit (bit clear) nor a lower rank's claim (parent below
-    lo). From higher ranks only a still unvisited vertex is claimed. Returns the edges of
-    the new frontier, whose vertices are the set bits."""
+    lo). From higher ranks only a still unvisited vertex is claimed. The new frontier's
+    vertices are the set bits."""
     n = 0
     for s in range(len(sub)):
         n += sub[s]
@@ -336,7 +350,6 @@ def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
         if pj == -1:
             parent[j] = recv[2 * t + 1]
             set_bit(bits, j)
-            deg += rowptr[j + 1] - rowptr[j]
         elif pj >= lo and test_bit(bits, j):
             parent[j] = recv[2 * t + 1]
     upper = recv[2 * nlower:2 * n]      # a slice indexed from 0 (see _td_count_run's note)
@@ -345,8 +358,6 @@ def _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg):
         if parent[j] == -1:
             parent[j] = upper[2 * t + 1]
             set_bit(bits, j)
-            deg += rowptr[j + 1] - rowptr[j]
-    return deg
 
 
 @njit(cache=True, nogil=True)
@@ -361,26 +372,62 @@ def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, qu
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _bu_step(rowptr, col, parent, nlocal, front_bits, next_bits, sums):
-    """One bottom-up level; returns (newly visited, their edge count).
+def _live_bits(rowptr, nlocal, out):
+    """out = the local vertices with at least one edge (a property of the graph, built once
+    per workspace): a bottom-up step never looks at the others."""
+    for w in prange(len(out)):
+        bits = np.uint64(0)
+        for i in range(w * 64, min(nlocal, (w + 1) * 64)):
+            if rowptr[i + 1] > rowptr[i]:
+                bits |= ONE << np.uint64(i - w * 64)
+        out[w] = bits
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _todo_bits(parent, live, todo):
+    """todo = the live vertices still unvisited (parent -1), when the search turns bottom-up."""
+    for w in prange(len(todo)):
+        bits = live[w]
+        rest = bits
+        while rest:
+            low = lowest_bit(rest)
+            if parent[w * 64 + bit_index(low)] != -1:
+                bits ^= low
+            rest ^= low
+        todo[w] = bits
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums):
+    """One bottom-up level over the vertices left in `todo` (unvisited, with edges), which
+    it keeps up to date; returns (newly visited, their edge count). Walking the set bits of
+    todo instead of every parent entry skips the isolated vertices (about 40 % of a
+    Kronecker graph's) and the visited ones: a late level with a few hundred candidates
+    cost a full pass over parent and rowptr (14 ms a level at SCALE 22 on 2 ranks).
     Per-word partial sums go to `sums` and are added afterwards: no scalar reduction inside
     prange, whose analysis has failed on some Numba versions."""
-    nwords = (nlocal + 63) // 64
+    nwords = len(todo)
+    last = len(rowptr) - 1
     for w in prange(nwords):
+        left = todo[w]
+        rest = left
         bits = np.uint64(0)
         cnt = 0
         deg = 0
-        end = min(nlocal, (w + 1) * 64)
-        for i in range(w * 64, end):
-            if parent[i] == -1:
-                for k in range(rowptr[i], rowptr[i + 1]):
-                    u = col[k]
-                    if test_bit(front_bits, u):
-                        parent[i] = u
-                        bits |= ONE << np.uint64(i - w * 64)
-                        cnt += 1
-                        deg += rowptr[i + 1] - rowptr[i]
-                        break
+        while rest:
+            low = lowest_bit(rest)
+            rest ^= low
+            i = w * 64 + bit_index(low)
+            prefetch(col, rowptr[min(i + BU_AHEAD, last)])
+            for k in range(rowptr[i], rowptr[i + 1]):
+                u = col[k]
+                if test_bit(front_bits, u):
+                    parent[i] = u
+                    bits |= low
+                    cnt += 1
+                    deg += rowptr[i + 1] - rowptr[i]
+                    break
+        todo[w] = left ^ bits
         next_bits[w] = bits
         sums[w, 0] = cnt
         sums[w, 1] = deg
@@ -408,9 +455,10 @@ def _td_parallel(ws, nq):
     nblk, nvirt = ws.nblk, ws.nvirt
     bits = ws.next_bits                 # free in top-down levels: this level's direct claims
     bits[:] = 0
-    counts, deg = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift,
-                            me, nblk, bits, ws.run_deg)
+    counts = _td_count(rowptr, col, parent, ws.queue, ws.bounds, lo, nvirt, scale, shift, me,
+                       nblk, bits)
     nrecv = 0
+    deg = 0
     if part.nranks > 1:
         pos, totals = chunk_starts(counts)
         _grow_sendbuf(ws, 2 * int(totals.sum()))
@@ -424,10 +472,10 @@ def _td_parallel(ws, nq):
         apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
         nrecv = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue,
                       ws.queue, ws.blk_sums)
-        deg += int(ws.blk_sums[:, 1].sum())
+        deg = int(ws.blk_sums[:, 1].sum())
     direct = ws.queue[nrecv:]
     nd = to_queue(bits, part.nlocal, direct)
-    _end_claims(direct[:nd], parent)
+    deg += _end_claims(direct[:nd], parent, rowptr)
     return nrecv + nd, int(deg), nrecv == 0
 
 
@@ -458,6 +506,7 @@ def bfs(ws, root):
         if top_down and scout > unexplored / ALPHA:
             # Switch to bottom-up: the frontier becomes a bitmap.
             from_queue(ws.queue, nq, ws.next_bits)
+            _todo_bits(parent, ws.live, ws.todo)
             top_down = False
         if top_down:
             # One thread per rank never pays for the split (a pass over the frontier).
@@ -469,8 +518,8 @@ def bfs(ws, root):
                     ws.queue[:nq].sort()
                 bits = ws.next_bits        # free in top-down levels: this level's claims
                 bits[:] = 0
-                counts, deg = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
-                                         shift, me, nblk, bits)
+                counts = _td_serial(rowptr, col, parent, ws.queue, nq, lo, nvirt, scale,
+                                    shift, me, nblk, bits)
                 pos, totals = chunk_starts(counts)
                 _grow_sendbuf(ws, 2 * int(totals.sum()))
                 _td_fill_run(rowptr, col, ws.queue[:nq], lo, nvirt, scale, shift, me, nblk,
@@ -480,14 +529,15 @@ def bfs(ws, root):
                 if recv is not ws.sendbuf:
                     ws.recvbuf = recv
                 nlower = int(seg[me * nblk])   # records from lower ranks come first
-                nedges = _td_apply_list(recv, sub, nlower, rowptr, parent, lo, bits, deg)
+                _td_apply_list(recv, sub, nlower, parent, lo, bits)
                 nq = to_queue(bits, part.nlocal, ws.queue)
+                nedges = _queue_edges(rowptr, ws.queue, nq)
                 ordered = True
             nn = nq
         else:
             ws.frontier.gather()
-            nn, nedges = _bu_step(rowptr, col, parent, part.nlocal, ws.front_bits,
-                                  ws.next_bits, ws.word_sums)
+            nn, nedges = _bu_step(rowptr, col, parent, ws.todo, ws.front_bits, ws.next_bits,
+                                  ws.word_sums)
         stats[0], stats[1] = nn, nedges
         comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
