@@ -52,8 +52,11 @@ TD_PARALLEL_EDGES = 1 << 14
 # Entries of a row ahead whose target's parent a top-down scan asks the cache for
 # (kernels/intrinsics.py prefetch).
 AHEAD = 16
-# Vertices ahead whose row's first entries a bottom-up step asks the cache for.
-BU_AHEAD = 64
+# Candidates ahead whose row's first entries a bottom-up step asks the cache for (and twice
+# as far, their row start).
+BU_AHEAD = 16
+# Runs of words per thread in a bottom-up step (a few, for balance).
+BU_RUNS = 4
 
 
 class BFSWorkspace:
@@ -71,12 +74,12 @@ class BFSWorkspace:
         self.frontier = GlobalBitmap(comm, part)
         self.front_bits = self.frontier.bits
         self.next_bits = self.frontier.mine
-        self.word_sums = np.zeros((max(self.frontier.local_words, 1), 2), dtype=np.int64)
         # Bottom-up candidates: the vertices with edges (fixed), and those of them still
         # unvisited (set when a search turns bottom-up, kept by each bottom-up step).
         self.live = np.zeros(len(self.next_bits), dtype=np.uint64)
         _live_bits(graph.rowptr, part.nlocal, self.live)
         self.todo = np.zeros(len(self.next_bits), dtype=np.uint64)
+        self.bu_sums = np.zeros((BU_RUNS * numba.get_num_threads(), 2), dtype=np.int64)
         # Threads of the top-down step: the frontier is cut into one run per thread, and the
         # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
         nthreads = numba.get_num_threads()
@@ -397,28 +400,52 @@ def _todo_bits(parent, live, todo):
         todo[w] = bits
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums):
-    """One bottom-up level over the vertices left in `todo` (unvisited, with edges), which
-    it keeps up to date; returns (newly visited, their edge count). Walking the set bits of
-    todo instead of every parent entry skips the isolated vertices (about 40 % of a
-    Kronecker graph's) and the visited ones: a late level with a few hundred candidates
-    cost a full pass over parent and rowptr (14 ms a level at SCALE 22 on 2 ranks).
-    Per-word partial sums go to `sums` and are added afterwards: no scalar reduction inside
-    prange, whose analysis has failed on some Numba versions."""
-    nwords = len(todo)
-    last = len(rowptr) - 1
-    for w in prange(nwords):
+@njit(cache=True, nogil=True, inline="always")
+def _pop(todo, w1, lw, rest):
+    """A cursor over the set bits of todo[..w1]: (word, its bits not yet taken) moved past
+    the next set bit; returns (word, bits, that bit's vertex) or (.., .., -1) at the end."""
+    while rest == 0:
+        lw += 1
+        if lw >= w1:
+            return lw, rest, -1
+        rest = todo[lw]
+    low = lowest_bit(rest)
+    return lw, rest ^ low, lw * 64 + bit_index(low)
+
+
+@njit(cache=True, nogil=True)
+def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
+    """Words w0..w1 of a bottom-up level (see _bu_step). Two cursors run ahead over the
+    candidates, BU_AHEAD and 2 * BU_AHEAD of them: the far one asks the cache for the
+    candidate's rowptr entry, the near one for the first entry of its row, which the scan
+    then reads. Late levels leave a few candidates per word, so looking a fixed number of
+    vertices ahead would mostly fetch rows that are not scanned."""
+    aw, ar = w0 - 1, np.uint64(0)
+    bw, br = w0 - 1, np.uint64(0)
+    for _ in range(2 * BU_AHEAD):
+        aw, ar, j = _pop(todo, w1, aw, ar)
+        if j >= 0:
+            prefetch(rowptr, j)
+    for _ in range(BU_AHEAD):
+        bw, br, j = _pop(todo, w1, bw, br)
+        if j >= 0:
+            prefetch(col, rowptr[j])
+    cnt = 0
+    deg = 0
+    for w in range(w0, w1):
         left = todo[w]
         rest = left
         bits = np.uint64(0)
-        cnt = 0
-        deg = 0
         while rest:
             low = lowest_bit(rest)
             rest ^= low
             i = w * 64 + bit_index(low)
-            prefetch(col, rowptr[min(i + BU_AHEAD, last)])
+            aw, ar, j = _pop(todo, w1, aw, ar)
+            if j >= 0:
+                prefetch(rowptr, j)
+            bw, br, j = _pop(todo, w1, bw, br)
+            if j >= 0:
+                prefetch(col, rowptr[j])
             for k in range(rowptr[i], rowptr[i + 1]):
                 u = col[k]
                 if test_bit(front_bits, u):
@@ -427,15 +454,33 @@ def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums):
                     cnt += 1
                     deg += rowptr[i + 1] - rowptr[i]
                     break
+        # The cursors read word w before this: they are at least as far on.
         todo[w] = left ^ bits
         next_bits[w] = bits
-        sums[w, 0] = cnt
-        sums[w, 1] = deg
+    sums[c, 0] = cnt
+    sums[c, 1] = deg
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums, nchunks):
+    """One bottom-up level over the vertices left in `todo` (unvisited, with edges), which
+    it keeps up to date; returns (newly visited, their edge count). Walking the set bits of
+    todo instead of every parent entry skips the isolated vertices (about 40 % of a
+    Kronecker graph's) and the visited ones: a late level with a few hundred candidates
+    cost a full pass over parent and rowptr (14 ms a level at SCALE 22 on 2 ranks).
+    Runs of whole words, a few per thread, so each thread owns the words it writes;
+    per-run sums go to `sums` and are added afterwards (no scalar reduction inside prange,
+    whose analysis has failed on some Numba versions)."""
+    nwords = len(todo)
+    nchunks = min(nwords, nchunks)
+    for c in prange(nchunks):
+        _bu_run(c * nwords // nchunks, (c + 1) * nwords // nchunks, rowptr, col, parent, todo,
+                front_bits, next_bits, sums, c)
     awake = 0
     nedges = 0
-    for w in range(nwords):
-        awake += sums[w, 0]
-        nedges += sums[w, 1]
+    for c in range(nchunks):
+        awake += sums[c, 0]
+        nedges += sums[c, 1]
     return awake, nedges
 
 
@@ -537,7 +582,7 @@ def bfs(ws, root):
         else:
             ws.frontier.gather()
             nn, nedges = _bu_step(rowptr, col, parent, ws.todo, ws.front_bits, ws.next_bits,
-                                  ws.word_sums)
+                                  ws.bu_sums, len(ws.bu_sums))
         stats[0], stats[1] = nn, nedges
         comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
