@@ -21,13 +21,23 @@ rule 5 (why: _levels_and_scan), and every tested set is read through a summary t
 in cache. Confirmation needs only that the row holds the parent: the rebuilt depth of the
 parent is one less by construction. This is exact for any depth; no depth array is kept,
 and the bitmaps are a few times N/8 bytes whatever the depth.
+
+Each tuple can be checked from either end, so each level reads the fewer entries: a level's
+own rows (the deep side), or, for rule 5, the rows of the levels two and more above (the
+shallow side), and for rule 6, those of the level above (the parents' side). On a Kronecker
+graph the hubs' rows are most entries and sit in the first levels, where they are then read
+only up to the parent, or not at all (_levels_and_scan).
 """
 import numba
 import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from graph500.kernels.bitmap import ONE, GlobalBitmap, bit_index, lowest_bit, set_bit, test_bit
+from graph500.kernels.bitmap import (ONE, GlobalBitmap, bit_index, lowest_bit, next_set, set_bit,
+                                     test_bit)
+from graph500.kernels.exchange import alltoallv
+from graph500.kernels.intrinsics import prefetch
+from graph500.kernels.partition import owner
 
 # Check numbers; the first failing check (lowest number, then lowest vertex) is reported.
 CHECK_RANGE, CHECK_TREE, CHECK_ROOT, CHECK_REACH, CHECK_LEVEL, CHECK_CONFIRM, CHECK_NEDGE = \
@@ -77,6 +87,13 @@ def check_parent_range(parent, lo, n, root, pending):
 
 
 _NO_VERTEX = np.uint64(0xFFFFFFFFFFFFFFFF)    # no row holds it: the unreached rows' "parent"
+
+# Rows ahead whose first entries the confirmation scan asks the cache for.
+CONFIRM_AHEAD = 16
+# An entry read on the parents' side of a confirmation (_confirm_up: a random bitmap test,
+# a random parent read or a pair sent, in two passes) against one read on the deep side (a
+# compare in a sequential run, _holds): about 30 times slower, measured at SCALE 22.
+UP_ENTRY_COST = 32
 
 # Pending vertices are grouped by their parent's high bits before the rebuild, so that each
 # level's parent tests read the level bitmap in increasing order, one 16 KiB slice at a time
@@ -198,6 +215,15 @@ def _add_level(below, summary, bits):
             summary[w >> 6] |= ONE << np.uint64(w & 63)
 
 
+@njit(cache=True, nogil=True)
+def _summarize(bits, summary):
+    """summary = one bit per word of `bits`, set when the word has a bit set."""
+    summary[:] = 0
+    for w in range(len(bits)):
+        if bits[w]:
+            summary[w >> 6] |= ONE << np.uint64(w & 63)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _row_test(colu, a, b, below, summary, p, base=0):
     """For the row colu[a:b]: whether a neighbour is in `below`, and whether p is a
@@ -228,12 +254,17 @@ def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached):
     number wins), or (0, 0, 0, entries)."""
     entries = 0
     conf_u, conf_p = -1, -1
+    # Read ahead (see _confirm) in a level's rows; the unreached rows are mostly isolated
+    # vertices' empty rows, for which asking made the scan 3-4x slower.
+    cw, cr = _start_ahead(rowptr, colu, rows, w0, w1 if reached else w0)
     for w in range(w0, w1):
         word = rows[w]
         while word:
             lowb = lowest_bit(word)
             word ^= lowb
             i = w * 64 + bit_index(lowb)
+            if reached:
+                cw, cr = _ask_ahead(rowptr, colu, rows, w1, cw, cr)
             a, b = rowptr[i], rowptr[i + 1]
             u = i + lo
             if reached:
@@ -250,6 +281,159 @@ def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached):
                 conf_u, conf_p = u, np.int64(p)
     if conf_u >= 0:
         return CHECK_CONFIRM, conf_u, conf_p, entries
+    return 0, 0, 0, entries
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _holds(colu, a, b, p):
+    """Whether colu[a:b] holds p: blocks of 16 entries tested with no branch inside (the
+    compiler turns a block into vector compares), then the rest one by one."""
+    k = a
+    while k + 16 <= b:
+        hit = False
+        for t in range(16):
+            hit |= np.uint64(colu[k + t]) == p
+        if hit:
+            return True
+        k += 16
+    for t in range(k, b):
+        if np.uint64(colu[t]) == p:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ask_ahead(rowptr, colu, rows, w1, cw, cr):
+    """Move a read-ahead cursor over the set rows of rows[..w1] (bitmap.next_set) by one row
+    and ask the cache for that row's first entries: a level's rows are scattered over the
+    block, each a cache miss. (A second cursor further on asking for the rows' rowptr and
+    parent entries made dense levels 2-4x slower and sparse ones no faster.)"""
+    cw, cr, j = next_set(rows, w1, cw, cr)
+    if j >= 0:
+        prefetch(colu, rowptr[j])
+    return cw, cr
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _start_ahead(rowptr, colu, rows, w0, w1):
+    """The cursor of _ask_ahead for rows[w0:w1], CONFIRM_AHEAD rows on."""
+    cw, cr = w0 - 1, np.uint64(0)
+    for _ in range(CONFIRM_AHEAD):
+        cw, cr = _ask_ahead(rowptr, colu, rows, w1, cw, cr)
+    return cw, cr
+
+
+@njit(cache=True, nogil=True)
+def _confirm(rowptr, colu, parent, lo, rows, w0, w1):
+    """Rule 6 alone for the rows whose bits are set in rows[w0:w1] (one level's): each row
+    must hold its parent, and is read only up to it (half a row on average, where _scan
+    reads all of it; a level's rows hold most of the graph's entries), with the rows ahead
+    asked for (_ask_ahead). Returns (CHECK_CONFIRM, u, parent) for the first row without
+    its parent, or (0, 0, 0), and the entries of all the rows."""
+    entries = 0
+    conf_u, conf_p = -1, -1
+    cw, cr = _start_ahead(rowptr, colu, rows, w0, w1)
+    for w in range(w0, w1):
+        word = rows[w]
+        while word:
+            lowb = lowest_bit(word)
+            word ^= lowb
+            i = w * 64 + bit_index(lowb)
+            cw, cr = _ask_ahead(rowptr, colu, rows, w1, cw, cr)
+            a, b = rowptr[i], rowptr[i + 1]
+            entries += b - a
+            u = i + lo
+            p = np.uint64(parent[i])
+            if p == np.uint64(u) or conf_u >= 0:      # the root needs no neighbour
+                continue
+            if not _holds(colu, a, b, p):
+                conf_u, conf_p = u, np.int64(p)
+    if conf_u >= 0:
+        return CHECK_CONFIRM, conf_u, conf_p, entries
+    return 0, 0, 0, entries
+
+
+@njit(cache=True, nogil=True)
+def _confirm_up(rowptr, colu, parent, lo, hi, rows, front, nranks, scale, shift, confirmed,
+                counts, out):
+    """Rule 6 from the parents' side: the rows of level L-1 (`rows`, local bits) and level
+    L (`front`, global bits). A neighbour v in level L whose parent is this row's vertex x
+    is confirmed: by setting its bit in `confirmed` when v is local, else by a pair (v, x)
+    for v's owner (_confirm_pairs). The CSR holds each tuple in both rows, so "x's row
+    holds v" is "v's row holds x". Two passes: without `out` (empty) it confirms the local
+    neighbours and counts the pairs per rank into counts[q]; with `out` (2 per counted
+    pair) it writes the pairs there, grouped by rank."""
+    fill = len(out) > 0
+    pos = np.zeros(nranks, dtype=np.int64)
+    if fill:
+        for q in range(1, nranks):
+            pos[q] = pos[q - 1] + counts[q - 1]
+    else:
+        counts[:] = 0
+    for w in range(len(rows)):
+        word = rows[w]
+        while word:
+            lowb = lowest_bit(word)
+            word ^= lowb
+            i = w * 64 + bit_index(lowb)
+            x = i + lo
+            for k in range(rowptr[i], rowptr[i + 1]):
+                v = np.int64(colu[k])
+                if not test_bit(front, v):
+                    continue
+                if lo <= v < hi:
+                    if not fill and parent[v - lo] == x:
+                        set_bit(confirmed, v - lo)
+                    continue
+                q = owner(v, nranks, scale, shift)
+                if fill:
+                    out[2 * pos[q]] = v
+                    out[2 * pos[q] + 1] = x
+                    pos[q] += 1
+                else:
+                    counts[q] += 1
+
+
+@njit(cache=True, nogil=True)
+def _confirm_pairs(pairs, parent, lo, confirmed):
+    """The received pairs (v, x): v is confirmed when its parent is x."""
+    for t in range(len(pairs) // 2):
+        j = pairs[2 * t] - lo
+        if parent[j] == pairs[2 * t + 1]:
+            set_bit(confirmed, j)
+
+
+@njit(cache=True, nogil=True)
+def _unconfirmed(rowptr, parent, lo, rows, confirmed):
+    """After _confirm_up: (CHECK_CONFIRM, u, parent) for the first row of `rows` not
+    confirmed, or (0, 0, 0); and the entries of all the rows (rule 7)."""
+    entries = 0
+    res = (0, 0, 0)
+    for w in range(len(rows)):
+        word = rows[w]
+        if res[0] == 0 and word & ~confirmed[w]:
+            i = w * 64 + bit_index(lowest_bit(word & ~confirmed[w]))
+            res = (CHECK_CONFIRM, i + lo, parent[i])
+        while word:
+            lowb = lowest_bit(word)
+            word ^= lowb
+            i = w * 64 + bit_index(lowb)
+            entries += rowptr[i + 1] - rowptr[i]
+    return res[0], res[1], res[2], entries
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _confirm_par(rowptr, colu, parent, lo, rows, bounds):
+    """_confirm over the word ranges bounds[c]:bounds[c+1]; the lowest chunk's failure wins."""
+    nchunks = len(bounds) - 1
+    res = np.zeros((nchunks, 4), dtype=np.int64)
+    for c in prange(nchunks):
+        r = _confirm(rowptr, colu, parent, lo, rows, bounds[c], bounds[c + 1])
+        res[c, 0], res[c, 1], res[c, 2], res[c, 3] = r[0], r[1], r[2], r[3]
+    entries = res[:, 3].sum()
+    for c in range(nchunks):
+        if res[c, 0] != 0:
+            return res[c, 0], res[c, 1], res[c, 2], entries
     return 0, 0, 0, entries
 
 
@@ -297,6 +481,27 @@ class _RowScan:
             return _scan(*self.args, rows, 0, self.nwords, below, summary, reached)
         return _scan_par(*self.args, rows, self.bounds, below, summary, reached)
 
+    def confirm(self, rows):
+        if self.bounds is None:
+            return _confirm(*self.args, rows, 0, self.nwords)
+        return _confirm_par(*self.args, rows, self.bounds)
+
+    def confirm_up(self, comm, part, up_rows, rows, front):
+        """Rule 6 for the level `rows` (local bits; `front` its global bits) from the rows of
+        the level above (up_rows). Collective. Returns (check, u, v, entries of `rows`)."""
+        rowptr, colu, parent, lo = self.args
+        confirmed = np.zeros_like(rows)
+        counts = np.zeros(part.nranks, dtype=np.int64)
+        args = (rowptr, colu, parent, lo, part.hi, up_rows, front, part.nranks, part.scale,
+                part.shift, confirmed, counts)
+        ids = np.zeros(0, dtype=colu.dtype.str.replace("u", "i"))
+        _confirm_up(*args, ids)
+        out = np.empty(2 * int(counts.sum()), dtype=ids.dtype)
+        _confirm_up(*args, out)
+        pairs, _ = alltoallv(comm, out, 2 * counts)
+        _confirm_pairs(pairs, parent, lo, confirmed)
+        return _unconfirmed(rowptr, parent, lo, rows, confirmed)
+
 
 def _first(a, b):
     """The failure to keep of two (check, u, v) triples: the lower check, else the first."""
@@ -305,9 +510,10 @@ def _first(a, b):
     return b
 
 
-def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
-    """Rules 2-6 for this rank's rows, level by level. Returns (check, u, v, entries of the
-    reached rows); `pending` (a _Pending) keeps the vertices that never got a depth.
+def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
+    """Rules 2-6 for this rank's rows, level by level. Returns ((check, u, v, entries of the
+    reached rows), suspect); `pending` (a _Pending) keeps the vertices that never got a
+    depth.
 
     Level L+1 is the pending vertices whose parent is in level L (one Allgatherv of level
     L's bits per level). Rule 5, why this is complete: the CSR holds every non-self-loop
@@ -318,13 +524,37 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
     caught in the row of its deeper end; a tuple with one end reached, in the row of the
     other. Nothing else is flagged. Both scans test sets through a summary that stays in
     cache (_row_test), so the random reads of N/8-byte bitmaps that made this 4x the search at
-    SCALE 26 are gone; the CSR is read in order within each level."""
+    SCALE 26 are gone; the CSR is read in order within each level.
+
+    A tuple between level L and levels 0..L-2 can as well be caught from its shallow end:
+    the rows of levels 0..L-2 must have no neighbour in level L. On a Kronecker graph the
+    first levels hold few rows and the middle ones most entries, so each level (agreed by
+    all ranks, one small Allreduce) takes the shallow side when its rows have fewer entries
+    than the rows not yet scanned (a bound on the deep side's, known before scanning); the
+    deep side's rows then only confirm their parents (_confirm, which stops at the parent).
+    The shallow side
+    only says whether such a tuple exists: if one does anywhere (`suspect`, agreed at the
+    end), the caller runs this again with exact=True, the deep side at every level, which
+    names the same failure as always. exact=True is also what tests compare against."""
     part = graph.part
     bm = GlobalBitmap(comm, part)
     scan = _RowScan(graph, parent, bm.local_words, nchunks)
     below = np.zeros(bm.nwords, dtype=np.uint64)
     summary = np.zeros((bm.nwords + 63) >> 6, dtype=np.uint64)
+    front_summary = np.zeros_like(summary)
     reached_local = np.zeros_like(bm.mine)
+    below_local = np.zeros_like(bm.mine)        # this rank's rows in levels 0..L-2
+    mine_window = [None, None]                  # this rank's bits of levels L-2, L-1
+    entry_window = [0, 0]                       # and their rows' entries
+    below_entries = 0
+    seen_entries = 0
+    total_entries = int(graph.rowptr[-1])
+    # The parents' side sends at most one pair per entry of level L-1, and a rank receives
+    # at most all of them: at most half a block's vertices keeps the two pair buffers within
+    # the pending list's memory, freed before this (validate_bfs_bytes).
+    max_pairs = int(part.offsets[1] - part.offsets[0]) // 2
+    costs = np.zeros(3, dtype=np.int64)
+    suspect = False
     bm.mine[:] = 0
     if part.lo <= root < part.hi:
         set_bit(bm.mine, root - part.lo)
@@ -334,11 +564,42 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
     while cur.any():                   # the same global bitmap on every rank: no vote needed
         if window[0] is not None:
             _add_level(below, summary, window[0])      # below = levels 0..L-2
+        if mine_window[0] is not None:
+            np.bitwise_or(below_local, mine_window[0], out=below_local)
+            below_entries += entry_window[0]
         np.bitwise_or(reached_local, bm.mine, out=reached_local)
-        if first[0] != CHECK_LEVEL:    # after one, the rows cannot change the verdict
+        scanning = first[0] != CHECK_LEVEL   # after one, the rows cannot change the verdict
+        deep, up = exact, False
+        if not exact:
+            # The deep side reads this level's rows, at most the entries not yet seen; the
+            # shallow side the rows of levels 0..L-2, and the parents' side those of level
+            # L-1. Every rank, every level.
+            costs[0], costs[1] = total_entries - seen_entries, below_entries
+            costs[2] = entry_window[1] if mine_window[1] is not None else costs[0] + 1
+            comm.Allreduce(MPI.IN_PLACE, costs, op=MPI.SUM)
+            deep = costs[0] <= costs[1]
+            up = (not deep and costs[2] * UP_ENTRY_COST < costs[0]
+                  and costs[2] <= max_pairs)
+        e = 0
+        if up:          # collective: every rank, scanning or not
+            c, u, v, e = scan.confirm_up(comm, part, mine_window[1], bm.mine, cur)
+        if scanning and deep:
             c, u, v, e = scan(bm.mine, below, summary, True)
             first = _first(first, (c, u, v))
-            entries += e
+        elif scanning:
+            if not up:
+                c, u, v, e = scan.confirm(bm.mine)
+            first = _first(first, (c, u, v))
+            if below_entries:
+                _summarize(cur, front_summary)
+                if scan(below_local, cur, front_summary, False)[0]:
+                    suspect = True
+        entries += e
+        seen_entries += e
+        spare = mine_window[0] if mine_window[0] is not None else np.empty_like(bm.mine)
+        np.copyto(spare, bm.mine)
+        mine_window = [mine_window[1], spare]
+        entry_window = [entry_window[1], e]
         pending.next_level(cur, bm.mine)
         spare = window[0]
         window = [window[1], cur]
@@ -353,17 +614,20 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks):
             unreached[bm.local_words - 1] &= ~np.uint64(0) >> np.uint64(64 - tail)
         c, u, v, _ = scan(unreached[:bm.local_words], below, summary, False)
         first = _first((c, u, v), first) if c else first
-    return first + (entries,)
+    if not exact:
+        suspect = bool(comm.allreduce(suspect, op=MPI.LOR))
+    return first + (entries,), suspect
 
 
 def _fresh(bm):
     return np.empty(bm.nwords, dtype=np.uint64)
 
 
-def validate_bfs(comm, graph, root, parent, nedge, nchunks=None):
+def validate_bfs(comm, graph, root, parent, nedge, nchunks=None, exact=False):
     """Collective. Returns (failure or None, validator's edge count); same on every rank.
     nchunks: the row scan's pieces (default 4 per thread, one at one thread); tests force
-    several at one thread to check that the answer does not depend on it."""
+    several at one thread to check that the answer does not depend on it. exact: check rule
+    5 from the deep end of every tuple only (see _levels_and_scan; the same answer)."""
     part = graph.part
     lo = part.lo
     if nchunks is None:
@@ -383,7 +647,15 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None):
 
     waiting = _Pending(graph, parent, pending, npending, nchunks)
     del pending
-    check, v, x, entries = _levels_and_scan(comm, graph, parent, root, waiting, nchunks)
+    (check, v, x, entries), suspect = _levels_and_scan(comm, graph, parent, root, waiting,
+                                                       nchunks, exact)
+    if suspect:     # a tuple spans two levels or more: name it as the deep side's scan does
+        pending = np.empty(part.nlocal, dtype=np.int64)
+        npending = check_parent_range(parent, lo, part.nglobal, root, pending)[2]
+        waiting = _Pending(graph, parent, pending, npending, nchunks)
+        del pending
+        (check, v, x, entries), _ = _levels_and_scan(comm, graph, parent, root, waiting,
+                                                     nchunks, True)
     if waiting.count() and (not check or check > CHECK_TREE):
         i, p = waiting.lowest()                        # the lowest vertex without a depth
         check, v, x = CHECK_TREE, i + lo, p
@@ -415,12 +687,13 @@ def verdict(comm, graph, root, parent, nedge):
 
 def validate_bfs_bytes(scale, edgefactor, nranks):
     """Bytes validate_bfs holds at its peak on one rank: the pending list (8 per local
-    vertex) while it is grouped into local indices and parents (two vertex ids), and the
-    bitmaps: three levels, the levels two above, the summary, and the local level, reached
-    and unreached bits."""
+    vertex) while it is grouped into local indices and parents (two vertex ids; later the
+    parents' side's pairs take at most the pending list's place), and the bitmaps: three
+    levels, the levels two above, the two summaries, and the local level, reached,
+    unreached, levels two above, the last two levels' and confirmed bits."""
     from graph500.kernels.construct import max_block_vertices
     from graph500.kernels.graph import vertex_dtype
     n = max_block_vertices(scale, nranks)
     ids = np.dtype(vertex_dtype(scale)).itemsize
     bitmap = max((1 << scale) >> 6, 1) * 8
-    return (8 + 2 * ids) * n + 4 * bitmap + bitmap // 64 + 3 * (n // 8 + 8)
+    return (8 + 2 * ids) * n + 4 * bitmap + 2 * (bitmap // 64) + 7 * (n // 8 + 8)

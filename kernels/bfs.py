@@ -38,8 +38,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bitmap import (ONE, GlobalBitmap, bit_index, from_queue, lowest_bit, set_bit, test_bit,
-                     to_queue)
+from .bitmap import (ONE, GlobalBitmap, bit_index, from_queue, lowest_bit, next_set, set_bit,
+                     test_bit, to_queue)
 from .exchange import alltoallv_pieces, chunk_starts
 from .intrinsics import atomic_or, compare_and_swap, prefetch
 from .partition import block_offsets, owner, row_blocks
@@ -400,19 +400,6 @@ def _todo_bits(parent, live, todo):
         todo[w] = bits
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _pop(todo, w1, lw, rest):
-    """A cursor over the set bits of todo[..w1]: (word, its bits not yet taken) moved past
-    the next set bit; returns (word, bits, that bit's vertex) or (.., .., -1) at the end."""
-    while rest == 0:
-        lw += 1
-        if lw >= w1:
-            return lw, rest, -1
-        rest = todo[lw]
-    low = lowest_bit(rest)
-    return lw, rest ^ low, lw * 64 + bit_index(low)
-
-
 @njit(cache=True, nogil=True)
 def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
     """Words w0..w1 of a bottom-up level (see _bu_step). Two cursors run ahead over the
@@ -423,11 +410,11 @@ def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
     aw, ar = w0 - 1, np.uint64(0)
     bw, br = w0 - 1, np.uint64(0)
     for _ in range(2 * BU_AHEAD):
-        aw, ar, j = _pop(todo, w1, aw, ar)
+        aw, ar, j = next_set(todo, w1, aw, ar)
         if j >= 0:
             prefetch(rowptr, j)
     for _ in range(BU_AHEAD):
-        bw, br, j = _pop(todo, w1, bw, br)
+        bw, br, j = next_set(todo, w1, bw, br)
         if j >= 0:
             prefetch(col, rowptr[j])
     cnt = 0
@@ -440,10 +427,10 @@ def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
             low = lowest_bit(rest)
             rest ^= low
             i = w * 64 + bit_index(low)
-            aw, ar, j = _pop(todo, w1, aw, ar)
+            aw, ar, j = next_set(todo, w1, aw, ar)
             if j >= 0:
                 prefetch(rowptr, j)
-            bw, br, j = _pop(todo, w1, bw, br)
+            bw, br, j = next_set(todo, w1, bw, br)
             if j >= 0:
                 prefetch(col, rowptr[j])
             for k in range(rowptr[i], rowptr[i + 1]):

@@ -49,6 +49,21 @@ def bit_index(low):
     return _DEBRUIJN_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def next_set(bits, w1, w, rest):
+    """A cursor over the set bits of bits[..w1]: (word index, that word's bits not yet
+    taken), started as (first word - 1, 0). Returns the cursor moved past the next set bit
+    and that bit's index, or -1 at the end. Loops that ask the cache for data a few set
+    bits ahead run one of these in front of their own walk."""
+    while rest == 0:
+        w += 1
+        if w >= w1:
+            return w, rest, -1
+        rest = bits[w]
+    low = lowest_bit(rest)
+    return w, rest ^ low, w * 64 + bit_index(low)
+
+
 @njit(cache=True, nogil=True)
 def from_queue(queue, nq, bits):
     """bits = the set of queue[0:nq] (local indices)."""

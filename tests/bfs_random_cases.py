@@ -88,9 +88,18 @@ def run_cases(comm, scale, ntrials, seed=7, validate=None):
     """validate(root, local parent, nedge, nchunks) -> failure or None: the validator under
     test, default validate.validate_bfs on the 1-D graph (test_validate2d_random.py: 2-D)."""
     g, roots = bfs_cases.build(comm, scale)
+    report = {"trials": 0, "valid": 0, "checks": {}, "disagree": []}
     if validate is None:
         def validate(root, local, nedge, nchunks):
-            return V.validate_bfs(comm, g, root, local, nedge, nchunks=nchunks)[0]
+            """The default validator, and its failure (check, vertex, value) against the
+            one its exact mode names (rule 5 from the deep side only): the same."""
+            fail = V.validate_bfs(comm, g, root, local, nedge, nchunks=nchunks)[0]
+            ref = V.validate_bfs(comm, g, root, local, nedge, nchunks=nchunks, exact=True)[0]
+            got, want = [(f.check, f.v, f.x) if f else None for f in (fail, ref)]
+            if got != want:
+                report["disagree"].append({"root": int(root), "nchunks": nchunks,
+                                           "exact": str(want), "fast": str(got)})
+            return fail
     lo, hi = g.part.lo, g.part.hi
     adjacency = bfs_cases.global_adjacency(comm, g)
     src = np.repeat(np.arange(len(adjacency)), [len(a) for a in adjacency])
@@ -99,7 +108,6 @@ def run_cases(comm, scale, ntrials, seed=7, validate=None):
     src, dst = src[once], dst[once]
     ws = BFSWorkspace(g, comm)
     rng = np.random.default_rng(seed)
-    report = {"trials": 0, "valid": 0, "checks": {}, "disagree": []}
     for root in roots[:2]:
         ws.reset()
         parent = bfs(ws, root).copy()

@@ -6,6 +6,7 @@ import json
 from mpi4py import MPI
 
 import bfs_random_cases
+from graph500 import validate as V
 from mpi_util import run_mpi
 
 SCALE = 9
@@ -19,8 +20,17 @@ def check(rep, ntrials):
     assert {"3", "5", "6", "7"} <= set(rep["checks"]), rep["checks"]
 
 
-def test_random_corruptions_one_rank():
+def test_random_corruptions_one_rank(monkeypatch):
+    # Both ways of confirming a level's parents run (validate._levels_and_scan chooses per
+    # level), and both agree with the exact mode (run_cases compares them).
+    calls = {}
+    for name in ("confirm", "confirm_up"):
+        def counted(self, *args, _f=getattr(V._RowScan, name), _name=name):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _f(self, *args)
+        monkeypatch.setattr(V._RowScan, name, counted)
     check(bfs_random_cases.run_cases(MPI.COMM_WORLD, SCALE, 150), 150)
+    assert calls.get("confirm", 0) > 0 and calls.get("confirm_up", 0) > 0, calls
 
 
 def test_random_corruptions_three_ranks(tmp_path):
