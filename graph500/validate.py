@@ -35,8 +35,8 @@ from numba import njit, prange
 
 from graph500.kernels.bitmap import (ONE, GlobalBitmap, bit_index, lowest_bit, next_set, set_bit,
                                      test_bit)
-from graph500.kernels.exchange import alltoallv
-from graph500.kernels.intrinsics import prefetch
+from graph500.kernels.exchange import alltoallv, chunk_starts
+from graph500.kernels.intrinsics import atomic_or, prefetch
 from graph500.kernels.partition import owner
 
 # Check numbers; the first failing check (lowest number, then lowest vertex) is reported.
@@ -72,18 +72,46 @@ def agree(comm, check, v, x):
 
 
 @njit(cache=True, nogil=True)
-def check_parent_range(parent, lo, n, root, pending):
-    """Rule 1, and in the same pass the list of vertices waiting for a depth (those with a
-    parent, all but the root). Returns (first bad vertex or -1, its parent, pending count)."""
-    npending = 0
-    for i in range(len(parent)):
+def _parent_range_run(parent, lo, n, root, i0, i1, pending, at):
+    """check_parent_range on parent[i0:i1], the pending vertices written from pending[at]."""
+    k = 0
+    for i in range(i0, i1):
         p = parent[i]
         if p < -1 or p >= n:
-            return i + lo, p, npending
+            return i + lo, p, k
         if p != -1 and i + lo != root:
-            pending[npending] = i
-            npending += 1
-    return -1, 0, npending
+            pending[at + k] = i
+            k += 1
+    return -1, 0, k
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _parent_range_par(parent, lo, n, root, cuts, pending, res):
+    """Chunk c of the block lists its pending vertices from pending[cuts[c]] (it has at most
+    cuts[c+1] - cuts[c]); res[c] = (first bad vertex or -1, its parent, count)."""
+    for c in prange(len(cuts) - 1):
+        b, p, k = _parent_range_run(parent, lo, n, root, cuts[c], cuts[c + 1], pending, cuts[c])
+        res[c, 0], res[c, 1], res[c, 2] = b, p, k
+
+
+def check_parent_range(parent, lo, n, root, pending, nchunks=1):
+    """Rule 1, and in the same pass the list of vertices waiting for a depth (those with a
+    parent, all but the root), in order, into `pending`. Returns (first bad vertex or -1,
+    its parent, pending count). nchunks > 1: on all threads, the chunks' lists then moved
+    together."""
+    if nchunks == 1:
+        return _parent_range_run(parent, lo, n, root, 0, len(parent), pending, 0)
+    cuts = np.linspace(0, len(parent), nchunks + 1).astype(np.int64)
+    res = np.zeros((nchunks, 3), dtype=np.int64)
+    _parent_range_par(parent, lo, n, root, cuts, pending, res)
+    k = 0
+    for c in range(nchunks):
+        b, p, kc = (int(x) for x in res[c])
+        if b >= 0:
+            return b, p, k
+        pending[k:k + kc] = pending[cuts[c]:cuts[c] + kc]
+        k += kc
+    return -1, 0, k
 
 
 _NO_VERTEX = np.uint64(0xFFFFFFFFFFFFFFFF)    # no row holds it: the unreached rows' "parent"
@@ -354,23 +382,20 @@ def _confirm(rowptr, colu, parent, lo, rows, w0, w1):
 
 
 @njit(cache=True, nogil=True)
-def _confirm_up(rowptr, colu, parent, lo, hi, rows, front, nranks, scale, shift, confirmed,
-                counts, out):
-    """Rule 6 from the parents' side: the rows of level L-1 (`rows`, local bits) and level
-    L (`front`, global bits). A neighbour v in level L whose parent is this row's vertex x
-    is confirmed: by setting its bit in `confirmed` when v is local, else by a pair (v, x)
-    for v's owner (_confirm_pairs). The CSR holds each tuple in both rows, so "x's row
-    holds v" is "v's row holds x". Two passes: without `out` (empty) it confirms the local
-    neighbours and counts the pairs per rank into counts[q]; with `out` (2 per counted
-    pair) it writes the pairs there, grouped by rank."""
+def _confirm_up(rowptr, colu, parent, lo, hi, rows, w0, w1, front, nranks, scale, shift,
+                confirmed, counts, pos, out):
+    """Rule 6 from the parents' side, for the rows of level L-1 set in rows[w0:w1] (local
+    bits) and level L (`front`, global bits). A neighbour v in level L whose parent is this
+    row's vertex x is confirmed: by setting its bit in `confirmed` (atomically: threads
+    share its words) when v is local, else by a pair (v, x) for v's owner
+    (_confirm_pairs). The CSR holds each tuple in both rows, so "x's row holds v" is "v's
+    row holds x". Two passes: without `out` (empty) it confirms the local neighbours and
+    counts the pairs per rank into counts[q]; with `out` it writes them there from the
+    cursors pos[q], grouped by rank."""
     fill = len(out) > 0
-    pos = np.zeros(nranks, dtype=np.int64)
-    if fill:
-        for q in range(1, nranks):
-            pos[q] = pos[q - 1] + counts[q - 1]
-    else:
+    if not fill:
         counts[:] = 0
-    for w in range(len(rows)):
+    for w in range(w0, w1):
         word = rows[w]
         while word:
             lowb = lowest_bit(word)
@@ -382,8 +407,9 @@ def _confirm_up(rowptr, colu, parent, lo, hi, rows, front, nranks, scale, shift,
                 if not test_bit(front, v):
                     continue
                 if lo <= v < hi:
-                    if not fill and parent[v - lo] == x:
-                        set_bit(confirmed, v - lo)
+                    j = v - lo
+                    if not fill and parent[j] == x:
+                        atomic_or(confirmed, j >> 6, ONE << np.uint64(j & 63))
                     continue
                 q = owner(v, nranks, scale, shift)
                 if fill:
@@ -392,6 +418,23 @@ def _confirm_up(rowptr, colu, parent, lo, hi, rows, front, nranks, scale, shift,
                     pos[q] += 1
                 else:
                     counts[q] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _confirm_up_par(rowptr, colu, parent, lo, hi, rows, bounds, front, nranks, scale, shift,
+                    confirmed, counts, pos, out):
+    """_confirm_up over the word ranges bounds[c]:bounds[c+1], counts and cursors per range."""
+    for c in prange(len(bounds) - 1):
+        _confirm_up(rowptr, colu, parent, lo, hi, rows, bounds[c], bounds[c + 1], front, nranks,
+                    scale, shift, confirmed, counts[c], pos[c], out)
+
+
+@njit(cache=True, nogil=True)
+def _confirm_up_one(rowptr, colu, parent, lo, hi, rows, bounds, front, nranks, scale, shift,
+                    confirmed, counts, pos, out):
+    """_confirm_up_par's one-range case, with no parallel wrapper (one thread)."""
+    _confirm_up(rowptr, colu, parent, lo, hi, rows, bounds[0], bounds[1], front, nranks, scale,
+                shift, confirmed, counts[0], pos[0], out)
 
 
 @njit(cache=True, nogil=True)
@@ -490,15 +533,20 @@ class _RowScan:
         """Rule 6 for the level `rows` (local bits; `front` its global bits) from the rows of
         the level above (up_rows). Collective. Returns (check, u, v, entries of `rows`)."""
         rowptr, colu, parent, lo = self.args
+        bounds = self.bounds if self.bounds is not None else np.array([0, self.nwords])
+        nchunks = len(bounds) - 1
         confirmed = np.zeros_like(rows)
-        counts = np.zeros(part.nranks, dtype=np.int64)
-        args = (rowptr, colu, parent, lo, part.hi, up_rows, front, part.nranks, part.scale,
-                part.shift, confirmed, counts)
+        counts = np.zeros((nchunks, part.nranks), dtype=np.int64)
+        pos = np.zeros_like(counts)
+        args = (rowptr, colu, parent, lo, part.hi, up_rows, bounds, front, part.nranks,
+                part.scale, part.shift, confirmed, counts)
         ids = np.zeros(0, dtype=colu.dtype.str.replace("u", "i"))
-        _confirm_up(*args, ids)
-        out = np.empty(2 * int(counts.sum()), dtype=ids.dtype)
-        _confirm_up(*args, out)
-        pairs, _ = alltoallv(comm, out, 2 * counts)
+        run = _confirm_up_par if nchunks > 1 else _confirm_up_one
+        run(*args, pos, ids)
+        pos, totals = chunk_starts(counts)
+        out = np.empty(2 * int(totals.sum()), dtype=ids.dtype)
+        run(*args, pos, out)
+        pairs, _ = alltoallv(comm, out, 2 * totals)
         _confirm_pairs(pairs, parent, lo, confirmed)
         return _unconfirmed(rowptr, parent, lo, rows, confirmed)
 
@@ -635,7 +683,7 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None, exact=False):
         nchunks = 4 * nthreads if nthreads > 1 else 1
 
     pending = np.empty(part.nlocal, dtype=np.int64)
-    v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending)
+    v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending, nchunks)
     fail = agree(comm, CHECK_RANGE if v >= 0 else 0, v, x)
     if fail:
         return fail, -1
@@ -651,7 +699,7 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None, exact=False):
                                                        nchunks, exact)
     if suspect:     # a tuple spans two levels or more: name it as the deep side's scan does
         pending = np.empty(part.nlocal, dtype=np.int64)
-        npending = check_parent_range(parent, lo, part.nglobal, root, pending)[2]
+        npending = check_parent_range(parent, lo, part.nglobal, root, pending, nchunks)[2]
         waiting = _Pending(graph, parent, pending, npending, nchunks)
         del pending
         (check, v, x, entries), _ = _levels_and_scan(comm, graph, parent, root, waiting,
