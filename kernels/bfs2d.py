@@ -445,16 +445,20 @@ def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
     for w in prange(nwords):
         bits = done[w]
         cnt = 0
-        end = min(n, (w + 1) * 64)
-        for t in range(w * 64, end):
-            if (bits >> np.uint64(t - w * 64)) & np.uint64(1):
-                continue
-            v = base + t
+        # Walk the word's vertices not done (bitmap.lowest_bit), not all 64: late levels
+        # leave a few per word.
+        left = ~bits
+        if (w + 1) * 64 > n:
+            left &= (np.uint64(1) << np.uint64(n - w * 64)) - np.uint64(1)
+        while left:
+            low = lowest_bit(left)
+            left ^= low
+            v = base + w * 64 + bit_index(low)
             for k in range(colptr[v], colptr[v + 1]):
                 u = rows[k]
                 if test_bit(front, u - row_lo):
                     cand[v] = u
-                    bits |= np.uint64(1) << np.uint64(t - w * 64)
+                    bits |= low
                     cnt += 1
                     break
         done[w] = bits
