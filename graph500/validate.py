@@ -598,8 +598,8 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
     seen_entries = 0
     total_entries = int(graph.rowptr[-1])
     # The parents' side sends at most one pair per entry of level L-1, and a rank receives
-    # at most all of them: at most half a block's vertices keeps the two pair buffers within
-    # the pending list's memory, freed before this (validate_bfs_bytes).
+    # at most all of them: at most half a block's vertices bounds the two pair buffers by
+    # two vertex ids per local vertex (validate_bfs_bytes).
     max_pairs = int(part.offsets[1] - part.offsets[0]) // 2
     costs = np.zeros(3, dtype=np.int64)
     suspect = False
@@ -682,7 +682,7 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None, exact=False):
         nthreads = numba.get_num_threads()
         nchunks = 4 * nthreads if nthreads > 1 else 1
 
-    pending = np.empty(part.nlocal, dtype=np.int64)
+    pending = np.empty(part.nlocal, dtype=graph.col.dtype)    # local indices fit the id type
     v, x, npending = check_parent_range(parent, lo, part.nglobal, root, pending, nchunks)
     fail = agree(comm, CHECK_RANGE if v >= 0 else 0, v, x)
     if fail:
@@ -698,7 +698,7 @@ def validate_bfs(comm, graph, root, parent, nedge, nchunks=None, exact=False):
     (check, v, x, entries), suspect = _levels_and_scan(comm, graph, parent, root, waiting,
                                                        nchunks, exact)
     if suspect:     # a tuple spans two levels or more: name it as the deep side's scan does
-        pending = np.empty(part.nlocal, dtype=np.int64)
+        pending = np.empty(part.nlocal, dtype=graph.col.dtype)
         npending = check_parent_range(parent, lo, part.nglobal, root, pending, nchunks)[2]
         waiting = _Pending(graph, parent, pending, npending, nchunks)
         del pending
@@ -734,14 +734,14 @@ def verdict(comm, graph, root, parent, nedge):
 # --- memory estimate (used by graph500/memory.py) ---
 
 def validate_bfs_bytes(scale, edgefactor, nranks):
-    """Bytes validate_bfs holds at its peak on one rank: the pending list (8 per local
-    vertex) while it is grouped into local indices and parents (two vertex ids; later the
-    parents' side's pairs take at most the pending list's place), and the bitmaps: three
-    levels, the levels two above, the two summaries, and the local level, reached,
-    unreached, levels two above, the last two levels' and confirmed bits."""
+    """Bytes validate_bfs holds at its peak on one rank: the pending vertices as local
+    indices and parents (two vertex ids per local vertex) and, at most, either the pending
+    list they are grouped from (one id) or the parents' side's pair buffers (two ids), and
+    the bitmaps: three levels, the levels two above, the two summaries, and the local
+    level, reached, unreached, levels two above, the last two levels' and confirmed bits."""
     from graph500.kernels.construct import max_block_vertices
     from graph500.kernels.graph import vertex_dtype
     n = max_block_vertices(scale, nranks)
     ids = np.dtype(vertex_dtype(scale)).itemsize
     bitmap = max((1 << scale) >> 6, 1) * 8
-    return (8 + 2 * ids) * n + 4 * bitmap + 2 * (bitmap // 64) + 7 * (n // 8 + 8)
+    return 4 * ids * n + 4 * bitmap + 2 * (bitmap // 64) + 7 * (n // 8 + 8)

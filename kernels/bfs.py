@@ -588,8 +588,9 @@ def bfs(ws, root):
 
 def bfs_workspace_bytes(scale, edgefactor, nranks):
     """Bytes of one rank's BFSWorkspace at its largest: parent and the two queues (8 bytes
-    per local vertex each), the global frontier bitmap, the local bitmap and word sums, and
-    the top-down send and receive buffers. A top-down step runs only while the frontier's
+    per local vertex each), the global frontier bitmap, three local bitmaps (the frontier
+    slice, the vertices with edges and those still to visit bottom-up), and the top-down
+    send and receive buffers. A top-down step runs only while the frontier's
     edges are at most the unexplored edges / ALPHA, so a rank proposes at most about its
     entries / ALPHA remote (vertex, parent) pairs (the share (P-1)/P of them remote)."""
     from .construct import expected_entries, id_bytes, max_block_vertices
@@ -597,4 +598,4 @@ def bfs_workspace_bytes(scale, edgefactor, nranks):
     ib = id_bytes(scale)
     proposals = expected_entries(scale, edgefactor, nranks) * (nranks - 1) // (nranks * ALPHA)
     buffers = 2 * max(1 << 16, 2 * proposals) * ib
-    return 3 * 8 * n + max((1 << scale) >> 6, 1) * 8 + n // 8 + n // 4 + buffers
+    return 3 * 8 * n + max((1 << scale) >> 6, 1) * 8 + 3 * (n // 8) + buffers
