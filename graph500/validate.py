@@ -116,7 +116,9 @@ def check_parent_range(parent, lo, n, root, pending, nchunks=1):
 
 _NO_VERTEX = np.uint64(0xFFFFFFFFFFFFFFFF)    # no row holds it: the unreached rows' "parent"
 
-# Rows ahead whose first entries the confirmation scan asks the cache for.
+_NO_BITS = np.zeros(1, dtype=np.uint64)      # `below` and summary of a confirm-only scan
+
+# Rows ahead whose first entries a level's row scan asks the cache for.
 CONFIRM_AHEAD = 16
 # An entry read on the parents' side of a confirmation (_confirm_up: a random bitmap test,
 # a random parent read or a pair sent, in two passes) against one read on the deep side (a
@@ -272,17 +274,21 @@ def _row_test(colu, a, b, below, summary, p, base=0):
 
 
 @njit(cache=True, nogil=True)
-def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached):
+def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached, confirm_only=False):
     """The rows whose bits are set in rows[w0:w1] (local indices, in order) must have no
     neighbour in `below`. reached=True: they are one level's rows, `below` is the set of
     levels at least two above, and each must also hold its parent (rule 6); a failure is
     CHECK_LEVEL. reached=False: they are the unreached rows, `below` is every reached
     vertex; a failure is CHECK_REACH. Returns (check, u, v, entries of the rows if reached)
     for the first failing row, a level failure before a parent failure (the lower check
-    number wins), or (0, 0, 0, entries)."""
+    number wins), or (0, 0, 0, entries).
+    confirm_only (with reached): rule 6 alone, when rule 5 is checked from the shallow side
+    (_levels_and_scan): each row is read only up to its parent (_holds; a level's rows hold
+    most of the graph's entries, and the parent sits at 0.29 of a hub's row on average at
+    SCALE 22), and a failure is CHECK_CONFIRM."""
     entries = 0
     conf_u, conf_p = -1, -1
-    # Read ahead (see _confirm) in a level's rows; the unreached rows are mostly isolated
+    # Read ahead in a level's rows (_ask_ahead); the unreached rows are mostly isolated
     # vertices' empty rows, for which asking made the scan 3-4x slower.
     cw, cr = _start_ahead(rowptr, colu, rows, w0, w1 if reached else w0)
     for w in range(w0, w1):
@@ -298,6 +304,10 @@ def _scan(rowptr, colu, parent, lo, rows, w0, w1, below, summary, reached):
             if reached:
                 entries += b - a
             p = np.uint64(parent[i]) if reached else _NO_VERTEX
+            if confirm_only:        # the root needs no neighbour
+                if conf_u < 0 and p != np.uint64(u) and not _holds(colu, a, b, p):
+                    conf_u, conf_p = u, np.int64(p)
+                continue
             hit, has = _row_test(colu, a, b, below, summary, p)
             if hit:
                 for k in range(a, b):              # only a failing row is read again
@@ -352,36 +362,6 @@ def _start_ahead(rowptr, colu, rows, w0, w1):
 
 
 @njit(cache=True, nogil=True)
-def _confirm(rowptr, colu, parent, lo, rows, w0, w1):
-    """Rule 6 alone for the rows whose bits are set in rows[w0:w1] (one level's): each row
-    must hold its parent, and is read only up to it (half a row on average, where _scan
-    reads all of it; a level's rows hold most of the graph's entries), with the rows ahead
-    asked for (_ask_ahead). Returns (CHECK_CONFIRM, u, parent) for the first row without
-    its parent, or (0, 0, 0), and the entries of all the rows."""
-    entries = 0
-    conf_u, conf_p = -1, -1
-    cw, cr = _start_ahead(rowptr, colu, rows, w0, w1)
-    for w in range(w0, w1):
-        word = rows[w]
-        while word:
-            lowb = lowest_bit(word)
-            word ^= lowb
-            i = w * 64 + bit_index(lowb)
-            cw, cr = _ask_ahead(rowptr, colu, rows, w1, cw, cr)
-            a, b = rowptr[i], rowptr[i + 1]
-            entries += b - a
-            u = i + lo
-            p = np.uint64(parent[i])
-            if p == np.uint64(u) or conf_u >= 0:      # the root needs no neighbour
-                continue
-            if not _holds(colu, a, b, p):
-                conf_u, conf_p = u, np.int64(p)
-    if conf_u >= 0:
-        return CHECK_CONFIRM, conf_u, conf_p, entries
-    return 0, 0, 0, entries
-
-
-@njit(cache=True, nogil=True)
 def _confirm_up(rowptr, colu, parent, lo, hi, rows, w0, w1, front, nranks, scale, shift,
                 confirmed, counts, pos, out):
     """Rule 6 from the parents' side, for the rows of level L-1 set in rows[w0:w1] (local
@@ -395,29 +375,28 @@ def _confirm_up(rowptr, colu, parent, lo, hi, rows, w0, w1, front, nranks, scale
     fill = len(out) > 0
     if not fill:
         counts[:] = 0
-    for w in range(w0, w1):
-        word = rows[w]
-        while word:
-            lowb = lowest_bit(word)
-            word ^= lowb
-            i = w * 64 + bit_index(lowb)
-            x = i + lo
-            for k in range(rowptr[i], rowptr[i + 1]):
-                v = np.int64(colu[k])
-                if not test_bit(front, v):
-                    continue
-                if lo <= v < hi:
-                    j = v - lo
-                    if not fill and parent[j] == x:
-                        atomic_or(confirmed, j >> 6, ONE << np.uint64(j & 63))
-                    continue
-                q = owner(v, nranks, scale, shift)
-                if fill:
-                    out[2 * pos[q]] = v
-                    out[2 * pos[q] + 1] = x
-                    pos[q] += 1
-                else:
-                    counts[q] += 1
+    cw, cr = w0 - 1, np.uint64(0)
+    while True:
+        cw, cr, i = next_set(rows, w1, cw, cr)
+        if i < 0:
+            break
+        x = i + lo
+        for k in range(rowptr[i], rowptr[i + 1]):
+            v = np.int64(colu[k])
+            if not test_bit(front, v):
+                continue
+            if lo <= v < hi:
+                j = v - lo
+                if not fill and parent[j] == x:
+                    atomic_or(confirmed, j >> 6, ONE << np.uint64(j & 63))
+                continue
+            q = owner(v, nranks, scale, shift)
+            if fill:
+                out[2 * pos[q]] = v
+                out[2 * pos[q] + 1] = x
+                pos[q] += 1
+            else:
+                counts[q] += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -466,29 +445,15 @@ def _unconfirmed(rowptr, parent, lo, rows, confirmed):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _confirm_par(rowptr, colu, parent, lo, rows, bounds):
-    """_confirm over the word ranges bounds[c]:bounds[c+1]; the lowest chunk's failure wins."""
-    nchunks = len(bounds) - 1
-    res = np.zeros((nchunks, 4), dtype=np.int64)
-    for c in prange(nchunks):
-        r = _confirm(rowptr, colu, parent, lo, rows, bounds[c], bounds[c + 1])
-        res[c, 0], res[c, 1], res[c, 2], res[c, 3] = r[0], r[1], r[2], r[3]
-    entries = res[:, 3].sum()
-    for c in range(nchunks):
-        if res[c, 0] != 0:
-            return res[c, 0], res[c, 1], res[c, 2], entries
-    return 0, 0, 0, entries
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _scan_par(rowptr, colu, parent, lo, rows, bounds, below, summary, reached):
+def _scan_par(rowptr, colu, parent, lo, rows, bounds, below, summary, reached,
+              confirm_only=False):
     """_scan over the word ranges bounds[c]:bounds[c+1]; the lowest check, then the lowest
     chunk wins, so the answer does not depend on the thread count."""
     nchunks = len(bounds) - 1
     res = np.zeros((nchunks, 4), dtype=np.int64)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
         r = _scan(rowptr, colu, parent, lo, rows, bounds[c], bounds[c + 1], below, summary,
-                  reached)
+                  reached, confirm_only)
         res[c, 0], res[c, 1], res[c, 2], res[c, 3] = r[0], r[1], r[2], r[3]
     best = -1
     for c in range(nchunks):
@@ -525,9 +490,10 @@ class _RowScan:
         return _scan_par(*self.args, rows, self.bounds, below, summary, reached)
 
     def confirm(self, rows):
+        """Rule 6 alone for a level's rows (_scan's confirm_only)."""
         if self.bounds is None:
-            return _confirm(*self.args, rows, 0, self.nwords)
-        return _confirm_par(*self.args, rows, self.bounds)
+            return _scan(*self.args, rows, 0, self.nwords, _NO_BITS, _NO_BITS, True, True)
+        return _scan_par(*self.args, rows, self.bounds, _NO_BITS, _NO_BITS, True, True)
 
     def confirm_up(self, comm, part, up_rows, rows, front):
         """Rule 6 for the level `rows` (local bits; `front` its global bits) from the rows of
@@ -579,7 +545,7 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
     first levels hold few rows and the middle ones most entries, so each level (agreed by
     all ranks, one small Allreduce) takes the shallow side when its rows have fewer entries
     than the rows not yet scanned (a bound on the deep side's, known before scanning); the
-    deep side's rows then only confirm their parents (_confirm, which stops at the parent).
+    deep side's rows then only confirm their parents (_scan's confirm_only: up to the parent).
     The shallow side
     only says whether such a tuple exists: if one does anywhere (`suspect`, agreed at the
     end), the caller runs this again with exact=True, the deep side at every level, which
