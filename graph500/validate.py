@@ -557,11 +557,9 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
     summary = np.zeros((bm.nwords + 63) >> 6, dtype=np.uint64)
     front_summary = np.zeros_like(summary)
     reached_local = np.zeros_like(bm.mine)
-    below_local = np.zeros_like(bm.mine)        # this rank's rows in levels 0..L-2
-    mine_window = [None, None]                  # this rank's bits of levels L-2, L-1
-    entry_window = [0, 0]                       # and their rows' entries
-    below_entries = 0
-    seen_entries = 0
+    prev_mine = None                   # this rank's bits of level L-1
+    prev_entries = 0                   # and its rows' entries
+    seen_entries = 0                   # entries of this rank's rows in levels 0..L-1
     total_entries = int(graph.rowptr[-1])
     # The parents' side sends at most one pair per entry of level L-1, and a rank receives
     # at most all of them: at most half a block's vertices bounds the two pair buffers by
@@ -578,25 +576,22 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
     while cur.any():                   # the same global bitmap on every rank: no vote needed
         if window[0] is not None:
             _add_level(below, summary, window[0])      # below = levels 0..L-2
-        if mine_window[0] is not None:
-            np.bitwise_or(below_local, mine_window[0], out=below_local)
-            below_entries += entry_window[0]
         np.bitwise_or(reached_local, bm.mine, out=reached_local)
+        below_entries = seen_entries - prev_entries      # this rank's rows in levels 0..L-2
         scanning = first[0] != CHECK_LEVEL   # after one, the rows cannot change the verdict
         deep, up = exact, False
         if not exact:
             # The deep side reads this level's rows, at most the entries not yet seen; the
             # shallow side the rows of levels 0..L-2, and the parents' side those of level
             # L-1. Every rank, every level.
-            costs[0], costs[1] = total_entries - seen_entries, below_entries
-            costs[2] = entry_window[1] if mine_window[1] is not None else costs[0] + 1
+            costs[:] = total_entries - seen_entries, below_entries, prev_entries
             comm.Allreduce(MPI.IN_PLACE, costs, op=MPI.SUM)
             deep = costs[0] <= costs[1]
-            up = (not deep and costs[2] * UP_ENTRY_COST < costs[0]
+            up = (not deep and prev_mine is not None and costs[2] * UP_ENTRY_COST < costs[0]
                   and costs[2] <= max_pairs)
         e = 0
         if up:          # collective: every rank, scanning or not
-            c, u, v, e = scan.confirm_up(comm, part, mine_window[1], bm.mine, cur)
+            c, u, v, e = scan.confirm_up(comm, part, prev_mine, bm.mine, cur)
         if scanning and deep:
             c, u, v, e = scan(bm.mine, below, summary, True)
             first = _first(first, (c, u, v))
@@ -604,16 +599,18 @@ def _levels_and_scan(comm, graph, parent, root, pending, nchunks, exact=False):
             if not up:
                 c, u, v, e = scan.confirm(bm.mine)
             first = _first(first, (c, u, v))
-            if below_entries:
+            if below_entries:          # levels 0..L-2 exist (L >= 2): prev_mine is set
+                below_local = reached_local & ~bm.mine
+                below_local &= ~prev_mine
                 _summarize(cur, front_summary)
                 if scan(below_local, cur, front_summary, False)[0]:
                     suspect = True
         entries += e
         seen_entries += e
-        spare = mine_window[0] if mine_window[0] is not None else np.empty_like(bm.mine)
-        np.copyto(spare, bm.mine)
-        mine_window = [mine_window[1], spare]
-        entry_window = [entry_window[1], e]
+        prev_entries = e
+        if prev_mine is None:
+            prev_mine = np.empty_like(bm.mine)
+        np.copyto(prev_mine, bm.mine)
         pending.next_level(cur, bm.mine)
         spare = window[0]
         window = [window[1], cur]
@@ -704,7 +701,8 @@ def validate_bfs_bytes(scale, edgefactor, nranks):
     indices and parents (two vertex ids per local vertex) and, at most, either the pending
     list they are grouped from (one id) or the parents' side's pair buffers (two ids), and
     the bitmaps: three levels, the levels two above, the two summaries, and the local
-    level, reached, unreached, levels two above, the last two levels' and confirmed bits."""
+    level, the level above, reached, unreached, levels two above (made when read, with a
+    temporary), and confirmed bits."""
     from graph500.kernels.construct import max_block_vertices
     from graph500.kernels.graph import vertex_dtype
     n = max_block_vertices(scale, nranks)

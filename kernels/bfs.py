@@ -79,11 +79,11 @@ class BFSWorkspace:
         self.live = np.zeros(len(self.next_bits), dtype=np.uint64)
         _live_bits(graph.rowptr, part.nlocal, self.live)
         self.todo = np.zeros(len(self.next_bits), dtype=np.uint64)
-        self.bu_sums = np.zeros((BU_RUNS * numba.get_num_threads(), 2), dtype=np.int64)
         # Threads of the top-down step: the frontier is cut into one run per thread, and the
         # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
         nthreads = numba.get_num_threads()
         self.nthreads = nthreads
+        self.bu_sums = np.zeros((BU_RUNS * nthreads, 2), dtype=np.int64)   # bottom-up runs
         self.nblk = row_blocks(part.nranks, nthreads)
         self.nvirt = part.nranks * self.nblk
         vo = block_offsets(part.scale, self.nvirt)
@@ -408,11 +408,11 @@ def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
     then reads. Late levels leave a few candidates per word, so looking a fixed number of
     vertices ahead would mostly fetch rows that are not scanned."""
     aw, ar = w0 - 1, np.uint64(0)
-    bw, br = w0 - 1, np.uint64(0)
     for _ in range(2 * BU_AHEAD):
         aw, ar, j = next_set(todo, w1, aw, ar)
         if j >= 0:
             prefetch(rowptr, j)
+    bw, br = w0 - 1, np.uint64(0)
     for _ in range(BU_AHEAD):
         bw, br, j = next_set(todo, w1, bw, br)
         if j >= 0:
@@ -449,17 +449,17 @@ def _bu_run(w0, w1, rowptr, col, parent, todo, front_bits, next_bits, sums, c):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums, nchunks):
+def _bu_step(rowptr, col, parent, todo, front_bits, next_bits, sums):
     """One bottom-up level over the vertices left in `todo` (unvisited, with edges), which
     it keeps up to date; returns (newly visited, their edge count). Walking the set bits of
     todo instead of every parent entry skips the isolated vertices (about 40 % of a
     Kronecker graph's) and the visited ones: a late level with a few hundred candidates
     cost a full pass over parent and rowptr (14 ms a level at SCALE 22 on 2 ranks).
-    Runs of whole words, a few per thread, so each thread owns the words it writes;
-    per-run sums go to `sums` and are added afterwards (no scalar reduction inside prange,
-    whose analysis has failed on some Numba versions)."""
+    Runs of whole words, one per row of `sums` (a few per thread), so each thread owns the
+    words it writes; per-run sums go to `sums` and are added afterwards (no scalar reduction
+    inside prange, whose analysis has failed on some Numba versions)."""
     nwords = len(todo)
-    nchunks = min(nwords, nchunks)
+    nchunks = min(nwords, len(sums))
     for c in prange(nchunks):
         _bu_run(c * nwords // nchunks, (c + 1) * nwords // nchunks, rowptr, col, parent, todo,
                 front_bits, next_bits, sums, c)
@@ -569,7 +569,7 @@ def bfs(ws, root):
         else:
             ws.frontier.gather()
             nn, nedges = _bu_step(rowptr, col, parent, ws.todo, ws.front_bits, ws.next_bits,
-                                  ws.bu_sums, len(ws.bu_sums))
+                                  ws.bu_sums)
         stats[0], stats[1] = nn, nedges
         comm.Allreduce(stats, glob, op=MPI.SUM)
         prev = nfront
