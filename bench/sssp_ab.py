@@ -4,7 +4,9 @@ source tree on the same weighted graph (edgefactor 16, seed 2 3), interleaved pe
 search at its kernel's default delta, and reports wall and CPU time (time.process_time, max
 over ranks, which a shared machine's load hits far less than the wall clock): per root the
 least of REPEAT sweeps, summed. Both trees must give the same distances bit for bit, and
-here the same parents too (checked on every search; exits 1 when they differ).
+here the same parents too (checked on every search; exits 1 when they differ), unless
+--ties: a change of relaxation order may pick another parent among equal distances, so then
+only the distances are compared (run the validator's tests for the parents).
 
   mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
   rm -rf /tmp/old/oldkernels && mv /tmp/old/kernels /tmp/old/oldkernels
@@ -37,6 +39,8 @@ def main():
                     help="the 2-D kernel (kernels/sssp2d.py) on the 2-D layout")
     ap.add_argument("--roots", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--ties", action="store_true",
+                    help="compare distances only (parents may differ on ties)")
     args = ap.parse_args()
     sys.path.insert(0, args.old)
     comm = MPI.COMM_WORLD
@@ -73,19 +77,22 @@ def main():
                 cpu = comm.allreduce(time.process_time() - c0, op=MPI.MAX)
                 best[name][j] = np.minimum(best[name][j], (wall, cpu))
                 out[name] = (dist.view(np.uint32).copy(), parent.copy())
-            same = all(np.array_equal(a, b) for a, b in zip(out["before"], out["after"]))
+            pairs = list(zip(out["before"], out["after"]))[:1 if args.ties else 2]
+            same = all(np.array_equal(a, b) for a, b in pairs)
             if not comm.allreduce(same, op=MPI.LAND):
                 if r == 0:
-                    print("root %d: distances or parents differ" % root)
+                    print("root %d: distances%s differ" % (root, "" if args.ties else
+                                                           " or parents"))
                 sys.exit(1)
     best = {k: v.sum(axis=0) for k, v in best.items()}
     if r == 0:
         b, a = best["before"], best["after"]
         print("%s SCALE %d, %d ranks, %d roots, per-root best of %d sweeps: wall before %.3f s "
               "after %.3f s (after/before %.2f); cpu (max over ranks) before %.3f s after "
-              "%.3f s (after/before %.2f); distances and parents identical"
+              "%.3f s (after/before %.2f); distances%s identical"
               % ("sssp2d" if args.two_d else "sssp", args.scale, p, len(roots), args.repeat,
-                 b[0], a[0], a[0] / b[0], b[1], a[1], a[1] / b[1]))
+                 b[0], a[0], a[0] / b[0], b[1], a[1], a[1] / b[1],
+                 "" if args.ties else " and parents"))
 
 
 if __name__ == "__main__":
