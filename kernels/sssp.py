@@ -800,7 +800,12 @@ def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, 
     nt = 0
     for v in range(a, b):
         # Prefetch the settled distance of the first heavy neighbour AHEAD_ROWS vertices
-        # on: most vertices read only that one (rows sorted by weight, see below).
+        # on: most vertices read only that one (rows sorted by weight, see below); and,
+        # twice as far, that entry itself, which the first prefetch reads.
+        y = v + 2 * AHEAD_ROWS
+        if y < b:
+            prefetch(col, heavy[y])
+            prefetch(weight, heavy[y])
         x = v + AHEAD_ROWS
         if x < b and dist[x] > thr and heavy[x] < rowptr[x + 1]:
             prefetch(sdist, col[heavy[x]])
