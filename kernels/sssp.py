@@ -527,8 +527,8 @@ def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled
     (Sorting the drained bucket instead of a heap was slower, measured.)
 
     A key whose vertex fell since is stale and skipped. What records from other ranks lower
-    into bucket cur, and what finds the heap full, waits in the bucket's bitmap until the
-    heap runs dry (the fixed point does not depend on the order). A vertex's parent is the
+    into bucket cur, and what finds the heap full (len(heap) > 0), waits in the bucket's
+    bitmap until the heap runs dry (the fixed point does not depend on the order). A vertex's parent is the
     first (nearest, then lowest) vertex that gave its distance: one order on one thread, so
     the same for any thread count. Returns (heap size, records queued, settled count); a
     heap left means the queue filled first."""
@@ -539,10 +539,12 @@ def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled
                 break
             nf, nsettled = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
                                     settled, nsettled, in_settled)
-            for i in range(nf):
+            nheap = min(nf, len(heap))
+            for i in range(nheap):
                 v = frontier[i]
                 heap[i] = _heap_key(dist[v], v)
-            nheap = nf
+            for i in range(nheap, nf):   # no room: back into the bucket, for the next drain
+                move_to_bucket(frontier[i], cur, nslots, bits, count, bkt)
             heapify(heap, nheap)
             continue
         top = heap[0]
@@ -877,7 +879,7 @@ class SSSPWorkspace:
 
     def __init__(self, graph, comm, delta=DEFAULT_DELTA, capacity=CAPACITY,
                  ghost_slots=GHOST_SLOTS, pull_max_vertices=PULL_MAX_VERTICES,
-                 pull_ratio=PULL_RATIO, par_min=PAR_MIN):
+                 pull_ratio=PULL_RATIO, par_min=PAR_MIN, heap_room=None):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
         if not delta > 0:
@@ -888,6 +890,10 @@ class SSSPWorkspace:
             raise ValueError("a rank's block must hold fewer than 2^31 vertices")
         self.graph = graph
         self.comm = comm
+        # keys the light phase's heap holds at most (None: m + 1, its whole buffer)
+        if heap_room is not None and heap_room < 1:
+            raise ValueError("heap_room must be at least 1")
+        self.heap_room = heap_room
         self.offsets = part.offsets.astype(np.int64)
         # A record for v travels along an edge that v's owner also holds in v's row (rows
         # list every tuple from both ends), so the largest local weight bounds how many
@@ -1128,7 +1134,8 @@ class _Search:
         lo, hi, nranks, scale, shift = self.args
         inv_delta, nslots = 1.0 / ws.delta, ws.nslots
         nheap = nsettled = 0
-        heap = ws.epre.view(np.uint64)   # free in light phases (push passes' row starts)
+        # free in light phases (push passes' row starts); tests may make it smaller
+        heap = ws.epre.view(np.uint64)[:ws.heap_room]
         while True:
             nheap, n, nsettled = _light_step(
                 cur, nslots, inv_delta, heap, nheap, ws.frontier, ws.settled, nsettled,

@@ -116,6 +116,23 @@ def test_small_record_capacity(random_case):
         np.testing.assert_array_equal(d1, d2)
 
 
+def test_small_light_heap(random_case):
+    """A light-phase heap with room for a few keys sends the rest back to the bucket's bitmap
+    (drained again when the heap runs dry): the same distances, and parents that validate."""
+    scale, src, dst, w, g, ws = random_case
+    for room in (1, 3):
+        small = SSSPWorkspace(g, COMM, heap_room=room)
+        for root in roots_of(src, dst, 2, seed=6):
+            d1 = sssp(ws, root, 0.1)[0].copy()
+            d2, p2 = sssp(small, root, 0.1)
+            np.testing.assert_array_equal(d1, d2)
+            ok, msg, _ = validate_sssp(COMM, g, root, d2, p2,
+                                       common.tuples_reached(src, dst, d2))
+            assert ok, msg
+    with pytest.raises(ValueError):
+        SSSPWorkspace(g, COMM, heap_room=0)
+
+
 def test_isolated_root_and_weight_one():
     """A root without edges reaches only itself; weights of exactly 1.0 (the generator can
     round to it) and duplicate pairs with different weights are handled."""
@@ -440,11 +457,14 @@ def test_threads_give_identical_results(thread_runs):
     every rank count."""
     base = thread_runs[1]
     for n, runs in thread_runs.items():
-        assert runs.keys() == base.keys() and len(runs) == 36
+        assert runs.keys() == base.keys() and len(runs) == 48
         for key, by_threads in runs.items():
             assert sorted(by_threads) == ["1", "2", "3"], (n, key)
             assert len({tuple(v) for v in by_threads.values()}) == 1, (n, key, by_threads)
             assert by_threads["1"][0] == base[key]["1"][0], (n, key)   # distances, any P
+            # and any workspace setting (a light heap of 3 keys orders the work otherwise)
+            same = key.replace("/small-heap/", "/chunked/")
+            assert by_threads["1"][0] == runs[same]["1"][0], (n, key)
 
 
 def test_threaded_steps_match_serial_on_one_rank(random_case):
