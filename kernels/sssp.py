@@ -40,10 +40,11 @@ State, all in the workspace (allocated once per graph, untimed):
             stops at the first weight that can no longer improve the vertex;
   buckets - one bitmap over the local block per slot of a cyclic array of buckets, a count
             per slot and the bucket of each vertex: moving a vertex is two bit operations,
-            and extracting a bucket yields its vertices in order, so rows are then read in
-            memory order. Improvements are only listed during a relax pass (a touched list)
-            and placed in buckets after it: the relax loop stays small, and a vertex
-            improved many times in a pass moves once;
+            and extracting a bucket yields its vertices in order, so the settled set's rows
+            are pushed in memory order. Improvements of a push pass or of received records
+            are only listed during it (a touched list) and placed in buckets after it: the
+            relax loop stays small, and a vertex improved many times in a pass moves once
+            (light phases move each improved vertex at once, see _light_step);
   ghost   - the smallest distance this rank has already sent for each remote vertex (a
             direct-mapped cache, tagged when N is larger than the cache): a record that
             cannot beat an earlier one is never sent. Exact, since the owner's distance is
@@ -145,8 +146,8 @@ def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
 def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
              in_settled):
     """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices with light edges
-    form the frontier, in vertex order (rows are then read in memory order); all join the
-    settled set (once each)."""
+    form the frontier, in vertex order (the light step keys them into its heap); all join
+    the settled set (once each)."""
     n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
                                in_settled)
     nf = 0
@@ -528,10 +529,10 @@ def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled
 
     A key whose vertex fell since is stale and skipped. What records from other ranks lower
     into bucket cur, and what finds the heap full (len(heap) > 0), waits in the bucket's
-    bitmap until the heap runs dry (the fixed point does not depend on the order). A vertex's parent is the
-    first (nearest, then lowest) vertex that gave its distance: one order on one thread, so
-    the same for any thread count. Returns (heap size, records queued, settled count); a
-    heap left means the queue filled first."""
+    bitmap until the heap runs dry (the fixed point does not depend on the order). A
+    vertex's parent is the first (nearest, then lowest) vertex that gave its distance: one
+    order on one thread, so the same for any thread count. Returns (heap size, records
+    queued, settled count); a heap left means the queue filled first."""
     last = cur + nslots - 1
     while True:
         if nheap == 0:
