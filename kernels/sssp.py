@@ -9,9 +9,10 @@ validator recomputes, so each parent edge gives its child's distance bit for bit
 One search (all ranks step through the same sequence of collectives): bucket b holds the
 active vertices with b*delta <= dist < (b+1)*delta. For the smallest bucket non-empty on
 any rank:
-  light phases - the bucket's vertices relax their light edges (w < delta), nearest first
-                 (a heap, _light_step); improved vertices go back into a bucket, possibly
-                 this one; repeat until this bucket is empty on every rank;
+  light phases - passes (_light_step, one per exchange round): the vertices drained from
+                 the bucket relax their light edges (w < delta); improved vertices go back
+                 into a bucket, possibly this one; repeat until this bucket is empty on
+                 every rank;
   heavy phase  - every vertex settled in this bucket relaxes its heavy edges (w >= delta)
                  once, with its final distance.
 A relaxation along a local edge updates the target at once; one to a remote vertex becomes
@@ -60,8 +61,8 @@ block offset).
 
 Threads: every pass over entries, records or vertices runs in chunks on all threads, with
 results that do not depend on the chunking (see "threads and atomics" below), except the
-light phases' ordered relaxation, which runs on one thread: distances and parents are the
-same for any thread count.
+light passes, which run on one thread, in vertex order: distances and parents are the same
+for any thread count.
 
 The per-edge loops call no Numba function that takes arrays: such a call costs reference
 counting on each array, several times the relaxation itself (measured: 107 ns per call with
@@ -78,7 +79,6 @@ from .buckets import (NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .intrinsics import atomic_min, bitcast, prefetch
-from .minheap import heap_pop, heap_push, heapify
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -146,8 +146,8 @@ def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
 def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
              in_settled):
     """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices with light edges
-    form the frontier, in vertex order (the light step keys them into its heap); all join
-    the settled set (once each)."""
+    form the frontier, in vertex order (a light pass); all join the settled set (once
+    each)."""
     n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
                                in_settled)
     nf = 0
@@ -509,56 +509,51 @@ def _pass(frontier, pos, nf, begin, stop, n, cap, epre, cnt, col, weight, lo, hi
     return end, q
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _heap_key(d, v):
-    return (np.uint64(bitcast(d, np.uint32)) << _U32) | np.uint64(v)
+# bkt of a vertex in a light pass's frontier that the pass has not relaxed yet (_light_step)
+_PENDING = -2
 
 
 @njit(cache=True, nogil=True)
-def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled, in_settled,
+def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in_settled,
                 rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
                 dist, parent, key, bits, count, bkt, gval, gtag, gmask, tagged,
                 pdst, pv, pd, pu, n, cap):
-    """Light relaxations of bucket cur on this rank, nearest vertex first (Dijkstra's order:
-    a heap of (distance bits, vertex) keys of the bucket's vertices with light edges), with
-    no exchange in between, until the bucket is empty here or the record queue is full. In
-    that order a vertex relaxes its light row once per distance it reaches; passes over the
-    whole bucket (each reading the distances as the pass began) relaxed each vertex of a
-    SCALE 20-22 hub bucket about five times, once per improvement a pass left for the next.
-    (Sorting the drained bucket instead of a heap was slower, measured.)
+    """One light pass of bucket cur on this rank: the vertices drained from the bucket that
+    have light edges (frontier[:nf], from frontier[pos] on when a full queue stopped the
+    pass before; a new pass drains the bucket) relax their light rows in vertex order, each
+    with its newest distance. A vertex the pass lowers is moved at once: one still pending
+    in this pass is relaxed when the pass reaches it, any other waits in its bucket (cur,
+    or a later one) for the next pass, which comes after an exchange round.
 
-    A key whose vertex fell since is stale and skipped. What records from other ranks lower
-    into bucket cur, and what finds the heap full (len(heap) > 0), waits in the bucket's
-    bitmap until the heap runs dry (the fixed point does not depend on the order). A
-    vertex's parent is the first (nearest, then lowest) vertex that gave its distance: one
-    order on one thread, so the same for any thread count. Returns (heap size, records
-    queued, settled count); a heap left means the queue filled first."""
+    Why one pass per round rather than repeating until the bucket is empty here: a rank that
+    finishes its part of a bucket before exchanging relaxes vertices whose distances the
+    other ranks' records then lower, and relaxes them again. bench/sssp_ab.py 22 (2 ranks x
+    1 thread) against repeating locally in Dijkstra's order (a heap): 0.68-0.76x the time
+    at SCALE 20 and 22, and within 3 % on one rank (where passes need no exchange).
+
+    One order on one thread: a vertex's parent is the first vertex in it that gave its
+    distance, the same for any thread count. Returns (pos, nf, records queued, settled
+    count); pos < nf means the queue filled first."""
     last = cur + nslots - 1
-    while True:
-        if nheap == 0:
-            if count[cur % nslots] == 0:
-                break
-            nf, nsettled = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
-                                    settled, nsettled, in_settled)
-            nheap = min(nf, len(heap))
-            for i in range(nheap):
-                v = frontier[i]
-                heap[i] = _heap_key(dist[v], v)
-            for i in range(nheap, nf):   # no room: back into the bucket, for the next drain
-                move_to_bucket(frontier[i], cur, nslots, bits, count, bkt)
-            heapify(heap, nheap)
-            continue
-        top = heap[0]
-        u = np.int64(top & _LO)
-        du = dist[u]
-        if np.uint64(bitcast(du, np.uint32)) != top >> _U32:
-            nheap = heap_pop(heap, nheap)   # stale: u fell since, and has a newer key
-            continue
+    if pos == nf:
+        if count[cur % nslots] == 0:
+            return pos, nf, n, nsettled
+        nf, nsettled = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
+                                settled, nsettled, in_settled)
+        pos = 0
+        for i in range(nf):
+            bkt[frontier[i]] = _PENDING
+    while pos < nf:
+        u = frontier[pos]
         kb = rowptr[u]
         ke = heavy[u]
         if n + (ke - kb) > cap and n > 0:
             break   # the queue is full: exchange first
-        nheap = heap_pop(heap, nheap)
+        pos += 1
+        if bkt[u] >= 0:   # a record lowered it into bucket cur since the drain: relax it now
+            unlist(u, nslots, bits, count, bkt)
+        bkt[u] = -1
+        du = dist[u]
         for k in range(kb, ke):
             nd = du + weight[k]
             v = col[k]
@@ -569,15 +564,7 @@ def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled
                     key[vl] = np.uint64(bitcast(nd, np.uint32)) << _U32
                     parent[vl] = lo + u
                     b = bucket_of(nd, inv_delta, cur, last)
-                    if b == cur and heavy[vl] > rowptr[vl] and nheap < len(heap):
-                        if bkt[vl] >= 0:   # lowered into bucket cur by a record: now here
-                            unlist(vl, nslots, bits, count, bkt)
-                        if in_settled[vl] == 0:
-                            in_settled[vl] = 1
-                            settled[nsettled] = vl
-                            nsettled += 1
-                        nheap = heap_push(heap, nheap, _heap_key(nd, vl))
-                    else:
+                    if b != cur or bkt[vl] != _PENDING:
                         move_to_bucket(vl, b, nslots, bits, count, bkt)
             else:
                 # the remote-distance cache filters and learns at once, written in place as in
@@ -599,7 +586,7 @@ def _light_step(cur, nslots, inv_delta, heap, nheap, frontier, settled, nsettled
                 pd[n] = nd
                 pu[n] = u
                 n += 1
-    return nheap, n, nsettled
+    return pos, nf, n, nsettled
 
 
 @njit(cache=True, nogil=True)
@@ -880,7 +867,7 @@ class SSSPWorkspace:
 
     def __init__(self, graph, comm, delta=DEFAULT_DELTA, capacity=CAPACITY,
                  ghost_slots=GHOST_SLOTS, pull_max_vertices=PULL_MAX_VERTICES,
-                 pull_ratio=PULL_RATIO, par_min=PAR_MIN, heap_room=None):
+                 pull_ratio=PULL_RATIO, par_min=PAR_MIN):
         if graph.weight is None:
             raise ValueError("SSSP needs edge weights: build the graph with weights")
         if not delta > 0:
@@ -891,10 +878,6 @@ class SSSPWorkspace:
             raise ValueError("a rank's block must hold fewer than 2^31 vertices")
         self.graph = graph
         self.comm = comm
-        # keys the light phase's heap holds at most (None: m + 1, its whole buffer)
-        if heap_room is not None and heap_room < 1:
-            raise ValueError("heap_room must be at least 1")
-        self.heap_room = heap_room
         self.offsets = part.offsets.astype(np.int64)
         # A record for v travels along an edge that v's owner also holds in v's row (rows
         # list every tuple from both ends), so the largest local weight bounds how many
@@ -947,7 +930,7 @@ class SSSPWorkspace:
         self.counts = np.zeros(part.nranks, dtype=np.int64)
         # Per-chunk parts of the threaded steps (at most 4 chunks per thread).
         maxc = 4 * numba.config.NUMBA_NUM_THREADS
-        # a push pass's row starts; in light phases, their heap (_light_step)
+        # a push pass's row starts
         self.epre = np.empty(m + 1, dtype=np.int64)
         self.cnt = np.zeros((maxc, 2), dtype=np.int64)    # records, touched per chunk
         self.ccounts = np.zeros((maxc, part.nranks), dtype=np.int64)
@@ -1134,17 +1117,16 @@ class _Search:
         ws, g = self.ws, self.g
         lo, hi, nranks, scale, shift = self.args
         inv_delta, nslots = 1.0 / ws.delta, ws.nslots
-        nheap = nsettled = 0
-        # free in light phases (push passes' row starts); tests may make it smaller
-        heap = ws.epre.view(np.uint64)[:ws.heap_room]
+        pos = nf = nsettled = 0
         while True:
-            nheap, n, nsettled = _light_step(
-                cur, nslots, inv_delta, heap, nheap, ws.frontier, ws.settled, nsettled,
+            pos, nf, n, nsettled = _light_step(
+                cur, nslots, inv_delta, pos, nf, ws.frontier, ws.settled, nsettled,
                 ws.in_settled, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks, scale,
                 shift, ws.offsets, ws.dist, ws.parent, ws.key, ws.bits, ws.count, ws.bkt,
                 ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, n,
                 ws.capacity)
-            more = nheap > 0
+            # the pass stopped at a full queue, or left vertices for the next pass
+            more = pos < nf or ws.count[cur % nslots] > 0
             first = push = dmin = 0
             if not n and not more:   # quiet here: what the quiet round must carry
                 first = first_bucket(cur, nslots, ws.count)
@@ -1153,6 +1135,8 @@ class _Search:
                 # Non-negative float32s order like their bit patterns.
                 dmin = int(np.float32(dm).view(np.int32))
             if nranks == 1:
+                if more:
+                    continue
                 return nsettled, push, dmin, first
             self.pack(n)
             hdr = self.agree(n, more, first, push, dmin)

@@ -36,7 +36,6 @@ def main():
         roots = [int(src[keep][i]) for i in (0, 17, 301)]
         spaces = {"chunked": SSSPWorkspace(g, comm, par_min=1),
                   "small-queue": SSSPWorkspace(g, comm, par_min=1, capacity=16, ghost_slots=64),
-                  "small-heap": SSSPWorkspace(g, comm, par_min=1, heap_room=3),
                   "push": SSSPWorkspace(g, comm, par_min=1, pull_max_vertices=0)}
         for t in THREADS:
             numba.set_num_threads(t)
