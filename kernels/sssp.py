@@ -85,8 +85,9 @@ from .partition import owner
 # 0.01-0.03 is a plateau, 0.02 the best, 0.1 (the reference's) about 1.8 times slower. Small
 # buckets keep the light phases from relaxing the same vertices over and over; the heavy
 # edges this leaves are cheap, since the big heavy phases pull. Measured again once light
-# phases relaxed nearest first (bench/sssp_delta.py 22 --roots 8, 2 ranks x 1 thread): 0.01,
-# 0.0125, 0.015 and 0.02 within 5 % of each other (mean 1.77-1.85 s), 0.025 1.25x, 0.1 2.7x.
+# phases ran one pass per exchange round (bench/sssp_delta.py 22 0.01 0.015 0.02 0.03 0.05
+# --roots 8, 2 ranks x 1 thread, mean search): 0.01 1.10x the best, 0.015 the best, 0.02
+# 1.03x, 0.03 1.15x, 0.05 1.45x; too close to move (an earlier sweep had 0.02 best).
 DEFAULT_DELTA = 0.02
 
 # Records queued between exchanges (28 bytes each: 16 queued, 12 in the send buffer).
@@ -104,10 +105,10 @@ PULL_RATIO = 4
 
 # The header every rank sends every other rank in each exchange round (one Alltoall, which
 # is also the round's agreement; see _Search): records (int32 words) for that rank, "has
-# frontier left", "sent records", first non-empty bucket, push work, smallest settled
-# distance (float32 bits).
-_COUNT, _MORE, _SENT, _FIRST, _PUSH, _DMIN = range(6)
-_HEADER = 6
+# frontier left", "sent records", first non-empty bucket, push work (the settled rows'
+# length).
+_COUNT, _MORE, _SENT, _FIRST, _PUSH = range(5)
+_HEADER = 5
 
 
 
@@ -144,19 +145,24 @@ def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
 
 @njit(cache=True, nogil=True)
 def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
-             in_settled):
+             in_settled, work):
     """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices with light edges
     form the frontier, in vertex order (a light pass); all join the settled set (once
-    each)."""
+    each), and `work` (the settled rows' total length: what a push would read) grows by
+    the rows of those that join it now."""
+    n0 = nsettled
     n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
                                in_settled)
+    for i in range(n0, nsettled):
+        v = settled[i]
+        work += rowptr[v + 1] - rowptr[v]
     nf = 0
     for i in range(n):
         v = frontier[i]
         if heavy[v] > rowptr[v]:
             frontier[nf] = v
             nf += 1
-    return nf, nsettled
+    return nf, nsettled, work
 
 
 @njit(cache=True, nogil=True)
@@ -515,7 +521,7 @@ _PENDING = -2
 
 @njit(cache=True, nogil=True)
 def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in_settled,
-                rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
+                work, rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
                 dist, parent, key, bits, count, bkt, gval, gtag, gmask, tagged,
                 pdst, pv, pd, pu, n, cap):
     """One light pass of bucket cur on this rank: the vertices drained from the bucket that
@@ -533,13 +539,13 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
 
     One order on one thread: a vertex's parent is the first vertex in it that gave its
     distance, the same for any thread count. Returns (pos, nf, records queued, settled
-    count); pos < nf means the queue filled first."""
+    count, settled rows' length: see _extract); pos < nf means the queue filled first."""
     last = cur + nslots - 1
     if pos == nf:
         if count[cur % nslots] == 0:
-            return pos, nf, n, nsettled
-        nf, nsettled = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
-                                settled, nsettled, in_settled)
+            return pos, nf, n, nsettled, work
+        nf, nsettled, work = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
+                                      settled, nsettled, in_settled, work)
         pos = 0
         for i in range(nf):
             bkt[frontier[i]] = _PENDING
@@ -586,7 +592,7 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
                 pd[n] = nd
                 pu[n] = u
                 n += 1
-    return pos, nf, n, nsettled
+    return pos, nf, n, nsettled, work
 
 
 @njit(cache=True, nogil=True)
@@ -727,37 +733,6 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
     _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
     _settle_place_par(_SETTLE_RECORD, nchunks, nrec, cnt, tbuf, 0, key, parent, rstart, offsets,
                       recv_i, dist, inv_delta, cur, nslots, bits, count, bkt)
-
-
-@njit(cache=True, nogil=True)
-def _push_cost_run(a, b, rowptr, settled, dist, out_w, out_d, c):
-    work = np.int64(0)
-    dmin = np.float32(np.inf)
-    for i in range(a, b):
-        v = settled[i]
-        work += rowptr[v + 1] - rowptr[v]
-        dmin = min(dmin, dist[v])
-    out_w[c] = work
-    out_d[c] = dmin
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _push_cost_par(nchunks, rowptr, settled, nsettled, dist, out_w, out_d):
-    for c in prange(nchunks):
-        _push_cost_run(c * nsettled // nchunks, (c + 1) * nsettled // nchunks, rowptr,
-                       settled, dist, out_w, out_d, c)
-
-
-@njit(cache=True, nogil=True)
-def _push_cost(rowptr, settled, nsettled, dist, out_w, out_d, par):
-    """The settled rows' total length, and the smallest settled distance (per-chunk parts
-    in out_w, out_d)."""
-    nchunks = _nchunks(nsettled, par)
-    if nchunks == 1:
-        _push_cost_run(0, nsettled, rowptr, settled, dist, out_w, out_d, 0)
-    else:
-        _push_cost_par(nchunks, rowptr, settled, nsettled, dist, out_w, out_d)
-    return out_w[:nchunks].sum(), out_d[:nchunks].min()
 
 
 @njit(cache=True, nogil=True)
@@ -935,7 +910,6 @@ class SSSPWorkspace:
         self.cnt = np.zeros((maxc, 2), dtype=np.int64)    # records, touched per chunk
         self.ccounts = np.zeros((maxc, part.nranks), dtype=np.int64)
         self.dmins = np.empty(maxc, dtype=np.float32)
-        self.pwork = np.empty(maxc, dtype=np.int64)
         self.par_min = int(par_min)
         # Touched vertices of a pass (by entry) or of received records (by record).
         self.tbuf = np.empty(max(cap, m), dtype=np.int32)
@@ -988,7 +962,6 @@ class SSSPWorkspace:
                    self.key, self.bits, self.count, self.bkt, self.epre, self.cnt, self.tbuf,
                    self.gval, self.gtag, self.ghost_mask, self.tagged, self.pdst, self.pv,
                    self.pd, self.pu, 0, self.capacity, 1.0, 0, self.nslots, par)
-        _push_cost(g.rowptr, self.settled, 0, self.dist, self.pwork, self.dmins, par)
         if self.sdist is not None:
             _settled_view(self.settled, 0, self.dist, self.sloc, par)
             _pull(0, g.rowptr, self.heavy, self.col, self.weight, np.float32(0),
@@ -1044,8 +1017,8 @@ def sssp(ws, root, delta=None):
     cur = 0  # the root alone is in bucket 0
     n = 0    # records queued, not yet sent
     while cur != NO_BUCKET:
-        nsettled, max_push, dmin, first = search.light(cur, n)
-        cur, n = search.heavy(cur, nsettled, max_push, dmin, first)
+        nsettled, max_push, first = search.light(cur, n)
+        cur, n = search.heavy(cur, nsettled, max_push, first)
         _clear_settled(ws.settled, nsettled, ws.in_settled)
     return ws.dist, ws.parent
 
@@ -1084,7 +1057,7 @@ class _Search:
         return _pack(n, ws.pdst, ws.pv, ws.pd, ws.pu, ws.counts, ws.ccounts, ws.dmins,
                      ws.send_i, ws.send_f, self.par)
 
-    def agree(self, n, more, first, push, dmin):
+    def agree(self, n, more, first, push):
         """Send this round's header to every rank (the records packed by pack()), return
         every rank's header (rows by rank)."""
         ws = self.ws
@@ -1094,7 +1067,6 @@ class _Search:
         h[:, _SENT] = n > 0
         h[:, _FIRST] = first
         h[:, _PUSH] = push
-        h[:, _DMIN] = dmin
         self.comm.Alltoall(h, ws.hdr_recv)
         return ws.hdr_recv
 
@@ -1112,43 +1084,37 @@ class _Search:
 
     def light(self, cur, n):
         """Light phases of bucket cur (n records already queued). Returns (settled count,
-        the busiest rank's push work, the smallest settled distance's bits, the next
-        non-empty bucket), agreed by all ranks."""
+        the busiest rank's push work, the next non-empty bucket), agreed by all ranks."""
         ws, g = self.ws, self.g
         lo, hi, nranks, scale, shift = self.args
         inv_delta, nslots = 1.0 / ws.delta, ws.nslots
-        pos = nf = nsettled = 0
+        pos = nf = nsettled = work = 0
         while True:
-            pos, nf, n, nsettled = _light_step(
+            pos, nf, n, nsettled, work = _light_step(
                 cur, nslots, inv_delta, pos, nf, ws.frontier, ws.settled, nsettled,
-                ws.in_settled, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks, scale,
-                shift, ws.offsets, ws.dist, ws.parent, ws.key, ws.bits, ws.count, ws.bkt,
+                ws.in_settled, work, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks,
+                scale, shift, ws.offsets, ws.dist, ws.parent, ws.key, ws.bits, ws.count, ws.bkt,
                 ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, n,
                 ws.capacity)
             # the pass stopped at a full queue, or left vertices for the next pass
             more = pos < nf or ws.count[cur % nslots] > 0
-            first = push = dmin = 0
+            first = 0
             if not n and not more:   # quiet here: what the quiet round must carry
                 first = first_bucket(cur, nslots, ws.count)
-                push, dm = _push_cost(g.rowptr, ws.settled, nsettled, ws.dist, ws.pwork,
-                                      ws.dmins, self.par)
-                # Non-negative float32s order like their bit patterns.
-                dmin = int(np.float32(dm).view(np.int32))
             if nranks == 1:
                 if more:
                     continue
-                return nsettled, push, dmin, first
+                return nsettled, work, first
             self.pack(n)
-            hdr = self.agree(n, more, first, push, dmin)
+            hdr = self.agree(n, more, first, work)
             if not hdr[:, _SENT].any():
                 if not hdr[:, _MORE].any():   # quiet everywhere, nothing in flight
-                    return (nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _DMIN].min()),
-                            int(hdr[:, _FIRST].min()))
+                    return nsettled, int(hdr[:, _PUSH].max()), int(hdr[:, _FIRST].min())
             else:
                 self.exchange(n, hdr, cur)
             n = 0
 
-    def heavy(self, cur, nsettled, max_push, dmin, first):
+    def heavy(self, cur, nsettled, max_push, first):
         """The heavy phase of bucket cur, pushed from the settled set or pulled by the
         vertices it could still improve. A push reads every heavy entry of the settled rows,
         each a random access to the target's distance. A pull replicates the settled
@@ -1164,11 +1130,13 @@ class _Search:
             return first, 0
         inv_delta, nslots = 1.0 / ws.delta, ws.nslots
         if ws.sdist is not None and max_push >= ws.pull_threshold:
-            # Heavy edges have w >= wdelta, so nothing from the set lands below thr.
-            dm = np.int32(dmin).view(np.float32)
-            thr = np.float32(dm + ws.wdelta)
             _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
             gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
+            # The smallest settled distance anywhere (only pulls need it: a sweep of the
+            # gathered copy, where an exchange would cost a collective); heavy edges have
+            # w >= wdelta, so nothing from the set lands below thr.
+            dm = ws.sdist.min() if len(ws.sdist) else np.float32(np.inf)
+            thr = np.float32(dm + ws.wdelta)
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
                   ws.dist, ws.parent, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots,
                   ws.bits, ws.count, ws.bkt, self.par)
@@ -1194,7 +1162,7 @@ class _Search:
                 # Where the unsent records will land (the receiver clamps the same way).
                 b = min(max(int(np.float64(dmin_rec) * inv_delta), cur), cur + nslots - 1)
                 first = min(first, b)
-            hdr = self.agree(n, more, first, 0, 0)
+            hdr = self.agree(n, more, first, 0)
             if not hdr[:, _MORE].any():
                 # The records of this last round travel with the next light round.
                 return int(hdr[:, _FIRST].min()), n
