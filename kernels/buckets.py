@@ -3,9 +3,11 @@ SSSP kernels.
 
 Bucket b holds the local vertices with b*delta <= dist < (b+1)*delta (clamped into the window
 [cur, cur + nslots), see bucket_of); it lives in slot b % nslots: one bitmap over the local
-block per slot (bits, nslots x words), a vertex count per slot (count), and the bucket of each
-vertex (bkt, -1 when in none). Moving a vertex is two bit operations, and draining a bucket
-yields its vertices in increasing order, so rows are then read in memory order.
+block per slot (bits, nslots x words), a vertex count per slot (count), and the slot of each
+vertex's bucket (bkt, int32; -1 when in none): every bucket in use lies in the window, so its
+slot names it, and a slot index is half the bytes of a bucket number where bkt is read at
+random. Moving a vertex is two bit operations, and draining a bucket yields its vertices in
+increasing order, so rows are then read in memory order.
 """
 import numpy as np
 from numba import njit
@@ -27,7 +29,7 @@ def bucket_of(d, inv_delta, cur, last):
 @njit(cache=True, nogil=True, inline="always")
 def unlist(v, nslots, bits, count, bkt):
     """Vertex v out of its bucket (it is in one)."""
-    s = bkt[v] % nslots
+    s = bkt[v]
     clear_bit(bits[s], v)
     count[s] -= 1
     bkt[v] = -1
@@ -36,14 +38,14 @@ def unlist(v, nslots, bits, count, bkt):
 @njit(cache=True, nogil=True, inline="always")
 def move_to_bucket(v, b, nslots, bits, count, bkt):
     """Vertex v into bucket b of the cyclic array, out of its old bucket if it had one."""
+    s = b % nslots
     old = bkt[v]
-    if old != b:
+    if old != s:
         if old >= 0:
             unlist(v, nslots, bits, count, bkt)
-        s = b % nslots
         set_bit(bits[s], v)
         count[s] += 1
-        bkt[v] = b
+        bkt[v] = s
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -51,17 +53,16 @@ def move_to_bucket_shared(v, b, nslots, bits, dcount, bkt):
     """move_to_bucket for threads that move distinct vertices at once: the bit operations
     atomic (two vertices may share a word), the count changes into this thread's own
     dcount row (the caller adds the rows to count afterwards). The same buckets result."""
+    s = b % nslots
     old = bkt[v]
-    if old != b:
+    if old != s:
         bit = ONE << np.uint64(v & 63)
         if old >= 0:
-            s = old % nslots
-            atomic_and(bits[s], v >> 6, ~bit)
-            dcount[s] -= 1
-        s = b % nslots
+            atomic_and(bits[old], v >> 6, ~bit)
+            dcount[old] -= 1
         atomic_or(bits[s], v >> 6, bit)
         dcount[s] += 1
-        bkt[v] = b
+        bkt[v] = s
 
 
 @njit(cache=True, nogil=True)

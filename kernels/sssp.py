@@ -868,7 +868,7 @@ class SSSPWorkspace:
         # The outputs: a search returns these arrays (overwritten by the next search).
         self.dist = np.empty(n, dtype=np.float32)
         self.parent = np.empty(n, dtype=np.int64)
-        self.bkt = np.empty(n, dtype=np.int64)
+        self.bkt = np.empty(n, dtype=np.int32)   # slots (buckets.py)
         # (float32 bits of dist, tie): the relaxation's atomic minimum (see _relax_run)
         self.key = np.empty(n, dtype=np.uint64)
         self.touched = np.empty(m, dtype=np.int32)
@@ -1183,8 +1183,8 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     n = max_block_vertices(scale, nranks)
     nglobal = 1 << scale
     ib = id_bytes(scale)
-    # bkt 8, heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, in_settled 1
-    per_vertex = (8 + 8 + 8 + 8 + 3 * 4 + 1) * n
+    # bkt 4, heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, in_settled 1
+    per_vertex = (4 + 8 + 8 + 8 + 3 * 4 + 1) * n
     nslots = int(max_weight / delta) + 3
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1

@@ -568,7 +568,7 @@ class SSSP2DWorkspace:
         self.dist_bits = self.dist.view(np.uint32)
         self.parent = np.empty(n, dtype=np.int64)
         self.ptie = np.empty(n, dtype=np.uint8)
-        self.bkt = np.empty(n, dtype=np.int64)
+        self.bkt = np.empty(n, dtype=np.int32)   # slots (buckets.py)
         self.mark = np.empty(n, dtype=np.uint8)
         self.in_settled = np.empty(n, dtype=np.uint8)
         self.touched = np.empty(m, dtype=np.int64)
@@ -779,8 +779,8 @@ def sssp2d_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_w
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     n = max_block_vertices(scale, nranks)
-    # dist 4, parent 8, ptie/mark/in_settled 1 each, bkt 8, touched/frontier/settled 8 each
-    per_vertex = (4 + 8 + 3 + 8 + 3 * 8) * n
+    # dist 4, parent 8, ptie/mark/in_settled 1 each, bkt 4, touched/frontier/settled 8 each
+    per_vertex = (4 + 8 + 3 + 4 + 3 * 8) * n
     heavy = 8 * R * n
     nslots = int(max_weight / delta) + 3
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
