@@ -1030,8 +1030,8 @@ class _Search:
     vote: every rank reads every rank's header, so all reach the same decisions.
 
       light(cur) - rounds until bucket cur is empty everywhere with nothing in flight; a
-                   rank relaxes its bucket as often as it refills locally before exchanging
-                   (_light_step), so rounds are needed only for what crosses ranks. The
+                   rank makes one light pass per round (_light_step says why), and a rank
+                   whose pass left work sets "more" even when it sent nothing. The
                    quiet round's headers also carry each rank's first non-empty bucket and
                    what the heavy phase needs to choose push or pull.
       heavy(cur) - push: relax the settled set's heavy entries; their records all land in
@@ -1135,7 +1135,7 @@ class _Search:
             # The smallest settled distance anywhere (only pulls need it: a sweep of the
             # gathered copy, where an exchange would cost a collective); heavy edges have
             # w >= wdelta, so nothing from the set lands below thr.
-            dm = ws.sdist.min() if len(ws.sdist) else np.float32(np.inf)
+            dm = ws.sdist.min()
             thr = np.float32(dm + ws.wdelta)
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
                   ws.dist, ws.parent, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots,

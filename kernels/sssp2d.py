@@ -87,8 +87,8 @@ from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight, thread_chunk
 # Every bucket costs rounds of five collectives, so wider buckets win until the light phases
 # re-relax too much (a plateau from 0.5 to 1); bytes per search grow with delta (SCALE 17:
 # 2.4 MB at 0.1, 5.6 MB at 0.5 per rank), so on a fast network a smaller delta may pay.
-# The 1-D kernel's default is much smaller (DEFAULT_DELTA_1D): it relaxes a refilled bucket
-# locally without a collective, which the 2-D layout cannot.
+# The 1-D kernel's default is much smaller (DEFAULT_DELTA_1D): its light round is one small
+# header Alltoall (and the records' Alltoallv when any flow), not five collectives.
 DEFAULT_DELTA = 0.5
 
 # Proposals queued between row exchanges (32 bytes each: queue and send/receive words).
