@@ -74,8 +74,8 @@ import numba
 from numba import njit, prange
 
 from .bitmap import set_bit
-from .buckets import (NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket,
-                      move_to_bucket_shared, unlist)
+from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket,
+                      move_to_bucket_shared, slot_dtype, slot_of, unlist)
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .intrinsics import atomic_min, bitcast, prefetch
@@ -216,7 +216,10 @@ def split_by_weight(rowptr, weight, delta, heavy):
 #   tie) with an atomic minimum; the pass's result per vertex is then the smallest
 #   (distance, u) proposed in it, whatever the order of the proposals. Ties between passes
 #   go to the earlier pass (a strict improvement only: the tie part of every key is 0
-#   between passes), so a parent's value was always set before its child's (no cycles);
+#   between passes), so a parent's value was always set before its child's (no cycles).
+#   Between passes key's distance part may lie above dist: the light passes write dist
+#   alone (one random write less per lowered vertex), and a pass proposes only values
+#   below dist, so a stale key never wins;
 #   records for other ranks are those that beat the remote-distance cache as it was when
 #   the pass began, queued in entry order; the cache learns them after the pass;
 #   received records are applied the same way, the tie being the record's place in the
@@ -264,10 +267,10 @@ def _nchunks(work, par):
 def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
     """Put the vertices tlist[a:b] (each listed once) into the buckets of their distances,
     clamped into the window [cur, cur + nslots)."""
-    last = cur + nslots - 1
+    cslot = cur % nslots
     for i in range(a, b):
         v = tlist[i]
-        move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
+        move_to_bucket(v, slot_of(dist[v], inv_delta, cur, cslot, nslots), bits, count, bkt)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -294,7 +297,7 @@ def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, off
     take atomic bit operations, the counts per-chunk deltas added at the end. The same
     buckets as placing them in order on one thread."""
     dcount = np.zeros((nchunks, nslots), dtype=np.int64)
-    last = cur + nslots - 1
+    cslot = cur % nslots
     for c in prange(nchunks):
         a = c * n // nchunks
         d = dcount[c]
@@ -307,7 +310,7 @@ def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, off
                 else:
                     r = np.searchsorted(rstart, x, side="right") - 1
                     parent[v] = offsets[r] + recv_i[3 * x + 2]
-            move_to_bucket_shared(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, d,
+            move_to_bucket_shared(v, slot_of(dist[v], inv_delta, cur, cslot, nslots), bits, d,
                                   bkt)
     for c in range(nchunks):
         for s in range(nslots):
@@ -540,7 +543,7 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
     One order on one thread: a vertex's parent is the first vertex in it that gave its
     distance, the same for any thread count. Returns (pos, nf, records queued, settled
     count, settled rows' length: see _extract); pos < nf means the queue filled first."""
-    last = cur + nslots - 1
+    cslot = cur % nslots
     if pos == nf:
         if count[cur % nslots] == 0:
             return pos, nf, n, nsettled, work
@@ -557,7 +560,7 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
             break   # the queue is full: exchange first
         pos += 1
         if bkt[u] >= 0:   # a record lowered it into bucket cur since the drain: relax it now
-            unlist(u, nslots, bits, count, bkt)
+            unlist(u, bits, count, bkt)
         bkt[u] = -1
         du = dist[u]
         for k in range(kb, ke):
@@ -566,12 +569,11 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
             if lo <= v and v < hi:
                 vl = v - lo
                 if nd < dist[vl]:
-                    dist[vl] = nd
-                    key[vl] = np.uint64(bitcast(nd, np.uint32)) << _U32
+                    dist[vl] = nd   # key may lag (see "threads and atomics")
                     parent[vl] = lo + u
-                    b = bucket_of(nd, inv_delta, cur, last)
-                    if b != cur or bkt[vl] != _PENDING:
-                        move_to_bucket(vl, b, nslots, bits, count, bkt)
+                    s = slot_of(nd, inv_delta, cur, cslot, nslots)
+                    if s != cslot or bkt[vl] != _PENDING:
+                        move_to_bucket(vl, s, bits, count, bkt)
             else:
                 # the remote-distance cache filters and learns at once, written in place as in
                 # _pass (an inline helper taking the cache's arrays, used by both, made the
@@ -868,7 +870,7 @@ class SSSPWorkspace:
         # The outputs: a search returns these arrays (overwritten by the next search).
         self.dist = np.empty(n, dtype=np.float32)
         self.parent = np.empty(n, dtype=np.int64)
-        self.bkt = np.empty(n, dtype=np.int32)   # slots (buckets.py)
+        self.bkt = None   # the slot of each vertex's bucket: slots_for allocates it
         # (float32 bits of dist, tie): the relaxation's atomic minimum (see _relax_run)
         self.key = np.empty(n, dtype=np.uint64)
         self.touched = np.empty(m, dtype=np.int32)
@@ -940,10 +942,13 @@ class SSSPWorkspace:
             self.delta = float(delta)
         self.wdelta = np.float32(self.delta)
         self.split_for(self.wdelta)
+        dtype = self.bkt.dtype if self.bkt is not None else None
         self.nslots = self.slots_for(self.delta)
         _clear(self.dist, self.parent, self.key, self.bits, self.count, self.bkt, self.gval,
                self.gtag)
         self.clean = True
+        if dtype is not None and self.bkt.dtype != dtype:
+            self._compile_exchange_path()   # the steps take bkt: compile them for its type
 
     def _compile_exchange_path(self):
         """Compile (or load from the cache) the record pack/apply steps now, with no records:
@@ -991,6 +996,9 @@ class SSSPWorkspace:
         if len(self.count) != nslots:
             self.bits = np.empty((nslots, self.nwords), dtype=np.uint64)
             self.count = np.empty(nslots, dtype=np.int64)
+        dtype = slot_dtype(nslots)
+        if self.bkt is None or self.bkt.dtype != dtype:
+            self.bkt = np.empty(len(self.dist), dtype=dtype)
         return nslots
 
 
@@ -1183,9 +1191,10 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     n = max_block_vertices(scale, nranks)
     nglobal = 1 << scale
     ib = id_bytes(scale)
-    # bkt 4, heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, in_settled 1
-    per_vertex = (4 + 8 + 8 + 8 + 3 * 4 + 1) * n
     nslots = int(max_weight / delta) + 3
+    # bkt (slot_dtype), heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each,
+    # in_settled 1
+    per_vertex = (np.dtype(slot_dtype(nslots)).itemsize + 8 + 8 + 8 + 3 * 4 + 1) * n
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1
     while slots < min(nglobal, ghost_slots):

@@ -73,7 +73,8 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .bitmap import set_bit
-from .buckets import NO_BUCKET, bucket_of, drain_bucket, first_bucket, move_to_bucket
+from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket, slot_dtype,
+                      slot_of)
 from .exchange import alltoallv_known, chunk_starts, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
@@ -123,10 +124,10 @@ def _clear(dist, parent, ptie, bits, count, bkt, mark, gval, gtag, in_settled):
 def _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt):
     """Place the vertices improved in the last apply into the buckets of their distances
     (clamped into the window [cur, cur + nslots): only a change of schedule)."""
-    last = cur + nslots - 1
+    cslot = cur % nslots
     for t in range(nt):
         v = touched[t]
-        move_to_bucket(v, bucket_of(dist[v], inv_delta, cur, last), nslots, bits, count, bkt)
+        move_to_bucket(v, slot_of(dist[v], inv_delta, cur, cslot, nslots), bits, count, bkt)
         mark[v] = _CLEAN
 
 
@@ -568,7 +569,7 @@ class SSSP2DWorkspace:
         self.dist_bits = self.dist.view(np.uint32)
         self.parent = np.empty(n, dtype=np.int64)
         self.ptie = np.empty(n, dtype=np.uint8)
-        self.bkt = np.empty(n, dtype=np.int32)   # slots (buckets.py)
+        self.bkt = None   # the slot of each vertex's bucket: reset allocates it
         self.mark = np.empty(n, dtype=np.uint8)
         self.in_settled = np.empty(n, dtype=np.uint8)
         self.touched = np.empty(m, dtype=np.int64)
@@ -634,6 +635,9 @@ class SSSP2DWorkspace:
             self.count = np.empty(self.nslots, dtype=np.int64)
             # bucket moves per block range of a threaded apply (see _apply_par)
             self.cdelta = np.empty((len(self.cnt), self.nslots), dtype=np.int64)
+        dtype = slot_dtype(self.nslots)
+        if self.bkt is None or self.bkt.dtype != dtype:
+            self.bkt = np.empty(len(self.dist), dtype=dtype)
         _clear(self.dist, self.parent, self.ptie, self.bits, self.count, self.bkt, self.mark,
                self.gval, self.gtag, self.in_settled)
         self.clean = True
@@ -779,10 +783,11 @@ def sssp2d_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_w
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     n = max_block_vertices(scale, nranks)
-    # dist 4, parent 8, ptie/mark/in_settled 1 each, bkt 4, touched/frontier/settled 8 each
-    per_vertex = (4 + 8 + 3 + 4 + 3 * 8) * n
-    heavy = 8 * R * n
     nslots = int(max_weight / delta) + 3
+    # dist 4, parent 8, ptie/mark/in_settled 1 each, bkt (slot_dtype), touched/frontier/
+    # settled 8 each
+    per_vertex = (4 + 8 + 3 + np.dtype(slot_dtype(nslots)).itemsize + 3 * 8) * n
+    heavy = 8 * R * n
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1
     while slots < min(C * n, ghost_slots):
