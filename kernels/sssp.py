@@ -40,9 +40,10 @@ State, all in the workspace (allocated once per graph, untimed):
             light phases read only the light prefix, pushes only the heavy rest, and a pull
             stops at the first weight that can no longer improve the vertex;
   buckets - one bitmap over the local block per slot of a cyclic array of buckets, a count
-            per slot and the bucket of each vertex: moving a vertex is two bit operations,
-            and extracting a bucket yields its vertices in order, so the settled set's rows
-            are pushed in memory order. Improvements of a push pass or of received records
+            per slot and the slot of each vertex's bucket (buckets.py): moving a vertex is
+            two bit operations, and extracting a bucket yields its vertices in order, so the
+            settled set's rows are pushed in memory order, their bounds kept beside it
+            (_extract). Improvements of a push pass or of received records
             are only listed during it (a touched list) and placed in buckets after it: the
             relax loop stays small, and a vertex improved many times in a pass moves once
             (light phases move each improved vertex at once, see _light_step);

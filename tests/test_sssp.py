@@ -12,6 +12,7 @@ from mpi4py import MPI
 
 import mpi_sssp_common as common
 from graph500.validate_sssp import validate_sssp
+from graph500.kernels.buckets import slot_dtype
 from graph500.kernels.graph import DistGraph
 from graph500.kernels.partition import Partition
 from graph500.kernels.sssp import DEFAULT_DELTA, SSSPWorkspace, sssp
@@ -64,6 +65,19 @@ def check_against_dijkstra(scale, src, dst, w, g, ws, roots, delta):
 def test_matches_dijkstra(random_case, delta):
     scale, src, dst, w, g, ws = random_case
     check_against_dijkstra(scale, src, dst, w, g, ws, roots_of(src, dst, 4), delta)
+
+
+def test_slot_type_follows_delta(random_case):
+    """bkt (each vertex's bucket slot) takes the smallest type that holds the slots: a delta
+    that needs more than 127 slots switches it to int16, and the searches stay exact."""
+    assert [slot_dtype(n) for n in (3, 127, 128, 32767, 32768)] == \
+        [np.int8, np.int8, np.int16, np.int16, np.int32]
+    scale, src, dst, w, g, ws = random_case
+    roots = roots_of(src, dst, 2, seed=3)
+    check_against_dijkstra(scale, src, dst, w, g, ws, roots, 0.001)
+    assert ws.nslots > 127 and ws.bkt.dtype == np.int16
+    check_against_dijkstra(scale, src, dst, w, g, ws, roots, DEFAULT_DELTA)
+    assert ws.bkt.dtype == np.int8
 
 
 def test_matches_dijkstra_kronecker():
