@@ -88,7 +88,11 @@ from .partition import owner
 # edges this leaves are cheap, since the big heavy phases pull. Measured again once light
 # phases ran one pass per exchange round (bench/sssp_delta.py 22 0.01 0.015 0.02 0.03 0.05
 # --roots 8, 2 ranks x 1 thread, mean search): 0.01 1.10x the best, 0.015 the best, 0.02
-# 1.03x, 0.03 1.15x, 0.05 1.45x; too close to move (an earlier sweep had 0.02 best).
+# 1.03x, 0.03 1.15x, 0.05 1.45x; too close to move (an earlier sweep had 0.02 best). Again
+# once pushes read the settled rows' bounds in order (bench/sssp_delta.py 22 0.01 0.015 0.02
+# 0.025 --roots 8; 0.01 / 0.015 / 0.025 against the best): 1 rank x 1 thread 1.15 / 1.07 /
+# 1.05 with 0.02 the best; 2 ranks x 1 thread 1.08 / 1.07 / 1.14, 0.02 the best; 1 rank x 2
+# threads 1.07 / 1.00 / 1.17, 0.02 at 1.01.
 DEFAULT_DELTA = 0.02
 
 # Records queued between exchanges (28 bytes each: 16 queued, 12 in the send buffer).
