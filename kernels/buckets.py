@@ -30,6 +30,15 @@ def slot_dtype(nslots):
     return np.int64
 
 
+def slot_array(nslots, n, bkt=None):
+    """bkt for n vertices and nslots slots: the given array while its type is still
+    slot_dtype(nslots), else a new one (a workspace calls this whenever delta changes)."""
+    dtype = slot_dtype(nslots)
+    if bkt is not None and bkt.dtype == dtype:
+        return bkt
+    return np.empty(n, dtype=dtype)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def slot_of(d, inv_delta, cur, cslot, nslots):
     """The slot of distance d's bucket, the bucket clamped into [cur, cur + nslots): a vertex

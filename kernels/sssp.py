@@ -76,7 +76,7 @@ from numba import njit, prange
 
 from .bitmap import set_bit
 from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket,
-                      move_to_bucket_shared, slot_dtype, slot_of, unlist)
+                      move_to_bucket_shared, slot_array, slot_dtype, slot_of, unlist)
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .intrinsics import atomic_min, bitcast, prefetch
@@ -155,9 +155,8 @@ def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, ns
     form the frontier, in vertex order (a light pass); all join the settled set (once
     each), with their heavy rows (sbegin, slen: where a push reads them, in the order it
     reads them, instead of two random reads of heavy and rowptr per row then: 0.95x the
-    search time on one rank, bench/sssp_ab.py 22), and `work`
-    (the settled rows' total length: what a push would read) grows by the rows of those
-    that join it now."""
+    search time on one rank, bench/sssp_ab.py 22), and `work` (the settled rows' total
+    length: what a push would read) grows by the rows of those that join it now."""
     n0 = nsettled
     n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
                                in_settled)
@@ -557,7 +556,7 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
     count, settled rows' length: see _extract); pos < nf means the queue filled first."""
     cslot = cur % nslots
     if pos == nf:
-        if count[cur % nslots] == 0:
+        if count[cslot] == 0:
             return pos, nf, n, nsettled, work
         nf, nsettled, work = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
                                       settled, nsettled, in_settled, work, sbegin, slen)
@@ -1013,9 +1012,7 @@ class SSSPWorkspace:
         if len(self.count) != nslots:
             self.bits = np.empty((nslots, self.nwords), dtype=np.uint64)
             self.count = np.empty(nslots, dtype=np.int64)
-        dtype = slot_dtype(nslots)
-        if self.bkt is None or self.bkt.dtype != dtype:
-            self.bkt = np.empty(len(self.dist), dtype=dtype)
+        self.bkt = slot_array(nslots, len(self.dist), self.bkt)
         return nslots
 
 

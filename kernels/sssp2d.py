@@ -73,8 +73,8 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .bitmap import set_bit
-from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket, slot_dtype,
-                      slot_of)
+from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket, slot_array,
+                      slot_dtype, slot_of)
 from .exchange import alltoallv_known, chunk_starts, mpi_type
 from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
@@ -635,9 +635,7 @@ class SSSP2DWorkspace:
             self.count = np.empty(self.nslots, dtype=np.int64)
             # bucket moves per block range of a threaded apply (see _apply_par)
             self.cdelta = np.empty((len(self.cnt), self.nslots), dtype=np.int64)
-        dtype = slot_dtype(self.nslots)
-        if self.bkt is None or self.bkt.dtype != dtype:
-            self.bkt = np.empty(len(self.dist), dtype=dtype)
+        self.bkt = slot_array(self.nslots, len(self.dist), self.bkt)
         _clear(self.dist, self.parent, self.ptie, self.bits, self.count, self.bkt, self.mark,
                self.gval, self.gtag, self.in_settled)
         self.clean = True
