@@ -5,13 +5,14 @@ the sum). One rank, the benchmark graph (edgefactor 16, seed 2 3).
 
   .venv/bin/python bench/sssp_ties.py SCALE [--roots 4]
 
-Why: light passes run on one thread, in vertex order, so that a vertex's parent (the first
-vertex in that order to give its final distance) is the same for any thread count. A
-threaded light pass would need a parent rule that does not depend on order, such as the
-smallest candidate; that rule can close a cycle through absorbed entries (two vertices at
-the same distance, each the other's smallest candidate). This counts how often either case
-arises (SCALE 22, 4 roots, at 2ffcb4e: 0-6 tied vertices and 0-8 absorbed entries per search
-of 2.4 million reached vertices; SCALE 20: none).
+Why: the 1-D kernel (kernels/sssp.py) names, for a vertex with several candidates, the
+smallest parent id among the strict ones, whatever the order of the relaxations; an absorbed
+candidate only keeps the vertex when it gave it its distance first (the smallest-id rule there
+could close a cycle: two vertices at the same distance, each the other's smallest candidate),
+so only a vertex whose candidates are all absorbed, two or more of them, can get a parent that
+depends on the order (threads, ranks). This counts how often either case arises (SCALE 22,
+4 roots, at 2ffcb4e: 0-6 tied vertices and 0-8 absorbed entries per search of 2.4 million
+reached vertices; SCALE 20: none).
 """
 import argparse
 import os

@@ -3,18 +3,18 @@ SSSP kernels.
 
 Bucket b holds the local vertices with b*delta <= dist < (b+1)*delta (clamped into the window
 [cur, cur + nslots), see slot_of); it lives in slot b % nslots: one bitmap over the local
-block per slot (bits, nslots x words), a vertex count per slot (count), and the slot of each
-vertex's bucket (bkt; -1 when in none): every bucket in use lies in the window, so its slot
-names it. bkt is read at random for every vertex a relaxation lowers, so it takes the
-smallest integer type that holds the slots (slot_dtype). Moving a vertex is two bit
-operations, and draining a bucket yields its vertices in increasing order, so rows are then
-read in memory order.
+block per slot (bits, nslots x words) and a vertex count per slot (count). Moving a vertex is
+two bit operations, and draining a bucket yields its vertices in increasing order, so rows
+are then read in memory order. The 2-D kernel also keeps the slot of each vertex's bucket
+(bkt; -1 when in none: every bucket in use lies in the window, so its slot names it), read
+at random for every vertex a relaxation lowers, so it takes the smallest integer type that
+holds the slots (slot_dtype). The 1-D kernel has no bkt: a lowering knows the old distance,
+so the old slot (sssp.py's _old_slot), and threads can move vertices with atomic bits alone.
 """
 import numpy as np
 from numba import njit
 
-from .bitmap import ONE, bit_index, clear_bit, lowest_bit, set_bit
-from .intrinsics import atomic_and, atomic_or
+from .bitmap import bit_index, clear_bit, lowest_bit, set_bit
 
 NO_BUCKET = np.int64(1) << 62
 
@@ -70,22 +70,6 @@ def move_to_bucket(v, s, bits, count, bkt):
             unlist(v, bits, count, bkt)
         set_bit(bits[s], v)
         count[s] += 1
-        bkt[v] = s
-
-
-@njit(cache=True, nogil=True, inline="always")
-def move_to_bucket_shared(v, s, bits, dcount, bkt):
-    """move_to_bucket for threads that move distinct vertices at once: the bit operations
-    atomic (two vertices may share a word), the count changes into this thread's own
-    dcount row (the caller adds the rows to count afterwards). The same buckets result."""
-    old = bkt[v]
-    if old != s:
-        bit = ONE << np.uint64(v & 63)
-        if old >= 0:
-            atomic_and(bits[old], v >> 6, ~bit)
-            dcount[old] -= 1
-        atomic_or(bits[s], v >> 6, bit)
-        dcount[s] += 1
         bkt[v] = s
 
 

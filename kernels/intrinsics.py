@@ -1,9 +1,10 @@
 """LLVM instructions Numba does not expose on the CPU, for the hot loops.
 
-Atomic read-modify-write on uint64 array elements, for threads that share an array: these
-are LLVM's atomicrmw instructions (x86: a locked
-instruction, or a compare-and-swap loop for min), with monotonic ordering: each update is
-indivisible, and nothing else is ordered by it (the parallel region's end orders the rest).
+Atomic read-modify-write on uint64 (or uint32) array elements, for threads that share an
+array: these are LLVM's atomicrmw instructions (x86: a locked instruction, or a
+compare-and-swap loop for min), with monotonic ordering: each update is indivisible, and
+nothing else is ordered by it (the parallel region's end orders the rest); the _sc variants
+order everything around them.
 A locked instruction also stalls the thread's other memory accesses, so callers test with a
 plain read first where a stale value can only make them skip work that is not needed.
 """
@@ -12,20 +13,20 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 
-def _rmw(op, doc):
+def _rmw(op, doc, ordering="monotonic"):
     @intrinsic
     def rmw(typingctx, ary, idx, val):
-        if not (isinstance(ary, types.Array) and ary.dtype == types.uint64
-                and val == types.uint64 and isinstance(idx, types.Integer)):
+        if not (isinstance(ary, types.Array) and ary.dtype in (types.uint32, types.uint64)
+                and val == ary.dtype and isinstance(idx, types.Integer)):
             return None
-        sig = types.uint64(ary, idx, val)
+        sig = ary.dtype(ary, idx, val)
 
         def codegen(context, builder, signature, args):
             aryty = signature.args[0]
             arr = context.make_array(aryty)(context, builder, args[0])
             i = context.cast(builder, args[1], signature.args[1], types.intp)
             ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [i])
-            return builder.atomic_rmw(op, ptr, args[2], "monotonic")
+            return builder.atomic_rmw(op, ptr, args[2], ordering)
         return sig, codegen
     rmw.__doc__ = doc
     return rmw
@@ -34,18 +35,23 @@ def _rmw(op, doc):
 atomic_min = _rmw("umin", "old = ary[idx]; ary[idx] = min(old, val) (unsigned); returns old.")
 atomic_or = _rmw("or", "old = ary[idx]; ary[idx] = old | val; returns old.")
 atomic_and = _rmw("and", "old = ary[idx]; ary[idx] = old & val; returns old.")
+# The same with sequentially consistent ordering: neither the compiler nor the processor moves
+# other memory accesses across them (on x86 the same locked instructions), for threads that
+# hand work to each other through them (kernels/sssp.py's light pass).
+atomic_min_sc = _rmw("umin", "atomic_min, sequentially consistent.", "seq_cst")
+atomic_and_sc = _rmw("and", "atomic_and, sequentially consistent.", "seq_cst")
 
 
 
 @intrinsic
 def compare_and_swap(typingctx, ary, idx, expected, new):
-    """One atomic step on an int64 element: if ary[idx] == expected, ary[idx] = new.
-    Returns the value ary[idx] held (== expected when the swap happened)."""
-    if not (isinstance(ary, types.Array) and ary.dtype == types.int64
-            and isinstance(idx, types.Integer) and expected == types.int64
-            and new == types.int64):
+    """One atomic step on an int64 (or uint64) element: if ary[idx] == expected, ary[idx] =
+    new. Returns the value ary[idx] held (== expected when the swap happened)."""
+    if not (isinstance(ary, types.Array) and ary.dtype in (types.int64, types.uint64)
+            and isinstance(idx, types.Integer) and expected == ary.dtype
+            and new == ary.dtype):
         return None
-    sig = types.int64(ary, idx, expected, new)
+    sig = ary.dtype(ary, idx, expected, new)
 
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]

@@ -15,18 +15,34 @@ any rank:
                  every rank;
   heavy phase  - every vertex settled in this bucket relaxes its heavy edges (w >= delta)
                  once, with its final distance.
-A relaxation along a local edge updates the target at once; one to a remote vertex becomes
-a record (vertex, distance, parent) for the owner, sent with one Alltoallv per round; the
-owner keeps strictly smaller distances only. (Strictly: a parent's value that produced a
-child's final value was set before it, so parent chains cannot close into cycles.)
+A relaxation along a local edge offers the target at once; one to a remote vertex becomes a
+record (vertex, distance, parent) for the owner, sent with one Alltoallv per round, and
+offered there.
 
 The schedule only orders the work. Correctness is that of any label-correcting method: a
 vertex whose distance drops always goes back into a bucket and is relaxed again, so the loop
 ends exactly when no edge can improve any distance. That state is the least fixed point
 d(v) = min over paths of the left-to-right float32 sum (float32 addition is monotone), the
 same for any number of ranks and any order of records: distances agree bit for bit across
-runs; parents may differ on ties. Bucket indices are clamped into the window [cur, cur +
-nslots) of the cyclic bucket array, again only a change of schedule.
+runs. Bucket indices are clamped into the window [cur, cur + nslots) of the cyclic bucket
+array, again only a change of schedule.
+
+Parents, the same for any order (so for any ranks and threads): each vertex keeps a key,
+(float32 bits of its distance, absorbed, parent's global id), and every offer is a key. A
+proposal from u is strict when d(u) < float32(d(u) + w), absorbed when they are equal (a
+weight of 0, or below half an ulp of d(u)). A strict proposal wins when its key is smaller:
+a smaller distance, or an equal one from a smaller parent id (or replacing an absorbed
+parent); an absorbed one only with a smaller distance (_propose). Every vertex relaxes its
+edges with its final distance at least once, and no offer at a vertex's final distance is
+filtered out (the remote-distance cache passes equal values; a pull reads equal weights),
+so a vertex with a strict candidate gets the smallest such parent id, whatever the order.
+Only a vertex whose every candidate is absorbed keeps the absorbed parent that first gave it
+its distance, which can depend on the order when it has two or more such candidates (never
+seen on the benchmark's graphs: bench/sssp_ties.py counts 0-8 absorbed entries per SCALE 22
+search). Switching only to strict parents cannot close a cycle (a chain of strict parents
+strictly decreases in distance), and an absorbed parent had its distance before its child
+took it. Parents are read off the keys at the end of the search; the parent id's 32 bits
+hold SCALE 32 at most.
 
 Heavy phases push (each settled vertex relaxes its heavy entries; remote targets become
 records) or pull (every rank gets the settled set's distances with one Allgatherv, and each
@@ -39,18 +55,19 @@ State, all in the workspace (allocated once per graph, untimed):
             them, else a sorted copy), and per delta the index where its heavy part starts:
             light phases read only the light prefix, pushes only the heavy rest, and a pull
             stops at the first weight that can no longer improve the vertex;
-  buckets - one bitmap over the local block per slot of a cyclic array of buckets, a count
-            per slot and the slot of each vertex's bucket (buckets.py): moving a vertex is
-            two bit operations, and extracting a bucket yields its vertices in order, so the
-            settled set's rows are pushed in memory order, their bounds kept beside it
-            (_extract). Improvements of a push pass or of received records
-            are only listed during it (a touched list) and placed in buckets after it: the
-            relax loop stays small, and a vertex improved many times in a pass moves once
-            (light phases move each improved vertex at once, see _light_step);
+  buckets - one bitmap over the local block per slot of a cyclic array of buckets and a
+            count per slot (buckets.py): a vertex whose distance falls leaves the slot of
+            its old distance's bucket and joins the new one's, two bit operations, and
+            extracting a bucket yields its vertices in order, so the settled set's rows are
+            pushed in memory order, their bounds kept beside it (_extract). Improvements of a
+            push pass or of received records are only listed during it (a touched list)
+            and placed in buckets after it: the relax loop stays small, and a vertex
+            improved many times in a pass moves once (light passes move each improved
+            vertex at once, see _light_run);
   ghost   - the smallest distance this rank has already sent for each remote vertex (a
-            direct-mapped cache, tagged when N is larger than the cache): a record that
-            cannot beat an earlier one is never sent. Exact, since the owner's distance is
-            already at most what was sent; it removes most of the remote traffic;
+            direct-mapped cache, tagged when N is larger than the cache): a record above an
+            earlier one is never sent. Exact, since the owner's distance is already at most
+            what was sent; it removes most of the remote traffic;
   records - at most `capacity` records are queued between exchanges, so a large frontier is
             relaxed over several rounds; every rank takes part in every round, and a small
             header each rank sends each other one (one Alltoall) says how many records follow
@@ -58,12 +75,10 @@ State, all in the workspace (allocated once per graph, untimed):
             (see _Search).
 Records are three int32 words: the vertex's index in its owner's block, the float32 bits of
 the distance, and the parent's index in the sender's block (the receiver adds the sender's
-block offset).
+block offset), bitwise negated when the proposal is absorbed.
 
-Threads: every pass over entries, records or vertices runs in chunks on all threads, with
-results that do not depend on the chunking (see "threads and atomics" below), except the
-light passes, which run on one thread, in vertex order: distances and parents are the same
-for any thread count.
+Threads: every pass over entries, records or vertices runs in chunks on all threads (see
+"threads and atomics" below); distances and parents are the same for any thread count.
 
 The per-edge loops call no Numba function that takes arrays: such a call costs reference
 counting on each array, several times the relaxation itself (measured: 107 ns per call with
@@ -74,12 +89,12 @@ from mpi4py import MPI
 import numba
 from numba import njit, prange
 
-from .bitmap import set_bit
-from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket,
-                      move_to_bucket_shared, slot_array, slot_dtype, slot_of, unlist)
+from .bitmap import bit_index, lowest_bit, set_bit
+from .buckets import NO_BUCKET, first_bucket, slot_of
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
-from .intrinsics import atomic_min, bitcast, prefetch
+from .intrinsics import (atomic_and, atomic_and_sc, atomic_min, atomic_min_sc, atomic_or,
+                         bitcast, compare_and_swap, prefetch)
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -117,60 +132,217 @@ _HEADER = 5
 
 
 
-# ---------------------------------------------------------------- buckets
+# ---------------------------------------------------------------- keys and buckets
 
+# key[v] = float32 bits of v's distance << 33 | absorbed << 32 | its parent's global id: the
+# pair every relaxation lowers at once (atomically when threads share it), so that the
+# smallest key is both the distance and the parent rule (see "parents" above).
+_DS = np.uint64(33)
+_ABS = np.uint64(1) << np.uint64(32)
+_PID = np.uint64(0xFFFFFFFF)
+_INF_BITS = np.uint64(0x7F800000)      # float32 +inf
+_INF_KEY = _INF_BITS << _DS
 _ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+_NONE = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, nogil=True)
-def _clear(dist, parent, key, bits, count, bkt, gval, gtag):
+def _clear(dist, key, bits, count, gval, gtag):
     """Everything a search starts from, cleared before the timer (the workspace's reset)."""
     dist[:] = np.inf
-    parent[:] = -1
-    key[:] = np.uint64(bitcast(np.float32(np.inf), np.uint32)) << _U32
+    key[:] = _INF_KEY
     bits[:, :] = 0
     count[:] = 0
-    bkt[:] = -1
     gval[:] = np.inf
     gtag[:] = -1
 
 
 @njit(cache=True, nogil=True)
-def _start(root, lo, hi, dist, parent, key, bits, count, bkt):
-    """The root alone, in bucket 0 (slot 0)."""
+def _start(root, lo, hi, dist, key, bits, count):
+    """The root alone, in bucket 0 (slot 0), its own parent."""
     if lo <= root < hi:
         r = root - lo
         dist[r] = 0.0
-        key[r] = 0
-        parent[r] = root
+        key[r] = np.uint64(root)
         set_bit(bits[0], r)
         count[0] = 1
-        bkt[r] = 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mark(v, s, on, bits, count):
+    """Vertex v into (on) or out of the bucket in slot s, if not there already."""
+    i = v >> 6
+    b = _ONE << np.uint64(v & 63)
+    x = bits[s, i]
+    if on and (x & b) == 0:
+        bits[s, i] = x | b
+        count[s] += 1
+    elif not on and (x & b) != 0:
+        bits[s, i] = x & ~b
+        count[s] -= 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mark_shared(v, s, on, bitsf, nwords, dcount):
+    """_mark for threads that share the buckets: the bit changed atomically in the flat view
+    of bits (after a plain read that finds nothing to do), the count into this thread's own
+    dcount row (added to count afterwards)."""
+    i = s * nwords + (v >> 6)
+    b = _ONE << np.uint64(v & 63)
+    x = bitsf[i]
+    if on and (x & b) == 0:
+        if (atomic_or(bitsf, i, b) & b) == 0:
+            dcount[s] += 1
+    elif not on and (x & b) != 0:
+        if (atomic_and(bitsf, i, ~b) & b) != 0:
+            dcount[s] -= 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _old_slot(odb, s, inv_delta, cur, cslot, nslots):
+    """The slot of the bucket a vertex was in before its distance (float32 bits odb) fell
+    to one in slot s, or -1 when there is none to leave (never reached, or the same slot).
+    A vertex placed while its bucket lay beyond the window (slot_of clamps) may still sit in
+    that other slot: it is relaxed there once more, with its distance then (only work)."""
+    if odb == _INF_BITS:
+        return -1
+    so = slot_of(bitcast(np.uint32(odb), np.float32), inv_delta, cur, cslot, nslots)
+    return -1 if so == s else so
 
 
 @njit(cache=True, nogil=True)
-def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, nsettled,
+def _propose(key, v, kn, absorbed, serial):
+    """Offer key kn (distance, absorbed flag, parent) to vertex v: a strict proposal (the
+    parent strictly nearer the root) wins when its key is smaller, so at an equal distance
+    the smaller parent id; an absorbed one (float32(d(u) + w) == d(u)) only with a smaller
+    distance. Returns (won, the key it replaced). serial: no other thread shares key."""
+    old = key[v]
+    if absorbed:
+        while (old >> _DS) > (kn >> _DS):
+            if serial:
+                key[v] = kn
+                return True, old
+            prev = compare_and_swap(key, v, old, kn)
+            if prev == old:
+                return True, old
+            old = prev
+        return False, old
+    if kn < old:
+        if serial:
+            key[v] = kn
+        else:
+            # key only falls: a plain read that already beats kn needs no locked step
+            # (which would stall this thread's other misses)
+            old = atomic_min(key, v, kn)
+        return kn < old, old
+    return False, old
+
+
+@njit(cache=True, nogil=True)
+def _extract(cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled, nsettled,
              in_settled, work, sbegin, slen):
-    """Empty bucket cur (buckets.py: the cyclic bucket array): its vertices with light edges
-    form the frontier, in vertex order (a light pass); all join the settled set (once
-    each), with their heavy rows (sbegin, slen: where a push reads them, in the order it
-    reads them, instead of two random reads of heavy and rowptr per row then: 0.95x the
-    search time on one rank, bench/sssp_ab.py 22), and `work` (the settled rows' total
-    length: what a push would read) grows by the rows of those that join it now."""
-    n0 = nsettled
-    n, nsettled = drain_bucket(cur, nslots, bits, count, bkt, frontier, settled, nsettled,
-                               in_settled)
-    for i in range(n0, nsettled):
-        v = settled[i]
-        sbegin[i] = heavy[v]
-        slen[i] = rowptr[v + 1] - heavy[v]
-        work += rowptr[v + 1] - rowptr[v]
+    """Empty bucket cur (the cyclic bucket array, see buckets.py), in vertex order. Its
+    vertices join the settled set once, with their heavy rows (sbegin, slen: where a push
+    reads them, in the order it reads them, instead of two random reads of heavy and rowptr
+    per row then: 0.95x the search time on one rank, bench/sssp_ab.py 22), and `work` (the
+    settled rows' total length: what a push would read) grows by the rows of those that
+    join it now. Those with light edges form the frontier of a light pass, and stay in the
+    bucket until their row starts (_light_run): a pass lowering one of them before then
+    finds it there already, and the row uses the lower distance; flen holds their light
+    rows' lengths, in frontier order. Returns (frontier size, settled count, work)."""
+    s = cur % nslots
+    row = bits[s]
     nf = 0
-    for i in range(n):
-        v = frontier[i]
-        if heavy[v] > rowptr[v]:
-            frontier[nf] = v
-            nf += 1
+    for w in range(len(row)):
+        x = row[w]
+        if x == 0:
+            continue
+        keep = np.uint64(0)
+        while x != 0:
+            low = lowest_bit(x)
+            v = (w << 6) + bit_index(low)
+            x ^= low
+            if in_settled[v] == 0:
+                in_settled[v] = 1
+                settled[nsettled] = v
+                sbegin[nsettled] = heavy[v]
+                slen[nsettled] = rowptr[v + 1] - heavy[v]
+                nsettled += 1
+                work += rowptr[v + 1] - rowptr[v]
+            if heavy[v] > rowptr[v]:
+                frontier[nf] = v
+                flen[nf] = heavy[v] - rowptr[v]
+                nf += 1
+                keep |= low
+        row[w] = keep
+    count[s] = nf
+    return nf, nsettled, work
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled,
+                 nsettled, in_settled, work, sbegin, slen, cpart):
+    """_extract on all threads, chunks of the bucket's words: each counts its frontier
+    vertices, new settled ones and their rows' length, then fills its places in both lists
+    (after the chunks before it): the same lists, in the same order. Its reads of every
+    drained vertex's row bounds are random; on one thread they were a serial part of each
+    threaded light pass."""
+    s = cur % nslots
+    row = bits[s]
+    nw = len(row)
+    for c in prange(nchunks):
+        nl = 0
+        ns = 0
+        wk = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            x = row[w]
+            while x != 0:
+                low = lowest_bit(x)
+                v = (w << 6) + bit_index(low)
+                x ^= low
+                if heavy[v] > rowptr[v]:
+                    nl += 1
+                if in_settled[v] == 0:
+                    ns += 1
+                    wk += rowptr[v + 1] - rowptr[v]
+        cpart[c, 0] = nl
+        cpart[c, 1] = ns
+        cpart[c, 2] = wk
+    nf = 0
+    for c in range(nchunks):
+        nl = cpart[c, 0]
+        ns = cpart[c, 1]
+        work += cpart[c, 2]
+        cpart[c, 0] = nf
+        cpart[c, 1] = nsettled
+        nf += nl
+        nsettled += ns
+    for c in prange(nchunks):
+        f = cpart[c, 0]
+        q = cpart[c, 1]
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            x = row[w]
+            if x == 0:
+                continue
+            keep = np.uint64(0)
+            while x != 0:
+                low = lowest_bit(x)
+                v = (w << 6) + bit_index(low)
+                x ^= low
+                if in_settled[v] == 0:
+                    in_settled[v] = 1
+                    settled[q] = v
+                    sbegin[q] = heavy[v]
+                    slen[q] = rowptr[v + 1] - heavy[v]
+                    q += 1
+                if heavy[v] > rowptr[v]:
+                    frontier[f] = v
+                    flen[f] = heavy[v] - rowptr[v]
+                    f += 1
+                    keep |= low
+            row[w] = keep
+    count[s] = nf
     return nf, nsettled, work
 
 
@@ -178,6 +350,21 @@ def _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier, settled, ns
 def _clear_settled(settled, nsettled, in_settled):
     for i in range(nsettled):
         in_settled[settled[i]] = 0
+
+
+@njit(cache=True, nogil=True)
+def _parents(a, b, key, parent):
+    """The search's parents, read off the keys of vertices a..b (-1 where unreached)."""
+    for v in range(a, b):
+        k = key[v]
+        parent[v] = -1 if (k >> _DS) == _INF_BITS else np.int64(k & _PID)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _parents_par(nchunks, key, parent):
+    n = len(key)
+    for c in prange(nchunks):
+        _parents(c * n // nchunks, (c + 1) * n // nchunks, key, parent)
 
 
 # ---------------------------------------------------------------- rows in weight order
@@ -218,25 +405,25 @@ def split_by_weight(rowptr, weight, delta, heavy):
 
 # ---------------------------------------------------------------- threads and atomics
 #
-# Every step that reads many entries runs on all threads, in chunks, and gives the same
-# result for any chunking, so distances and parents do not depend on the thread count:
-#   a relaxation pass reads the distances as they were when it began (dist is written only
-#   after it) and lowers each local target through key[v] = (float32 bits of the distance,
-#   tie) with an atomic minimum; the pass's result per vertex is then the smallest
-#   (distance, u) proposed in it, whatever the order of the proposals. Ties between passes
-#   go to the earlier pass (a strict improvement only: the tie part of every key is 0
-#   between passes), so a parent's value was always set before its child's (no cycles).
-#   Between passes key's distance part may lie above dist: the light passes write dist
-#   alone (one random write less per lowered vertex), and a pass proposes only values
-#   below dist, so a stale key never wins;
-#   records for other ranks are those that beat the remote-distance cache as it was when
-#   the pass began, queued in entry order; the cache learns them after the pass;
-#   received records are applied the same way, the tie being the record's place in the
-#   receive buffer: the earliest of the smallest wins, exactly as applying them in order;
-#   pulls, packing and the cost sums are per vertex or per chunk, merged in chunk order;
-#   the touched vertices (each listed once per pass) are settled and re-bucketed by their
-#   chunks' threads: bucket bitmap words atomically, counts per chunk (_settle_place_par).
-# Pass boundaries depend only on row lengths and the queue's room, never on threads.
+# Every step that reads many entries runs on all threads, in chunks. Results cannot depend
+# on the chunking or on the threads' timing, since the smallest key wins whatever the order
+# of the offers (see "Parents" above); what threads change is only the schedule:
+#   a light pass (_light_run) relaxes chunks of whole rows at once, Gauss-Seidel: each
+#   lowering is an atomic minimum on key (the winner), then on dist's bits, then an atomic
+#   bit in the new bucket (the old one's cleared), counts per chunk; a row that starts
+#   reads the newest distance, after taking its vertex out of the bucket, so a lowering
+#   that comes later puts it back for the next pass (sequentially consistent atomics order
+#   the two threads' steps). Records are queued per chunk against the remote-distance cache
+#   as it was when the pass began, and merged (the cache learning them) after it;
+#   a push pass reads the distances as they were when it began (dist is written after
+#   it) and offers keys with an atomic minimum; the offer that takes a key's distance below
+#   dist (exactly one per vertex and pass) lists the vertex, which is settled and
+#   re-bucketed after the pass by its chunk's thread (bucket words atomically, counts per
+#   chunk: _place_par). Records for other ranks go through the cache as in a light pass;
+#   received records are offered the same way; pulls, packing and the cost sums are per
+#   vertex or per chunk, merged in chunk order.
+# One thread runs the same code with plain writes (serial=True). Between passes, key's
+# distance part equals dist.
 
 # Prefetch distances (kernels/intrinsics.py prefetch) this many rows of a pass ahead, or
 # entries of a row ahead: far enough to cover a miss, near enough to stay in the cache.
@@ -272,55 +459,45 @@ def _nchunks(work, par):
     return max(1, min(par[0], work // max(1, par[1] // 4)))
 
 
+
+
 @njit(cache=True, nogil=True)
-def _place(tlist, a, b, dist, inv_delta, cur, nslots, bits, count, bkt):
-    """Put the vertices tlist[a:b] (each listed once) into the buckets of their distances,
-    clamped into the window [cur, cur + nslots)."""
+def _place(tlist, a, b, key, dist, inv_delta, cur, nslots, bits, count):
+    """The vertices tlist[a:b] (each listed once), whose keys a pass lowered: their
+    distances read off the keys, and each moved into the bucket of its new distance."""
     cslot = cur % nslots
     for i in range(a, b):
         v = tlist[i]
-        move_to_bucket(v, slot_of(dist[v], inv_delta, cur, cslot, nslots), bits, count, bkt)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _settle_key(v, key, dist):
-    """Vertex v's result from its key: the distance set, the tie part back to 0. Returns
-    the tie part - 1: the index (local row, or record) of the proposal that won."""
-    k = key[v]
-    dist[v] = bitcast(np.uint32(k >> _U32), np.float32)
-    key[v] = k & _HI
-    return np.int64(k & _LO) - 1
-
-
-# How _settle_place_par finishes a touched vertex before placing it: nothing to do (the
-# pull wrote it), from its key (a relaxation pass), or from the record its key names (apply).
-_SETTLE_NONE, _SETTLE_KEY, _SETTLE_RECORD = 0, 1, 2
+        d = bitcast(np.uint32(key[v] >> _DS), np.float32)
+        s = slot_of(d, inv_delta, cur, cslot, nslots)
+        so = _old_slot(np.uint64(bitcast(dist[v], np.uint32)), s, inv_delta, cur, cslot, nslots)
+        if so >= 0:
+            _mark(v, so, False, bits, count)
+        _mark(v, s, True, bits, count)
+        dist[v] = d
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _settle_place_par(kind, nchunks, n, cnt, tlist, lo, key, parent, rstart, offsets, recv_i,
-                      dist, inv_delta, cur, nslots, bits, count, bkt):
-    """Chunk c's touched vertices tlist[c*n//nchunks:][:cnt[c, 1]] (the lists together name
-    each vertex once) settled as `kind` says and placed into their buckets, chunks on all
-    threads: each vertex's own entries have one writer; the bucket bitmaps' shared words
-    take atomic bit operations, the counts per-chunk deltas added at the end. The same
-    buckets as placing them in order on one thread."""
-    dcount = np.zeros((nchunks, nslots), dtype=np.int64)
+def _place_par(nchunks, n, cnt, tlist, key, dist, inv_delta, cur, nslots, bits, count, dcount):
+    """_place for chunk c's vertices tlist[c*n//nchunks:][:cnt[c, 1]] (the lists together
+    name each vertex once), chunks on all threads: the bucket bitmaps' shared words take
+    atomic bit operations, the counts per-chunk deltas added at the end. The same buckets."""
     cslot = cur % nslots
+    nwords = bits.shape[1]
+    bitsf = bits.reshape(-1)
     for c in prange(nchunks):
-        a = c * n // nchunks
         d = dcount[c]
-        for i in range(a, a + cnt[c, 1]):
+        d[:] = 0
+        for i in range(c * n // nchunks, c * n // nchunks + cnt[c, 1]):
             v = tlist[i]
-            if kind != _SETTLE_NONE:
-                x = _settle_key(v, key, dist)
-                if kind == _SETTLE_KEY:
-                    parent[v] = lo + x
-                else:
-                    r = np.searchsorted(rstart, x, side="right") - 1
-                    parent[v] = offsets[r] + recv_i[3 * x + 2]
-            move_to_bucket_shared(v, slot_of(dist[v], inv_delta, cur, cslot, nslots), bits, d,
-                                  bkt)
+            dv = bitcast(np.uint32(key[v] >> _DS), np.float32)
+            s = slot_of(dv, inv_delta, cur, cslot, nslots)
+            so = _old_slot(np.uint64(bitcast(dist[v], np.uint32)), s, inv_delta, cur, cslot,
+                           nslots)
+            if so >= 0:
+                _mark_shared(v, so, False, bitsf, nwords, d)
+            _mark_shared(v, s, True, bitsf, nwords, d)
+            dist[v] = dv
     for c in range(nchunks):
         for s in range(nslots):
             count[s] += dcount[c, s]
@@ -343,6 +520,8 @@ def row_of_entry(epre, nrows, e):
     return a
 
 
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _prefetch_target(j, begin, length, col, lo, hi, dist, key, gval, gmask):
     """Ask the cache for the state of the first target of a pass's row j (nothing when the
@@ -362,11 +541,11 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, length, col, weight, lo,
                scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
                pdst, pv, pd, pu, qbase, tbuf, serial):
     """Entries e0..e1 of a pass over frontier[pos:end] (entries numbered across the pass's
-    rows, row i's first at epre[i - pos]): local targets lowered through key, touched ones
-    listed at tbuf[e0:]; remote targets that beat the remote-distance cache queued at
+    rows, row i's first at epre[i - pos]): local targets offered keys (dist, read as it was
+    when the pass began, is written after it), each vertex the pass lowers listed once at
+    tbuf[e0:]; remote targets that the remote-distance cache does not rule out queued at
     qbase + e0 on. Returns (records, touched).
-    serial: the whole pass runs on this thread, so key takes a plain minimum (an atomic one
-    is a locked compare-and-swap loop on x86, paid for nothing here); the same result."""
+    serial: the whole pass runs on this thread (plain writes to key; the same result)."""
     if e0 >= e1:
         return 0, 0
     i = row_of_entry(epre, end - pos, e0)
@@ -391,7 +570,7 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, length, col, weight, lo,
         k0 = rb + (e - epre[i])
         k1 = rb + min(length[pos + i], e1 - epre[i])
         du = dist[u]
-        tie = np.uint64(u + 1)
+        tie = np.uint64(lo + u)
         for k in range(k0, k1):
             if k + AHEAD_ENTRIES < k1:
                 x = col[k + AHEAD_ENTRIES]
@@ -399,37 +578,44 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, length, col, weight, lo,
                     prefetch(dist, x - lo)
                 else:
                     prefetch(gval, x & gmask)
-            w = weight[k]
-            nd = du + w
+            nd = du + weight[k]
             v = col[k]
             if lo <= v and v < hi:
                 vl = v - lo
-                if nd < dist[vl]:
-                    kn = (np.uint64(bitcast(nd, np.uint32)) << _U32) | tie
+                dv = dist[vl]
+                if nd <= dv:
+                    nb = np.uint64(bitcast(nd, np.uint32))
+                    absorbed = nd == du
+                    kn = (nb << _DS) | tie | (_ABS if absorbed else _ZERO)
                     old = key[vl]
-                    if kn < old:
+                    if absorbed:   # rare: a call
+                        won, old = _propose(key, vl, kn, True, serial)
+                    elif kn < old:   # _propose's strict case, written in place
                         if serial:
                             key[vl] = kn
                         else:
-                            # key only falls: a plain read that already beats kn needs no
-                            # locked step (which would stall this thread's other misses)
                             old = atomic_min(key, vl, kn)
-                    # the first improvement of this pass lists it (the tie part was 0)
-                    if kn < old and (old & _LO) == 0:
+                        won = kn < old
+                    else:
+                        won = False
+                    # the pass's first lowering of v lists it: the key it replaced still
+                    # holds the distance the pass began with
+                    if won and (old >> _DS) > nb and \
+                            (old >> _DS) == np.uint64(bitcast(dv, np.uint32)):
                         tbuf[e0 + nt] = vl
                         nt += 1
             else:
                 s = v & gmask
                 if tagged:
-                    if gtag[s] == v and nd >= gval[s]:
+                    if gtag[s] == v and nd > gval[s]:
                         continue
-                elif nd >= gval[s]:
+                elif nd > gval[s]:
                     continue
                 r = owner(v, nranks, scale, shift)
                 pdst[q + nr] = r
                 pv[q + nr] = v - offsets[r]
                 pd[q + nr] = nd
-                pu[q + nr] = u
+                pu[q + nr] = u if nd != du else ~u
                 nr += 1
         e += k1 - k0
         i += 1
@@ -450,18 +636,41 @@ def _relax_par(nchunks, ne, frontier, epre, pos, end, begin, length, col, weight
 
 
 @njit(cache=True, nogil=True)
-def _settle_run(tbuf, a, b, lo, key, dist, parent):
-    """The pass's result for the touched vertices tbuf[a:b]: distance and parent from the
-    key, whose tie part goes back to 0."""
+def _merge(q, a, b, offsets, gval, gtag, gmask, tagged, pdst, pv, pd, pu):
+    """A chunk's records pdst..pu[a:b] (those the remote-distance cache as it was when the
+    pass began did not rule out), moved down to the queue's end q (never overlapping ahead)
+    in entry order, each kept only if it is still not above the cache, which learns it: the
+    queue is the same for any chunking. A record dropped here carries more than an earlier
+    one to the same vertex (queued before it, or already sent), which the owner applies
+    first or already has: dropping it changes nothing there, and saves packing, sending and
+    applying the duplicates a pass finds (a hub's neighbours). Returns the queue's end."""
     for j in range(a, b):
-        v = tbuf[j]
-        parent[v] = lo + _settle_key(v, key, dist)
+        r = pdst[j]
+        x = pv[j]
+        d = pd[j]
+        v = x + offsets[r]
+        s = v & gmask
+        if tagged:
+            if gtag[s] == v:
+                if d > gval[s]:
+                    continue
+            else:
+                gtag[s] = v
+        elif d > gval[s]:
+            continue
+        gval[s] = d
+        pdst[q] = r
+        pv[q] = x
+        pd[q] = d
+        pu[q] = pu[j]
+        q += 1
+    return q
 
 
 @njit(cache=True, nogil=True)
 def _pass(frontier, pos, nf, begin, length, n, cap, epre, cnt, col, weight, lo, hi,
-          nranks, scale, shift, offsets, dist, parent, key, gval, gtag, gmask, tagged,
-          pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits, count, bkt, par):
+          nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+          pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits, count, dcount, par):
     """One relaxation pass over the rows of frontier[i], i >= pos (length[i] entries from
     begin[i]: by place in the frontier, read in order), as many rows as
     the record queue (n queued) has room for, whole rows (one at least when the queue is
@@ -493,57 +702,171 @@ def _pass(frontier, pos, nf, begin, length, n, cap, epre, cnt, col, weight, lo, 
     q = n
     for c in range(nchunks):
         e0 = c * ne // nchunks
-        # The chunk's records (those that beat the remote-distance cache as it was when the
-        # pass began), moved down to the end of the queue (never overlapping ahead) in entry
-        # order, each kept only if it still beats the cache, which learns it: the queue is
-        # the same for any chunking. A record dropped here carries no less than an earlier
-        # one to the same vertex (queued before it, or already sent), which the owner
-        # applies first or already has: dropping it changes nothing there, and saves
-        # packing, sending and applying the duplicates a pass finds (a hub's neighbours).
-        for j in range(n + e0, n + e0 + cnt[c, 0]):
-            r = pdst[j]
-            x = pv[j]
-            d = pd[j]
-            v = x + offsets[r]
-            s = v & gmask
-            if tagged:
-                if gtag[s] == v:
-                    if d >= gval[s]:
-                        continue
-                else:
-                    gtag[s] = v
-            elif d >= gval[s]:
-                continue
-            gval[s] = d
-            pdst[q] = r
-            pv[q] = x
-            pd[q] = d
-            pu[q] = pu[j]
-            q += 1
+        q = _merge(q, n + e0, n + e0 + cnt[c, 0], offsets, gval, gtag, gmask, tagged,
+                   pdst, pv, pd, pu)
     if nchunks == 1:
-        _settle_run(tbuf, 0, cnt[0, 1], lo, key, dist, parent)
-        _place(tbuf, 0, cnt[0, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+        _place(tbuf, 0, cnt[0, 1], key, dist, inv_delta, cur, nslots, bits, count)
     else:
-        _settle_place_par(_SETTLE_KEY, nchunks, ne, cnt, tbuf, lo, key, parent, epre, offsets,
-                          pv, dist, inv_delta, cur, nslots, bits, count, bkt)
+        _place_par(nchunks, ne, cnt, tbuf, key, dist, inv_delta, cur, nslots, bits, count,
+                   dcount)
     return end, q
 
 
-# bkt of a vertex in a light pass's frontier that the pass has not relaxed yet (_light_step)
-_PENDING = -2
+@njit(cache=True, nogil=True)
+def _light_run(i0, i1, frontier, rowptr, heavy, col, weight, lo, hi, nranks, scale, shift,
+               offsets, dist, key, inv_delta, cur, nslots, bits, count, dcount,
+               gval, gtag, gmask, tagged, pdst, pv, pd, pu, q, cap, serial):
+    """Light rows of frontier[i0:i1], in order, each with its vertex's newest distance, read
+    when the row starts (the vertex then leaves the bucket it stayed in since the drain: see
+    _extract). A target whose distance falls moves into its new bucket at once, so a later
+    row of the pass that it lowers uses the lower value (Gauss-Seidel; passes that read the
+    distances as they began relaxed 1.39x the entries and took 1.26x the search time,
+    bench/sssp_ab.py 22 on one rank). Records for other ranks are queued from q on.
+    serial: the only thread; the remote-distance cache filters and learns as it goes, and
+    the pass stops before a row the queue (cap) has no room for. Else threads share dist,
+    key and the buckets (atomic updates, counts into dcount; see "threads and atomics") and
+    the cache is only read (the caller merges the records). Returns (the row it stopped
+    at, records queued)."""
+    nr = 0
+    cslot = cur % nslots
+    nwords = bits.shape[1]
+    bitsf = bits.reshape(-1)
+    distu = dist.view(np.uint32)
+    for i in range(i0, i1):
+        # prefetch (as _relax_run): the row AHEAD_ROWS on gets its first target's distance
+        # and key, the row twice as far its entries
+        j = i + AHEAD_ROWS
+        if j < i1:
+            x = col[rowptr[frontier[j]]]
+            if lo <= x and x < hi:
+                prefetch(dist, x - lo)
+                prefetch(key, x - lo)
+            if j + AHEAD_ROWS < i1:
+                kb = rowptr[frontier[j + AHEAD_ROWS]]
+                prefetch(col, kb)
+                prefetch(weight, kb)
+                prefetch(dist, frontier[j + AHEAD_ROWS])
+                if j + 2 * AHEAD_ROWS < i1:
+                    y = frontier[j + 2 * AHEAD_ROWS]
+                    prefetch(rowptr, y)
+                    prefetch(heavy, y)
+        u = frontier[i]
+        if serial and q + nr + (heavy[u] - rowptr[u]) > cap and q + nr > 0:
+            return i, nr   # the queue is full: exchange first
+        # lowered into this bucket again since the drain, the row now relaxes with its
+        # newest distance: out of the bucket (threads: a lowering after this read puts it
+        # back, and the next pass relaxes it again)
+        ub = _ONE << np.uint64(u & 63)
+        x = bits[cslot, u >> 6]
+        if (x & ub) != 0:
+            if serial:
+                bits[cslot, u >> 6] = x & ~ub
+                count[cslot] -= 1
+            # ordered before the read of dist[u]: a thread that lowers u after that read
+            # finds the bit clear and sets it again (see _light_run's docstring)
+            elif (atomic_and_sc(bitsf, cslot * nwords + (u >> 6), ~ub) & ub) != 0:
+                dcount[cslot] -= 1
+        du = dist[u]
+        tie = np.uint64(lo + u)
+        for k in range(rowptr[u], heavy[u]):
+            nd = du + weight[k]
+            v = col[k]
+            if lo <= v and v < hi:
+                vl = v - lo
+                if nd <= dist[vl]:
+                    nb = np.uint64(bitcast(nd, np.uint32))
+                    absorbed = nd == du
+                    kn = (nb << _DS) | tie | (_ABS if absorbed else _ZERO)
+                    old = key[vl]
+                    if absorbed:   # rare: a call
+                        won, old = _propose(key, vl, kn, True, serial)
+                    elif kn < old:   # _propose's strict case, written in place
+                        if serial:
+                            key[vl] = kn
+                        else:
+                            old = atomic_min(key, vl, kn)
+                        won = kn < old
+                    else:
+                        won = False
+                    if won and (old >> _DS) > nb:   # a lower distance: into its bucket
+                        s = slot_of(nd, inv_delta, cur, cslot, nslots)
+                        so = _old_slot(old >> _DS, s, inv_delta, cur, cslot, nslots)
+                        if serial:
+                            dist[vl] = nd
+                            vb = _ONE << np.uint64(vl & 63)
+                            wi = vl >> 6
+                            if so >= 0:
+                                x = bits[so, wi]
+                                if (x & vb) != 0:
+                                    bits[so, wi] = x & ~vb
+                                    count[so] -= 1
+                            x = bits[s, wi]
+                            if (x & vb) == 0:
+                                bits[s, wi] = x | vb
+                                count[s] += 1
+                        else:
+                            # ordered before the bit's read: a row that has not started yet
+                            # (its bit still set) reads this distance (see "threads and
+                            # atomics")
+                            atomic_min_sc(distu, vl, np.uint32(nb))
+                            if so >= 0:
+                                _mark_shared(vl, so, False, bitsf, nwords, dcount)
+                            _mark_shared(vl, s, True, bitsf, nwords, dcount)
+            else:
+                # the remote-distance cache, written in place as in _merge (an inline helper
+                # taking the cache's arrays, used by both, made the search 8-11 % slower:
+                # bench/sssp_ab.py 21, 2 ranks)
+                s = v & gmask
+                if tagged:
+                    if gtag[s] == v:
+                        if nd > gval[s]:
+                            continue
+                    elif serial:
+                        gtag[s] = v
+                elif nd > gval[s]:
+                    continue
+                if serial:
+                    gval[s] = nd
+                r = owner(v, nranks, scale, shift)
+                pdst[q + nr] = r
+                pv[q + nr] = v - offsets[r]
+                pd[q + nr] = nd
+                pu[q + nr] = u if nd != du else ~u
+                nr += 1
+    return i1, nr
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _light_par(nchunks, pos, end, ne, frontier, epre, cfirst, rowptr, heavy, col, weight, lo,
+               hi, nranks, scale, shift, offsets, dist, key, inv_delta, cur, nslots, bits,
+               count, dcount, gval, gtag, gmask, tagged, pdst, pv, pd, pu, qbase, cnt):
+    """A light pass's rows on all threads, in chunks of whole rows (a row's entries use one
+    distance) of about equal entries; chunk c's records go from qbase + its first entry."""
+    for c in range(nchunks):
+        cfirst[c] = pos + (row_of_entry(epre, end - pos, c * ne // nchunks) if c > 0 else 0)
+    cfirst[nchunks] = end
+    for c in prange(nchunks):
+        dcount[c, :] = 0
+        cnt[c, 0] = _light_run(cfirst[c], cfirst[c + 1], frontier, rowptr, heavy, col, weight,
+                               lo, hi, nranks, scale, shift, offsets, dist, key, inv_delta,
+                               cur, nslots, bits, count, dcount[c], gval, gtag, gmask, tagged,
+                               pdst, pv, pd, pu, qbase + epre[cfirst[c] - pos], 0, False)[1]
+    for c in range(nchunks):
+        for s in range(nslots):
+            count[s] += dcount[c, s]
 
 
 @njit(cache=True, nogil=True)
 def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in_settled,
                 work, rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
-                dist, parent, key, bits, count, bkt, gval, gtag, gmask, tagged,
-                pdst, pv, pd, pu, n, cap, sbegin, slen):
+                dist, key, bits, count, dcount, gval, gtag, gmask, tagged,
+                pdst, pv, pd, pu, n, cap, sbegin, slen, flen, epre, cnt, cfirst, cpart, par):
     """One light pass of bucket cur on this rank: the vertices drained from the bucket that
     have light edges (frontier[:nf], from frontier[pos] on when a full queue stopped the
-    pass before; a new pass drains the bucket) relax their light rows in vertex order, each
-    with its newest distance. A vertex the pass lowers is moved at once: one still pending
-    in this pass is relaxed when the pass reaches it, any other waits in its bucket (cur,
-    or a later one) for the next pass, which comes after an exchange round.
+    pass before; a new pass drains the bucket) relax their light rows (_light_run), as many
+    as the record queue has room for. A vertex the pass lowers goes at once into its bucket
+    (cur, or a later one), and waits there for the next pass, which comes after an exchange
+    round.
 
     Why one pass per round rather than repeating until the bucket is empty here: a rank that
     finishes its part of a bucket before exchanging relaxes vertices whose distances the
@@ -551,75 +874,69 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
     1 thread) against repeating locally in Dijkstra's order (a heap): 0.68-0.76x the time
     at SCALE 20 and 22, and within 3 % on one rank (where passes need no exchange).
 
-    One order on one thread: a vertex's parent is the first vertex in it that gave its
-    distance, the same for any thread count. Returns (pos, nf, records queued, settled
-    count, settled rows' length: see _extract); pos < nf means the queue filled first."""
-    cslot = cur % nslots
+    Returns (pos, nf, records queued, settled count, settled rows' length: see _extract);
+    pos < nf means the queue filled first."""
     if pos == nf:
-        if count[cslot] == 0:
+        if count[cur % nslots] == 0:
             return pos, nf, n, nsettled, work
-        nf, nsettled, work = _extract(cur, nslots, bits, count, bkt, rowptr, heavy, frontier,
-                                      settled, nsettled, in_settled, work, sbegin, slen)
+        nchunks = _nchunks(count[cur % nslots], par)
+        if nchunks == 1:
+            nf, nsettled, work = _extract(cur, nslots, bits, count, rowptr, heavy, frontier,
+                                          flen, settled, nsettled, in_settled, work, sbegin,
+                                          slen)
+        else:
+            nf, nsettled, work = _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy,
+                                              frontier, flen, settled, nsettled, in_settled,
+                                              work, sbegin, slen, cpart)
         pos = 0
-        for i in range(nf):
-            bkt[frontier[i]] = _PENDING
-    while pos < nf:
-        u = frontier[pos]
-        kb = rowptr[u]
-        ke = heavy[u]
-        if n + (ke - kb) > cap and n > 0:
-            break   # the queue is full: exchange first
-        pos += 1
-        if bkt[u] >= 0:   # a record lowered it into bucket cur since the drain: relax it now
-            unlist(u, bits, count, bkt)
-        bkt[u] = -1
-        du = dist[u]
-        for k in range(kb, ke):
-            nd = du + weight[k]
-            v = col[k]
-            if lo <= v and v < hi:
-                vl = v - lo
-                if nd < dist[vl]:
-                    dist[vl] = nd   # key may lag (see "threads and atomics")
-                    parent[vl] = lo + u
-                    s = slot_of(nd, inv_delta, cur, cslot, nslots)
-                    if s != cslot or bkt[vl] != _PENDING:
-                        move_to_bucket(vl, s, bits, count, bkt)
-            else:
-                # the remote-distance cache filters and learns at once, written in place as in
-                # _pass (an inline helper taking the cache's arrays, used by both, made the
-                # search 8-11 % slower: bench/sssp_ab.py 21, 2 ranks)
-                s = v & gmask
-                if tagged:
-                    if gtag[s] == v:
-                        if nd >= gval[s]:
-                            continue
-                    else:
-                        gtag[s] = v
-                elif nd >= gval[s]:
-                    continue
-                gval[s] = nd
-                r = owner(v, nranks, scale, shift)
-                pdst[n] = r
-                pv[n] = v - offsets[r]
-                pd[n] = nd
-                pu[n] = u
-                n += 1
-    return pos, nf, n, nsettled, work
+    if _nchunks(nf - pos, par) == 1:   # few rows: on this thread, no pass layout needed
+        end, nr = _light_run(pos, nf, frontier, rowptr, heavy, col, weight, lo, hi, nranks,
+                             scale, shift, offsets, dist, key, inv_delta, cur, nslots, bits,
+                             count, dcount[0], gval, gtag, gmask, tagged, pdst, pv, pd, pu, n,
+                             cap, True)
+        return end, nf, n + nr, nsettled, work
+    ne = 0
+    i = pos
+    epre[0] = 0
+    while i < nf:
+        ln = flen[i]
+        if n + ne + ln > cap and (n > 0 or i > pos):
+            break
+        ne += ln
+        i += 1
+        epre[i - pos] = ne
+    end = i
+    nchunks = _nchunks(ne, par)
+    if nchunks == 1:
+        n += _light_run(pos, end, frontier, rowptr, heavy, col, weight, lo, hi, nranks, scale,
+                        shift, offsets, dist, key, inv_delta, cur, nslots, bits, count,
+                        dcount[0], gval, gtag, gmask, tagged, pdst, pv, pd, pu, n, cap, True)[1]
+    else:
+        _light_par(nchunks, pos, end, ne, frontier, epre, cfirst, rowptr, heavy, col, weight,
+                   lo, hi, nranks, scale, shift, offsets, dist, key, inv_delta, cur,
+                   nslots, bits, count, dcount, gval, gtag, gmask, tagged, pdst, pv, pd, pu,
+                   n, cnt)
+        q = n
+        for c in range(nchunks):
+            e0 = epre[cfirst[c] - pos]
+            q = _merge(q, n + e0, n + e0 + cnt[c, 0], offsets, gval, gtag, gmask, tagged,
+                       pdst, pv, pd, pu)
+        n = q
+    return end, nf, n, nsettled, work
 
 
 @njit(cache=True, nogil=True)
 def _push_step(settled, pos, nsettled, begin, length, col, weight, lo, hi, nranks, scale, shift,
-               offsets, dist, parent, key, bits, count, bkt, epre, cnt, tbuf, gval, gtag,
+               offsets, dist, key, bits, count, dcount, epre, cnt, tbuf, gval, gtag,
                gmask, tagged, pdst, pv, pd, pu, n, cap, inv_delta, cur, nslots, par):
     """Heavy relaxations of the settled set from settled[pos] on (length[i] entries from
     begin[i]: _extract's sbegin and slen), until done or the record queue is full. Returns
     (next pos, records queued)."""
     while pos < nsettled:
         nxt, n = _pass(settled, pos, nsettled, begin, length, n, cap, epre, cnt, col,
-                       weight, lo, hi, nranks, scale, shift, offsets, dist, parent, key, gval,
+                       weight, lo, hi, nranks, scale, shift, offsets, dist, key, gval,
                        gtag, gmask, tagged, pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots,
-                       bits, count, bkt, par)
+                       bits, count, dcount, par)
         if nxt == pos:
             break
         pos = nxt
@@ -678,62 +995,59 @@ def _pack(n, pdst, pv, pd, pu, counts, ccounts, dmins, send_i, send_f, par):
     return dmins[:nchunks].min()
 
 
+
+
 @njit(cache=True, nogil=True)
-def _apply_run(j0, j1, recv_i, recv_f, dist, key, tbuf):
-    """Records j0..j1: those that lower a distance propose (distance, place in the buffer)
-    through key; touched vertices listed at tbuf[j0:]. Returns the touched count."""
+def _apply_run(j0, j1, rstart, offsets, recv_i, recv_f, dist, key, tbuf, serial):
+    """Records j0..j1 (the senders' groups start at rstart): each offers its key (distance,
+    the parent's global id, absorbed when the parent's word is negative) as a relaxation
+    does; each vertex they lower listed once at tbuf[j0:]. dist, read as it was before, is
+    written after. Returns the touched count."""
+    if j0 >= j1:
+        return 0
+    r = np.searchsorted(rstart, j0, side="right") - 1
     nt = 0
     for j in range(j0, j1):
+        while j >= rstart[r + 1]:
+            r += 1
         v = recv_i[3 * j]
         nd = recv_f[3 * j + 1]
-        if nd < dist[v]:
-            kn = (np.uint64(bitcast(nd, np.uint32)) << _U32) | np.uint64(j + 1)
+        dv = dist[v]
+        if nd <= dv:
+            x = recv_i[3 * j + 2]
+            absorbed = x < 0
+            p = offsets[r] + (~x if absorbed else x)
+            nb = np.uint64(bitcast(nd, np.uint32))
+            kn = (nb << _DS) | np.uint64(p) | (_ABS if absorbed else _ZERO)
             old = key[v]
-            if kn < old:   # key only falls: see _relax_run
-                old = atomic_min(key, v, kn)
-            if kn < old and (old & _LO) == 0:
+            if absorbed:   # rare: a call
+                won, old = _propose(key, v, kn, True, serial)
+            elif kn < old:   # _propose's strict case, written in place
+                if serial:
+                    key[v] = kn
+                else:
+                    old = atomic_min(key, v, kn)
+                won = kn < old
+            else:
+                won = False
+            if won and (old >> _DS) > nb and (old >> _DS) == np.uint64(bitcast(dv, np.uint32)):
                 tbuf[j0 + nt] = v
                 nt += 1
     return nt
 
 
-@njit(cache=True, nogil=True)
-def _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf):
-    """All records on this thread, in buffer order, each kept if strictly below the
-    distance so far: the earliest of the smallest wins, as in the chunked steps, without
-    their second pass (sender lookup) over the touched vertices. The tie part of key marks
-    a vertex listed in tbuf (cleared at the end: it is 0 between passes). Returns the
-    touched count."""
-    nt = 0
-    for r in range(len(rstart) - 1):
-        base = offsets[r]
-        for j in range(rstart[r], rstart[r + 1]):
-            v = recv_i[3 * j]
-            nd = recv_f[3 * j + 1]
-            if nd < dist[v]:
-                dist[v] = nd
-                parent[v] = base + recv_i[3 * j + 2]
-                if (key[v] & _LO) == 0:
-                    tbuf[nt] = v
-                    nt += 1
-                key[v] = (np.uint64(bitcast(nd, np.uint32)) << _U32) | np.uint64(1)
-    for i in range(nt):
-        key[tbuf[i]] &= _HI
-    return nt
-
-
 @njit(cache=True, nogil=True, parallel=True)
-def _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt):
+def _apply_par(nchunks, nrec, rstart, offsets, recv_i, recv_f, dist, key, tbuf, cnt):
     for c in prange(nchunks):
-        cnt[c, 1] = _apply_run(c * nrec // nchunks, (c + 1) * nrec // nchunks, recv_i, recv_f,
-                               dist, key, tbuf)
+        cnt[c, 1] = _apply_run(c * nrec // nchunks, (c + 1) * nrec // nchunks, rstart, offsets,
+                               recv_i, recv_f, dist, key, tbuf, False)
 
 
 @njit(cache=True, nogil=True)
-def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
-           inv_delta, cur, nslots, bits, count, bkt, par):
-    """Keep the received records that lower a distance (the earliest of the smallest, as
-    applying them in order with a strict comparison), and place what they lowered."""
+def _apply(recv_i, recv_f, recvcounts, offsets, dist, key, tbuf, cnt, inv_delta, cur, nslots,
+           bits, count, dcount, par):
+    """Apply the received records (the smallest key wins, whatever their order) and place
+    what they lowered."""
     nranks = len(recvcounts)
     rstart = np.zeros(nranks + 1, dtype=np.int64)   # records per sender, prefix sums
     for r in range(nranks):
@@ -741,12 +1055,11 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, parent, key, tbuf, cnt,
     nrec = rstart[nranks]
     nchunks = _nchunks(nrec, par)
     if nchunks == 1:
-        nt = _apply_serial(recv_i, recv_f, rstart, offsets, dist, parent, key, tbuf)
-        _place(tbuf, 0, nt, dist, inv_delta, cur, nslots, bits, count, bkt)
+        nt = _apply_run(0, nrec, rstart, offsets, recv_i, recv_f, dist, key, tbuf, True)
+        _place(tbuf, 0, nt, key, dist, inv_delta, cur, nslots, bits, count)
         return
-    _apply_par(nchunks, nrec, recv_i, recv_f, dist, key, tbuf, cnt)
-    _settle_place_par(_SETTLE_RECORD, nchunks, nrec, cnt, tbuf, 0, key, parent, rstart, offsets,
-                      recv_i, dist, inv_delta, cur, nslots, bits, count, bkt)
+    _apply_par(nchunks, nrec, rstart, offsets, recv_i, recv_f, dist, key, tbuf, cnt)
+    _place_par(nchunks, nrec, cnt, tbuf, key, dist, inv_delta, cur, nslots, bits, count, dcount)
 
 
 @njit(cache=True, nogil=True)
@@ -774,8 +1087,10 @@ def _settled_view_par(nchunks, settled, nsettled, dist, out):
             out[v] = dist[v]
 
 
+
+
 @njit(cache=True, nogil=True)
-def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, touched):
+def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key, touched):
     nt = 0
     for v in range(a, b):
         # Prefetch the settled distance of the first heavy neighbour AHEAD_ROWS vertices
@@ -786,59 +1101,67 @@ def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, 
             prefetch(col, heavy[y])
             prefetch(weight, heavy[y])
         x = v + AHEAD_ROWS
-        if x < b and dist[x] > thr and heavy[x] < rowptr[x + 1]:
+        if x < b and dist[x] >= thr and heavy[x] < rowptr[x + 1]:
             prefetch(sdist, col[heavy[x]])
         dv = dist[v]
-        if not dv > thr:
+        if dv < thr:
             continue
         best = dv
-        bu = np.int64(-1)
+        bk = _NONE   # the best key found (v's own is read only on an equal distance)
         for k in range(heavy[v], rowptr[v + 1]):
             w = weight[k]
-            if not dmin + w < best:
+            if dmin + w > best:
                 break
             u = col[k]
-            nd = sdist[u] + w
+            su = sdist[u]
+            nd = su + w
             if nd < best:
+                bk = (np.uint64(bitcast(nd, np.uint32)) << _DS) | np.uint64(u) | \
+                    (_ABS if nd == su else _ZERO)
                 best = nd
-                bu = u
-        if bu >= 0:
-            dist[v] = best
-            parent[v] = bu
-            key[v] = np.uint64(bitcast(best, np.uint32)) << _U32
-            touched[a + nt] = v
-            nt += 1
+            elif nd == best and nd != su and nd < np.inf:   # a strict tie (see _propose)
+                kn = (np.uint64(bitcast(nd, np.uint32)) << _DS) | np.uint64(u)
+                if bk == _NONE:
+                    bk = key[v]
+                if kn < bk:
+                    bk = kn
+        if bk != _NONE and (best < dv or bk < key[v]):
+            key[v] = bk
+            if best < dv:   # dist follows in _place
+                touched[a + nt] = v
+                nt += 1
     return nt
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key,
-              touched, cnt):
+def _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key, touched,
+              cnt):
     for c in prange(nchunks):
         cnt[c, 1] = _pull_run(c * nv // nchunks, (c + 1) * nv // nchunks, rowptr, heavy, col,
-                              weight, thr, dmin, sdist, dist, parent, key, touched)
+                              weight, thr, dmin, sdist, dist, key, touched)
 
 
 @njit(cache=True, nogil=True)
-def _pull(nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key, touched, cnt,
-          inv_delta, cur, nslots, bits, count, bkt, par):
+def _pull(nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key, touched, cnt,
+          inv_delta, cur, nslots, bits, count, dcount, par):
     """The heavy phase turned around: every local vertex v that a heavy edge from the
-    settled set could still lower (dist > thr) reads its own heavy entries against the
-    settled distances of all vertices (sdist, inf off the set), in increasing weight, up to
-    the first weight w with float32(dmin + w) >= its best so far: no settled u (d(u) >= dmin)
-    can improve v along that edge or any heavier one. The same relaxations as pushing,
-    minus those that provably cannot improve anything, and no records. Each vertex reads
-    only its own row and writes only itself: chunks of vertices run on all threads."""
+    settled set could still reach at its distance or below (dist >= thr) reads its own heavy
+    entries against the settled distances of all vertices (sdist, inf off the set), in
+    increasing weight, up to the first weight w with float32(dmin + w) above its best so
+    far: no settled u (d(u) >= dmin) can offer v anything along that edge or any heavier
+    one. The same keys as pushing, minus those that provably cannot win, and no records.
+    Each vertex reads only its own row and writes only itself: chunks of vertices run on
+    all threads."""
     nchunks = _nchunks(nv, par)
     if nchunks == 1:
-        cnt[0, 1] = _pull_run(0, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist,
-                              parent, key, touched)
-        _place(touched, 0, cnt[0, 1], dist, inv_delta, cur, nslots, bits, count, bkt)
+        cnt[0, 1] = _pull_run(0, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key,
+                              touched)
+        _place(touched, 0, cnt[0, 1], key, dist, inv_delta, cur, nslots, bits, count)
     else:
-        _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, parent, key,
+        _pull_par(nchunks, nv, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key,
                   touched, cnt)
-        _settle_place_par(_SETTLE_NONE, nchunks, nv, cnt, touched, 0, key, parent, rowptr,
-                          rowptr, touched, dist, inv_delta, cur, nslots, bits, count, bkt)
+        _place_par(nchunks, nv, cnt, touched, key, dist, inv_delta, cur, nslots, bits, count,
+                   dcount)
 
 
 # ---------------------------------------------------------------- driver side
@@ -865,6 +1188,9 @@ class SSSPWorkspace:
         n = part.nlocal
         if n >= 1 << 31:
             raise ValueError("a rank's block must hold fewer than 2^31 vertices")
+        if part.nglobal > 1 << 32:
+            raise ValueError("the 1-D SSSP kernel keeps parent ids in 32 bits: SCALE 32 at "
+                             "most (--layout 2d has no such limit)")
         self.graph = graph
         self.comm = comm
         self.offsets = part.offsets.astype(np.int64)
@@ -882,8 +1208,7 @@ class SSSPWorkspace:
         # The outputs: a search returns these arrays (overwritten by the next search).
         self.dist = np.empty(n, dtype=np.float32)
         self.parent = np.empty(n, dtype=np.int64)
-        self.bkt = None   # the slot of each vertex's bucket: slots_for allocates it
-        # (float32 bits of dist, tie): the relaxation's atomic minimum (see _relax_run)
+        # (float32 bits of dist, absorbed, parent): what relaxations lower (see _propose)
         self.key = np.empty(n, dtype=np.uint64)
         self.touched = np.empty(m, dtype=np.int32)
         self.frontier = np.empty(m, dtype=np.int32)
@@ -892,9 +1217,11 @@ class SSSPWorkspace:
         self.sbegin = np.empty(m, dtype=np.int64)
         # (int32 where every row fits: 4 bytes a vertex less)
         self.slen = np.empty(m, dtype=np.int32 if maxdeg < 1 << 31 else np.int64)
+        self.flen = np.empty(m, dtype=self.slen.dtype)   # the frontier's light rows' lengths
         self.in_settled = np.zeros(m, dtype=np.uint8)
         self.bits = np.empty((0, self.nwords), dtype=np.uint64)
         self.count = np.empty(0, dtype=np.int64)
+        self.dcount = np.empty((0, 0), dtype=np.int64)
         # Rows in increasing weight: the light edges of a row are a prefix, the heavy ones
         # the rest, and a pulling vertex can stop early. Kernel 1 may already sort them.
         if _rows_sorted(graph.rowptr, graph.weight):
@@ -926,6 +1253,8 @@ class SSSPWorkspace:
         # a push pass's row starts
         self.epre = np.empty(m + 1, dtype=np.int64)
         self.cnt = np.zeros((maxc, 2), dtype=np.int64)    # records, touched per chunk
+        self.cfirst = np.zeros(maxc + 1, dtype=np.int64)  # a light pass's chunks' rows
+        self.cpart = np.zeros((maxc, 3), dtype=np.int64)  # a drain's chunks' counts
         self.ccounts = np.zeros((maxc, part.nranks), dtype=np.int64)
         self.dmins = np.empty(maxc, dtype=np.float32)
         self.par_min = int(par_min)
@@ -958,13 +1287,9 @@ class SSSPWorkspace:
             self.delta = float(delta)
         self.wdelta = np.float32(self.delta)
         self.split_for(self.wdelta)
-        dtype = self.bkt.dtype if self.bkt is not None else None
         self.nslots = self.slots_for(self.delta)
-        _clear(self.dist, self.parent, self.key, self.bits, self.count, self.bkt, self.gval,
-               self.gtag)
+        _clear(self.dist, self.key, self.bits, self.count, self.gval, self.gtag)
         self.clean = True
-        if dtype is not None and self.bkt.dtype != dtype:
-            self._compile_exchange_path()   # the steps take bkt: compile them for its type
 
     def _compile_exchange_path(self):
         """Compile (or load from the cache) the record pack/apply steps now, with no records:
@@ -974,20 +1299,20 @@ class SSSPWorkspace:
         _pack(0, self.pdst, self.pv, self.pd, self.pu, self.counts, self.ccounts, self.dmins,
               self.send_i, self.send_f, par)
         _apply(self.recv_i, self.recv_i.view(np.float32), self.counts, self.offsets,
-               self.dist, self.parent, self.key, self.tbuf, self.cnt, 1.0, 0, self.nslots,
-               self.bits, self.count, self.bkt, par)
+               self.dist, self.key, self.tbuf, self.cnt, 1.0, 0, self.nslots, self.bits,
+               self.count, self.dcount, par)
         # The heavy phase's steps too: a warm-up on a tiny graph may never push or pull.
         g, p = self.graph, self.graph.part
         _push_step(self.settled, 0, 0, self.sbegin, self.slen, self.col, self.weight, p.lo,
-                   p.hi, p.nranks, p.scale, p.shift, self.offsets, self.dist, self.parent,
-                   self.key, self.bits, self.count, self.bkt, self.epre, self.cnt, self.tbuf,
+                   p.hi, p.nranks, p.scale, p.shift, self.offsets, self.dist, self.key,
+                   self.bits, self.count, self.dcount, self.epre, self.cnt, self.tbuf,
                    self.gval, self.gtag, self.ghost_mask, self.tagged, self.pdst, self.pv,
                    self.pd, self.pu, 0, self.capacity, 1.0, 0, self.nslots, par)
         if self.sdist is not None:
             _settled_view(self.settled, 0, self.dist, self.sloc, par)
             _pull(0, g.rowptr, self.heavy, self.col, self.weight, np.float32(0),
-                  np.float32(0), self.sdist, self.dist, self.parent, self.key, self.touched,
-                  self.cnt, 1.0, 0, self.nslots, self.bits, self.count, self.bkt, par)
+                  np.float32(0), self.sdist, self.dist, self.key, self.touched, self.cnt, 1.0,
+                  0, self.nslots, self.bits, self.count, self.dcount, par)
 
     def par(self):
         return thread_chunks(len(self.cnt), self.par_min)
@@ -1012,7 +1337,7 @@ class SSSPWorkspace:
         if len(self.count) != nslots:
             self.bits = np.empty((nslots, self.nwords), dtype=np.uint64)
             self.count = np.empty(nslots, dtype=np.int64)
-        self.bkt = slot_array(nslots, len(self.dist), self.bkt)
+            self.dcount = np.empty((len(self.cnt), nslots), dtype=np.int64)
         return nslots
 
 
@@ -1033,8 +1358,7 @@ def sssp(ws, root, delta=None):
     elif not ws.clean:
         ws.reset()
     ws.clean = False
-    _start(np.int64(root), part.lo, part.hi, ws.dist, ws.parent, ws.key, ws.bits, ws.count,
-           ws.bkt)
+    _start(np.int64(root), part.lo, part.hi, ws.dist, ws.key, ws.bits, ws.count)
     search = _Search(ws)
     cur = 0  # the root alone is in bucket 0
     n = 0    # records queued, not yet sent
@@ -1042,6 +1366,11 @@ def sssp(ws, root, delta=None):
         nsettled, max_push, first = search.light(cur, n)
         cur, n = search.heavy(cur, nsettled, max_push, first)
         _clear_settled(ws.settled, nsettled, ws.in_settled)
+    nchunks = _nchunks(len(ws.key), search.par)
+    if nchunks == 1:
+        _parents(0, len(ws.key), ws.key, ws.parent)
+    else:
+        _parents_par(nchunks, ws.key, ws.parent)
     return ws.dist, ws.parent
 
 
@@ -1100,9 +1429,8 @@ class _Search:
         ws.recv_i = recv
         if len(ws.tbuf) < len(recv) // 3:   # touched are listed by record (rare growth)
             ws.tbuf = np.empty(len(recv) // 3, dtype=np.int32)
-        _apply(recv, recv.view(np.float32), rcounts, ws.offsets, ws.dist, ws.parent, ws.key,
-               ws.tbuf, ws.cnt, 1.0 / ws.delta, cur, ws.nslots, ws.bits, ws.count, ws.bkt,
-               self.par)
+        _apply(recv, recv.view(np.float32), rcounts, ws.offsets, ws.dist, ws.key, ws.tbuf,
+               ws.cnt, 1.0 / ws.delta, cur, ws.nslots, ws.bits, ws.count, ws.dcount, self.par)
 
     def light(self, cur, n):
         """Light phases of bucket cur (n records already queued). Returns (settled count,
@@ -1115,9 +1443,10 @@ class _Search:
             pos, nf, n, nsettled, work = _light_step(
                 cur, nslots, inv_delta, pos, nf, ws.frontier, ws.settled, nsettled,
                 ws.in_settled, work, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks,
-                scale, shift, ws.offsets, ws.dist, ws.parent, ws.key, ws.bits, ws.count, ws.bkt,
-                ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv, ws.pd, ws.pu, n,
-                ws.capacity, ws.sbegin, ws.slen)
+                scale, shift, ws.offsets, ws.dist, ws.key, ws.bits, ws.count,
+                ws.dcount, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv, ws.pd,
+                ws.pu, n, ws.capacity, ws.sbegin, ws.slen, ws.flen, ws.epre, ws.cnt, ws.cfirst,
+                ws.cpart, self.par)
             # the pass stopped at a full queue, or left vertices for the next pass
             more = pos < nf or ws.count[cur % nslots] > 0
             first = 0
@@ -1160,8 +1489,8 @@ class _Search:
             dm = ws.sdist.min()
             thr = np.float32(dm + ws.wdelta)
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
-                  ws.dist, ws.parent, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots,
-                  ws.bits, ws.count, ws.bkt, self.par)
+                  ws.dist, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots, ws.bits,
+                  ws.count, ws.dcount, self.par)
             ws.vote[0] = first_bucket(cur, nslots, ws.count)
             comm.Allreduce(ws.vote, ws.agreed, op=MPI.MIN)
             return int(ws.agreed[0]), 0
@@ -1169,7 +1498,7 @@ class _Search:
         while True:
             pos, n = _push_step(ws.settled, pos, nsettled, ws.sbegin, ws.slen, ws.col,
                                 ws.weight, lo, hi, nranks, scale, shift, ws.offsets, ws.dist,
-                                ws.parent, ws.key, ws.bits, ws.count, ws.bkt, ws.epre, ws.cnt,
+                                ws.key, ws.bits, ws.count, ws.dcount, ws.epre, ws.cnt,
                                 ws.tbuf, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst,
                                 ws.pv, ws.pd, ws.pu, 0, ws.capacity, inv_delta, cur, nslots,
                                 self.par)
@@ -1206,9 +1535,9 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     nglobal = 1 << scale
     ib = id_bytes(scale)
     nslots = int(max_weight / delta) + 3
-    # bkt (slot_dtype), heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each,
-    # the settled rows' starts 8 and lengths 4, in_settled 1
-    per_vertex = (np.dtype(slot_dtype(nslots)).itemsize + 8 + 8 + 8 + 3 * 4 + 12 + 1) * n
+    # heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, the settled rows'
+    # starts 8 and lengths 4, the frontier's light lengths 4, in_settled 1
+    per_vertex = (8 + 8 + 8 + 3 * 4 + 12 + 4 + 1) * n
     buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1
     while slots < min(nglobal, ghost_slots):
