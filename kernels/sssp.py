@@ -32,17 +32,17 @@ Parents, the same for any order (so for any ranks and threads): each vertex keep
 proposal from u is strict when d(u) < float32(d(u) + w), absorbed when they are equal (a
 weight of 0, or below half an ulp of d(u)). A strict proposal wins when its key is smaller:
 a smaller distance, or an equal one from a smaller parent id (or replacing an absorbed
-parent); an absorbed one only with a smaller distance (_propose). Every vertex relaxes its
-edges with its final distance at least once, and no offer at a vertex's final distance is
-filtered out (the remote-distance cache passes equal values; a pull reads equal weights),
-so a vertex with a strict candidate gets the smallest such parent id, whatever the order.
-Only a vertex whose every candidate is absorbed keeps the absorbed parent that first gave it
-its distance, which can depend on the order when it has two or more such candidates (never
-seen on the benchmark's graphs: bench/sssp_ties.py counts 0-8 absorbed entries per SCALE 22
-search). Switching only to strict parents cannot close a cycle (a chain of strict parents
-strictly decreases in distance), and an absorbed parent had its distance before its child
-took it. Parents are read off the keys at the end of the search; the parent id's 32 bits
-hold SCALE 32 at most.
+parent); an absorbed one only with a smaller distance (_propose_absorbed). Every vertex
+relaxes its edges with its final distance at least once, and no offer at a vertex's final
+distance is filtered out (the remote-distance cache passes equal values; a pull reads equal
+weights), so a vertex with a strict candidate gets the smallest such parent id, whatever
+the order. Only a vertex whose every candidate is absorbed keeps the absorbed parent that
+first gave it its distance, which can depend on the order when it has two or more such
+candidates (never seen on the benchmark's graphs: bench/sssp_ties.py counts 0-8 absorbed
+entries per SCALE 22 search). Switching only to strict parents cannot close a cycle (a
+chain of strict parents strictly decreases in distance), and an absorbed parent had its
+distance before its child took it. Parents are read off the keys at the end of the search;
+the parent id's 32 bits hold SCALE 32 at most.
 
 Heavy phases push (each settled vertex relaxes its heavy entries; remote targets become
 records) or pull (every rank gets the settled set's distances with one Allgatherv, and each
@@ -212,22 +212,23 @@ def _old_slot(odb, s, inv_delta, cur, cslot, nslots):
 
 
 @njit(cache=True, nogil=True)
-def _propose(key, v, kn, absorbed, serial):
-    """Offer key kn (distance, absorbed flag, parent) to vertex v: a strict proposal (the
-    parent strictly nearer the root) wins when its key is smaller, so at an equal distance
-    the smaller parent id; an absorbed one (float32(d(u) + w) == d(u)) only with a smaller
-    distance. Returns (won, the key it replaced). serial: no other thread shares key."""
+def _propose_absorbed(key, v, kn, serial):
+    """Offer vertex v the key kn of an absorbed proposal (float32(d(u) + w) == d(u), see
+    "Parents" above): it wins only with a smaller distance, never on an equal one, so it
+    takes a compare-and-swap loop where a strict proposal takes an atomic minimum (written
+    in place at every call site: a strict key wins when smaller, so at an equal distance the
+    smaller parent id). Rare: a call. Returns (won, the key it replaced). serial: no other
+    thread shares key."""
     old = key[v]
-    if absorbed:
-        while (old >> _DS) > (kn >> _DS):
-            if serial:
-                key[v] = kn
-                return True, old
-            prev = compare_and_swap(key, v, old, kn)
-            if prev == old:
-                return True, old
-            old = prev
-        return False, old
+    while (old >> _DS) > (kn >> _DS):
+        if serial:
+            key[v] = kn
+            return True, old
+        prev = compare_and_swap(key, v, old, kn)
+        if prev == old:
+            return True, old
+        old = prev
+    return False, old
     if kn < old:
         if serial:
             key[v] = kn
@@ -588,9 +589,9 @@ def _relax_run(e0, e1, frontier, epre, pos, end, begin, length, col, weight, lo,
                     absorbed = nd == du
                     kn = (nb << _DS) | tie | (_ABS if absorbed else _ZERO)
                     old = key[vl]
-                    if absorbed:   # rare: a call
-                        won, old = _propose(key, vl, kn, True, serial)
-                    elif kn < old:   # _propose's strict case, written in place
+                    if absorbed:
+                        won, old = _propose_absorbed(key, vl, kn, serial)
+                    elif kn < old:   # strict: the smaller key wins
                         if serial:
                             key[vl] = kn
                         else:
@@ -778,9 +779,9 @@ def _light_run(i0, i1, frontier, rowptr, heavy, col, weight, lo, hi, nranks, sca
                     absorbed = nd == du
                     kn = (nb << _DS) | tie | (_ABS if absorbed else _ZERO)
                     old = key[vl]
-                    if absorbed:   # rare: a call
-                        won, old = _propose(key, vl, kn, True, serial)
-                    elif kn < old:   # _propose's strict case, written in place
+                    if absorbed:
+                        won, old = _propose_absorbed(key, vl, kn, serial)
+                    elif kn < old:   # strict: the smaller key wins
                         if serial:
                             key[vl] = kn
                         else:
@@ -1020,9 +1021,9 @@ def _apply_run(j0, j1, rstart, offsets, recv_i, recv_f, dist, key, tbuf, serial)
             nb = np.uint64(bitcast(nd, np.uint32))
             kn = (nb << _DS) | np.uint64(p) | (_ABS if absorbed else _ZERO)
             old = key[v]
-            if absorbed:   # rare: a call
-                won, old = _propose(key, v, kn, True, serial)
-            elif kn < old:   # _propose's strict case, written in place
+            if absorbed:
+                won, old = _propose_absorbed(key, v, kn, serial)
+            elif kn < old:   # strict: the smaller key wins
                 if serial:
                     key[v] = kn
                 else:
@@ -1119,7 +1120,7 @@ def _pull_run(a, b, rowptr, heavy, col, weight, thr, dmin, sdist, dist, key, tou
                 bk = (np.uint64(bitcast(nd, np.uint32)) << _DS) | np.uint64(u) | \
                     (_ABS if nd == su else _ZERO)
                 best = nd
-            elif nd == best and nd != su and nd < np.inf:   # a strict tie (see _propose)
+            elif nd == best and nd != su and nd < np.inf:   # a strict tie: smaller id wins
                 kn = (np.uint64(bitcast(nd, np.uint32)) << _DS) | np.uint64(u)
                 if bk == _NONE:
                     bk = key[v]
@@ -1208,7 +1209,7 @@ class SSSPWorkspace:
         # The outputs: a search returns these arrays (overwritten by the next search).
         self.dist = np.empty(n, dtype=np.float32)
         self.parent = np.empty(n, dtype=np.int64)
-        # (float32 bits of dist, absorbed, parent): what relaxations lower (see _propose)
+        # (float32 bits of dist, absorbed, parent): what relaxations lower ("Parents" above)
         self.key = np.empty(n, dtype=np.uint64)
         self.touched = np.empty(m, dtype=np.int32)
         self.frontier = np.empty(m, dtype=np.int32)
