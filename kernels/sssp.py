@@ -253,9 +253,20 @@ def _extract(cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled, n
     finds it there already, and the row uses the lower distance; flen holds their light
     rows' lengths, in frontier order. Returns (frontier size, settled count, work)."""
     s = cur % nslots
-    row = bits[s]
-    nf = 0
-    for w in range(len(row)):
+    nf, nsettled, wk = _drain_words(bits[s], 0, bits.shape[1], rowptr, heavy, frontier, flen,
+                                    0, settled, nsettled, in_settled, sbegin, slen)
+    count[s] = nf
+    return nf, nsettled, work + wk
+
+
+@njit(cache=True, nogil=True)
+def _drain_words(row, w0, w1, rowptr, heavy, frontier, flen, f, settled, q, in_settled,
+                 sbegin, slen):
+    """_extract's work on the bucket's words row[w0:w1]: frontier vertices from frontier[f]
+    on, new settled ones from settled[q] on. Returns (f, q, the new settled rows' length)
+    after them."""
+    work = 0
+    for w in range(w0, w1):
         x = row[w]
         if x == 0:
             continue
@@ -266,19 +277,18 @@ def _extract(cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled, n
             x ^= low
             if in_settled[v] == 0:
                 in_settled[v] = 1
-                settled[nsettled] = v
-                sbegin[nsettled] = heavy[v]
-                slen[nsettled] = rowptr[v + 1] - heavy[v]
-                nsettled += 1
+                settled[q] = v
+                sbegin[q] = heavy[v]
+                slen[q] = rowptr[v + 1] - heavy[v]
+                q += 1
                 work += rowptr[v + 1] - rowptr[v]
             if heavy[v] > rowptr[v]:
-                frontier[nf] = v
-                flen[nf] = heavy[v] - rowptr[v]
-                nf += 1
+                frontier[f] = v
+                flen[f] = heavy[v] - rowptr[v]
+                f += 1
                 keep |= low
         row[w] = keep
-    count[s] = nf
-    return nf, nsettled, work
+    return f, q, work
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -320,29 +330,8 @@ def _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy, frontier, fle
         nf += nl
         nsettled += ns
     for c in prange(nchunks):
-        f = cpart[c, 0]
-        q = cpart[c, 1]
-        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
-            x = row[w]
-            if x == 0:
-                continue
-            keep = np.uint64(0)
-            while x != 0:
-                low = lowest_bit(x)
-                v = (w << 6) + bit_index(low)
-                x ^= low
-                if in_settled[v] == 0:
-                    in_settled[v] = 1
-                    settled[q] = v
-                    sbegin[q] = heavy[v]
-                    slen[q] = rowptr[v + 1] - heavy[v]
-                    q += 1
-                if heavy[v] > rowptr[v]:
-                    frontier[f] = v
-                    flen[f] = heavy[v] - rowptr[v]
-                    f += 1
-                    keep |= low
-            row[w] = keep
+        _drain_words(row, c * nw // nchunks, (c + 1) * nw // nchunks, rowptr, heavy, frontier,
+                     flen, cpart[c, 0], settled, cpart[c, 1], in_settled, sbegin, slen)
     count[s] = nf
     return nf, nsettled, work
 
