@@ -229,15 +229,6 @@ def _propose_absorbed(key, v, kn, serial):
             return True, old
         old = prev
     return False, old
-    if kn < old:
-        if serial:
-            key[v] = kn
-        else:
-            # key only falls: a plain read that already beats kn needs no locked step
-            # (which would stall this thread's other misses)
-            old = atomic_min(key, v, kn)
-        return kn < old, old
-    return False, old
 
 
 @njit(cache=True, nogil=True)
@@ -463,8 +454,6 @@ def _nchunks(work, par):
     if work < par[1]:
         return 1
     return max(1, min(par[0], work // max(1, par[1] // 4)))
-
-
 
 
 @njit(cache=True, nogil=True)
@@ -769,7 +758,7 @@ def _light_run(i0, i1, frontier, rowptr, heavy, col, weight, lo, hi, nranks, sca
                 bits[cslot, u >> 6] = x & ~ub
                 count[cslot] -= 1
             # ordered before the read of dist[u]: a thread that lowers u after that read
-            # finds the bit clear and sets it again (see _light_run's docstring)
+            # finds the bit clear and sets it again (see "threads and atomics")
             elif (atomic_and_sc(bitsf, cslot * nwords + (u >> 6), ~ub) & ub) != 0:
                 dcount[cslot] -= 1
         du = dist[u]
