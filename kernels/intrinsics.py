@@ -64,6 +64,21 @@ def compare_and_swap(typingctx, ary, idx, expected, new):
 
 
 @intrinsic
+def popcount(typingctx, x):
+    """The number of set bits of uint64 x (one instruction where the processor has it)."""
+    if x != types.uint64:
+        return None
+    sig = types.int64(x)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i64, [i64]),
+                                            "llvm.ctpop.i64")
+        return builder.call(fn, [args[0]])
+    return sig, codegen
+
+
+@intrinsic
 def prefetch(typingctx, ary, idx):
     """Start loading the cache line of ary[idx] (no bounds check needed: a prefetch never
     faults). A loop of random reads whose branches mispredict (most of them here) loses

@@ -94,7 +94,7 @@ from .buckets import NO_BUCKET, first_bucket, slot_of
 from .construct import sort_rows_by_weight
 from .exchange import alltoallv_known, chunk_starts, gather_window
 from .intrinsics import (atomic_and, atomic_and_sc, atomic_min, atomic_min_sc, atomic_or,
-                         bitcast, compare_and_swap, prefetch)
+                         bitcast, compare_and_swap, popcount, prefetch)
 from .partition import owner
 
 # Measured on the benchmark graph (uniform [0, 1) weights, edgefactor 16), SCALE 22 on 2 ranks:
@@ -232,32 +232,35 @@ def _propose_absorbed(key, v, kn, serial):
 
 
 @njit(cache=True, nogil=True)
-def _extract(cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled, nsettled,
-             in_settled, work, sbegin, slen):
+def _extract(cur, nslots, bits, count, rowptr, heavy, lbits, sbits, frontier, flen, settled,
+             nsettled, work, sbegin, slen):
     """Empty bucket cur (the cyclic bucket array, see buckets.py), in vertex order. Its
-    vertices join the settled set once, with their heavy rows (sbegin, slen: where a push
-    reads them, in the order it reads them, instead of two random reads of heavy and rowptr
-    per row then: 0.95x the search time on one rank, bench/sssp_ab.py 22), and `work` (the
-    settled rows' total length: what a push would read) grows by the rows of those that
-    join it now. Those with light edges form the frontier of a light pass, and stay in the
-    bucket until their row starts (_light_run): a pass lowering one of them before then
-    finds it there already, and the row uses the lower distance; flen holds their light
-    rows' lengths, in frontier order. Returns (frontier size, settled count, work)."""
+    vertices join the settled set (sbits, a bitmap) once, with their heavy rows (sbegin,
+    slen: where a push reads them, in the order it reads them, instead of two random reads
+    of heavy and rowptr per row then: 0.95x the search time on one rank, bench/sssp_ab.py
+    22), and `work` (the settled rows' total length: what a push would read) grows by the
+    rows of those that join it now. Those with light edges (lbits, see split_for) form the
+    frontier of a light pass, and stay in the bucket until their row starts (_light_run): a
+    pass lowering one of them before then finds it there already, and the row uses the
+    lower distance; flen holds their light rows' lengths, in frontier order. Returns
+    (frontier size, settled count, work)."""
     s = cur % nslots
-    nf, nsettled, wk = _drain_words(bits[s], 0, bits.shape[1], rowptr, heavy, frontier, flen,
-                                    0, settled, nsettled, in_settled, sbegin, slen)
+    nf, nsettled, wk = _drain_words(bits[s], 0, bits.shape[1], rowptr, heavy, lbits, sbits,
+                                    frontier, flen, 0, settled, nsettled, sbegin, slen)
     count[s] = nf
     return nf, nsettled, work + wk
 
 
 @njit(cache=True, nogil=True)
-def _drain_words(row, w0, w1, rowptr, heavy, frontier, flen, f, settled, q, in_settled,
+def _drain_words(row, w0, w1, rowptr, heavy, lbits, sbits, frontier, flen, f, settled, q,
                  sbegin, slen):
     """_extract's work on the bucket's words row[w0:w1]: frontier vertices from frontier[f]
     on, new settled ones from settled[q] on. Returns (f, q, the new settled rows' length)
-    after them. The vertices are gathered a batch at a time, their row bounds and settled
-    flags prefetched, then handled: each costs a few random reads otherwise waited for one
-    by one."""
+    after them. The bitmaps say, a word at a time, which vertices have anything to do (a
+    light row, or new in the settled set; the others, settled before and without light
+    edges, only leave the bucket); those are gathered a batch at a time, their row bounds
+    prefetched, then handled: each costs a few random reads otherwise waited for one by
+    one."""
     work = 0
     buf = np.empty(DRAIN_BATCH + 64, dtype=np.int64)
     w = w0
@@ -266,21 +269,23 @@ def _drain_words(row, w0, w1, rowptr, heavy, frontier, flen, f, settled, q, in_s
         while w < w1 and nb < DRAIN_BATCH:
             x = row[w]
             if x != 0:
-                row[w] = 0
-                while x != 0:
-                    low = lowest_bit(x)
+                lw = lbits[w]
+                sw = sbits[w]
+                row[w] = x & lw        # light rows stay until they start
+                sbits[w] = sw | x
+                y = x & (lw | ~sw)
+                while y != 0:
+                    low = lowest_bit(y)
                     v = (w << 6) + bit_index(low)
-                    x ^= low
-                    buf[nb] = v
+                    y ^= low
+                    buf[nb] = (v << 1) | (1 if (sw & low) == 0 else 0)   # new: low bit
                     nb += 1
                     prefetch(heavy, v)
                     prefetch(rowptr, v + 1)
-                    prefetch(in_settled, v)
             w += 1
         for i in range(nb):
-            v = buf[i]
-            if in_settled[v] == 0:
-                in_settled[v] = 1
+            v = buf[i] >> 1
+            if buf[i] & 1:
                 settled[q] = v
                 sbegin[q] = heavy[v]
                 slen[q] = rowptr[v + 1] - heavy[v]
@@ -290,7 +295,6 @@ def _drain_words(row, w0, w1, rowptr, heavy, frontier, flen, f, settled, q, in_s
                 frontier[f] = v
                 flen[f] = heavy[v] - rowptr[v]
                 f += 1
-                row[v >> 6] |= _ONE << np.uint64(v & 63)   # stays until its row starts
     return f, q, work
 
 
@@ -299,54 +303,62 @@ DRAIN_BATCH = 256
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy, frontier, flen, settled,
-                 nsettled, in_settled, work, sbegin, slen, cpart):
+def _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy, lbits, sbits, frontier,
+                 flen, settled, nsettled, work, sbegin, slen, cpart):
     """_extract on all threads, chunks of the bucket's words: each counts its frontier
-    vertices, new settled ones and their rows' length, then fills its places in both lists
-    (after the chunks before it): the same lists, in the same order. Its reads of every
-    drained vertex's row bounds are random; on one thread they were a serial part of each
-    threaded light pass."""
+    vertices and new settled ones from the bitmaps (words read in order), then drains its
+    words into its places in both lists (after the chunks before it): the same lists, in
+    the same order. Counting by each vertex's row bounds and settled flag, random reads
+    as many as the drain's own, left the threaded drain only 1.2x as fast as one thread's
+    (61 drains per SCALE 22 search, 101 ms at 2 threads against 122 ms for all drains on
+    one); with bitmaps a search at 1 rank x 2 threads took 0.91x the time (bench/sssp_ab.py
+    22 --roots 8)."""
     s = cur % nslots
     row = bits[s]
     nw = len(row)
     for c in prange(nchunks):
         nl = 0
         ns = 0
-        wk = 0
         for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
             x = row[w]
-            while x != 0:
-                low = lowest_bit(x)
-                v = (w << 6) + bit_index(low)
-                x ^= low
-                if heavy[v] > rowptr[v]:
-                    nl += 1
-                if in_settled[v] == 0:
-                    ns += 1
-                    wk += rowptr[v + 1] - rowptr[v]
+            if x != 0:
+                nl += popcount(x & lbits[w])
+                ns += popcount(x & ~sbits[w])
         cpart[c, 0] = nl
         cpart[c, 1] = ns
-        cpart[c, 2] = wk
     nf = 0
     for c in range(nchunks):
         nl = cpart[c, 0]
         ns = cpart[c, 1]
-        work += cpart[c, 2]
         cpart[c, 0] = nf
         cpart[c, 1] = nsettled
         nf += nl
         nsettled += ns
     for c in prange(nchunks):
-        _drain_words(row, c * nw // nchunks, (c + 1) * nw // nchunks, rowptr, heavy, frontier,
-                     flen, cpart[c, 0], settled, cpart[c, 1], in_settled, sbegin, slen)
+        cpart[c, 2] = _drain_words(row, c * nw // nchunks, (c + 1) * nw // nchunks, rowptr,
+                                   heavy, lbits, sbits, frontier, flen, cpart[c, 0], settled,
+                                   cpart[c, 1], sbegin, slen)[2]
+    for c in range(nchunks):
+        work += cpart[c, 2]
     count[s] = nf
     return nf, nsettled, work
 
 
 @njit(cache=True, nogil=True)
-def _clear_settled(settled, nsettled, in_settled):
+def _clear_settled(settled, nsettled, sbits):
+    """Empty the settled bitmap: every set bit belongs to a settled vertex, so each one's
+    whole word is cleared."""
     for i in range(nsettled):
-        in_settled[settled[i]] = 0
+        sbits[settled[i] >> 6] = 0
+
+
+@njit(cache=True, nogil=True)
+def _light_bits(rowptr, heavy, lbits):
+    """lbits: the rows with light entries (heavy[i] > rowptr[i]), one bit per vertex."""
+    lbits[:] = 0
+    for i in range(len(heavy)):
+        if heavy[i] > rowptr[i]:
+            lbits[i >> 6] |= _ONE << np.uint64(i & 63)
 
 
 @njit(cache=True, nogil=True)
@@ -852,7 +864,7 @@ def _light_par(nchunks, pos, end, ne, frontier, epre, cfirst, rowptr, heavy, col
 
 
 @njit(cache=True, nogil=True)
-def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in_settled,
+def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, lbits, sbits,
                 work, rowptr, heavy, col, weight, lo, hi, nranks, scale, shift, offsets,
                 dist, key, bits, count, dcount, gval, gtag, gmask, tagged,
                 pdst, pv, pd, pu, n, cap, sbegin, slen, flen, epre, cnt, cfirst, cpart, par):
@@ -876,12 +888,12 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, in
             return pos, nf, n, nsettled, work
         nchunks = _nchunks(count[cur % nslots], par)
         if nchunks == 1:
-            nf, nsettled, work = _extract(cur, nslots, bits, count, rowptr, heavy, frontier,
-                                          flen, settled, nsettled, in_settled, work, sbegin,
-                                          slen)
+            nf, nsettled, work = _extract(cur, nslots, bits, count, rowptr, heavy, lbits,
+                                          sbits, frontier, flen, settled, nsettled, work,
+                                          sbegin, slen)
         else:
             nf, nsettled, work = _extract_par(nchunks, cur, nslots, bits, count, rowptr, heavy,
-                                              frontier, flen, settled, nsettled, in_settled,
+                                              lbits, sbits, frontier, flen, settled, nsettled,
                                               work, sbegin, slen, cpart)
         pos = 0
     if _nchunks(nf - pos, par) == 1:   # few rows: on this thread, no pass layout needed
@@ -1213,7 +1225,8 @@ class SSSPWorkspace:
         # (int32 where every row fits: 4 bytes a vertex less)
         self.slen = np.empty(m, dtype=np.int32 if maxdeg < 1 << 31 else np.int64)
         self.flen = np.empty(m, dtype=self.slen.dtype)   # the frontier's light rows' lengths
-        self.in_settled = np.zeros(m, dtype=np.uint8)
+        self.sbits = np.zeros(self.nwords, dtype=np.uint64)   # settled in this bucket
+        self.lbits = np.empty(self.nwords, dtype=np.uint64)   # rows with light entries
         self.bits = np.empty((0, self.nwords), dtype=np.uint64)
         self.count = np.empty(0, dtype=np.int64)
         self.dcount = np.empty((0, 0), dtype=np.int64)
@@ -1323,6 +1336,7 @@ class SSSPWorkspace:
         """Where each row's heavy part starts, for this delta (float32 like the weights)."""
         if self.split_delta != wdelta:
             split_by_weight(self.graph.rowptr, self.weight, wdelta, self.heavy)
+            _light_bits(self.graph.rowptr, self.heavy, self.lbits)
             self.split_delta = wdelta
 
     def slots_for(self, delta):
@@ -1360,7 +1374,7 @@ def sssp(ws, root, delta=None):
     while cur != NO_BUCKET:
         nsettled, max_push, first = search.light(cur, n)
         cur, n = search.heavy(cur, nsettled, max_push, first)
-        _clear_settled(ws.settled, nsettled, ws.in_settled)
+        _clear_settled(ws.settled, nsettled, ws.sbits)
     nchunks = _nchunks(len(ws.key), search.par)
     if nchunks == 1:
         _parents(0, len(ws.key), ws.key, ws.parent)
@@ -1437,7 +1451,7 @@ class _Search:
         while True:
             pos, nf, n, nsettled, work = _light_step(
                 cur, nslots, inv_delta, pos, nf, ws.frontier, ws.settled, nsettled,
-                ws.in_settled, work, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks,
+                ws.lbits, ws.sbits, work, g.rowptr, ws.heavy, ws.col, ws.weight, lo, hi, nranks,
                 scale, shift, ws.offsets, ws.dist, ws.key, ws.bits, ws.count,
                 ws.dcount, ws.gval, ws.gtag, ws.ghost_mask, ws.tagged, ws.pdst, ws.pv, ws.pd,
                 ws.pu, n, ws.capacity, ws.sbegin, ws.slen, ws.flen, ws.epre, ws.cnt, ws.cfirst,
@@ -1531,9 +1545,10 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
     ib = id_bytes(scale)
     nslots = int(max_weight / delta) + 3
     # heavy 8, key 8, pass row starts 8, touched/frontier/settled 4 each, the settled rows'
-    # starts 8 and lengths 4, the frontier's light lengths 4, in_settled 1
-    per_vertex = (8 + 8 + 8 + 3 * 4 + 12 + 4 + 1) * n
-    buckets = nslots * ((n + 63) // 64) * 8 + nslots * 8
+    # starts 8 and lengths 4, the frontier's light lengths 4
+    per_vertex = (8 + 8 + 8 + 3 * 4 + 12 + 4) * n
+    # a bitmap per slot and a count; the settled and light-row bitmaps
+    buckets = (nslots + 2) * ((n + 63) // 64) * 8 + nslots * 8
     slots = 1
     while slots < min(nglobal, ghost_slots):
         slots <<= 1
