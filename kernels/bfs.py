@@ -41,7 +41,7 @@ from numba import njit, prange
 from .bitmap import (ONE, GlobalBitmap, bit_index, from_queue, lowest_bit, next_set, set_bit,
                      test_bit, to_queue)
 from .exchange import alltoallv_pieces, chunk_starts
-from .intrinsics import atomic_or, compare_and_swap, prefetch
+from .intrinsics import atomic_or, compare_and_swap, popcount, prefetch
 from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
@@ -138,7 +138,7 @@ def _td_count_run(rowptr, col, parent, queue, lo, nvirt, scale, shift, me, nblk,
     compare-and-swap replaces it only by a larger value, i.e. a smaller parent: the vertex
     ends with its smallest parent in the frontier, whichever thread comes first. The thread
     that claims an unvisited vertex sets its bit in `bits` (the level's new vertices; their
-    edges are summed by _end_claims, in order)."""
+    edges are summed by _end_claims_par, in order)."""
     counts = np.zeros(nvirt, dtype=np.int64)
     qlo = me * nblk
     mine = np.uint64(nblk)     # virtual ranks of this rank: q - qlo below it (unsigned)
@@ -206,16 +206,44 @@ def _td_fill(rowptr, col, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos,
                      nblk, pos[c], out)
 
 
-@njit(cache=True, nogil=True)
-def _end_claims(queue, parent, rowptr):
-    """The level's directly claimed vertices (queue, in order) get their parent back from
-    -2 - parent; returns their edges."""
+@njit(cache=True, nogil=True, parallel=True)
+def _end_claims_par(bits, nlocal, queue, parent, rowptr, parts):
+    """The level's directly claimed vertices (bits) into queue, in order, each with its
+    parent back from -2 - parent, on all threads: len(parts) chunks of words, each counting
+    its bits (popcount), then listing its vertices after the chunks before it. Returns
+    (vertices, their edges). One thread's pass here was 1.3 ms of a 38 ms SCALE 22 search at
+    2 threads."""
+    nchunks = len(parts)
+    nw = len(bits)
+    for c in prange(nchunks):
+        n = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            n += popcount(bits[w])
+        parts[c, 0] = n
+    n = 0
+    for c in range(nchunks):
+        k = parts[c, 0]
+        parts[c, 0] = n
+        n += k
+    for c in prange(nchunks):
+        q = parts[c, 0]
+        deg = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            b = bits[w]
+            while b:
+                low = lowest_bit(b)
+                j = w * 64 + bit_index(low)
+                b ^= low
+                if j < nlocal:
+                    queue[q] = j
+                    q += 1
+                    parent[j] = -2 - parent[j]
+                    deg += rowptr[j + 1] - rowptr[j]
+        parts[c, 1] = deg
     deg = 0
-    for t in range(len(queue)):
-        j = queue[t]
-        parent[j] = -2 - parent[j]
-        deg += rowptr[j + 1] - rowptr[j]
-    return deg
+    for c in range(nchunks):
+        deg += parts[c, 1]
+    return n, deg
 
 
 @njit(cache=True, nogil=True)
@@ -505,9 +533,9 @@ def _td_parallel(ws, nq):
         nrecv = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue,
                       ws.queue, ws.blk_sums)
         deg = int(ws.blk_sums[:, 1].sum())
-    direct = ws.queue[nrecv:]
-    nd = to_queue(bits, part.nlocal, direct)
-    deg += _end_claims(direct[:nd], parent, rowptr)
+    # (bu_sums: the bottom-up runs' scratch, free in a top-down level)
+    nd, dd = _end_claims_par(bits, part.nlocal, ws.queue[nrecv:], parent, rowptr, ws.bu_sums)
+    deg += dd
     return nrecv + nd, int(deg), nrecv == 0
 
 
