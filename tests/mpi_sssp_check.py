@@ -3,8 +3,8 @@
   mpiexec -n P python tests/mpi_sssp_check.py OUT.json
 
 For a few small graphs and roots: search, validate, compare with scipy's Dijkstra (rank 0),
-and record per root the nedge, the validator's verdict and a hash of the whole distance
-array, so that the test can compare runs with different P bit for bit. Also checks that every
+and record per root the nedge, the validator's verdict and hashes of the whole distance and
+parent arrays, so that the test can compare runs with different P bit for bit. Also checks that every
 rank gets the same verdict, for correct and for mutated results.
 """
 import hashlib
@@ -26,6 +26,7 @@ def graphs():
     some ranks own no vertex at all."""
     yield "random9", 9, common.random_edges(9, 8 << 9, 7)
     yield "tiny6", 6, common.random_edges(6, 100, 3)
+    yield "ties9", 9, common.ties_edges(9, 8 << 9, 5)
     yield "kron10", 10, common.benchmark_edges(10)
     # the smallest benchmark graph here whose light passes fill a small queue midway
     yield "kron12", 12, common.benchmark_edges(12)
@@ -105,8 +106,10 @@ def main():
             ok, msg, counted = validate_sssp(comm, g, root, dist, parent, nedge)
             same_everywhere(comm, (bool(ok), msg, counted))
             rec = {"ok": bool(ok), "msg": msg, "nedge": counted}
+            fullp = common.gather_block(comm, parent)
             if rank == 0:
                 rec["sha"] = hashlib.sha256(full.tobytes()).hexdigest()
+                rec["parent_sha"] = hashlib.sha256(fullp.tobytes()).hexdigest()
                 reach_ok = bool(np.array_equal(np.isinf(full), np.isinf(ref[i])))
                 fin = np.isfinite(full)
                 err = float(np.max(np.abs(full[fin] - ref[i][fin]) /

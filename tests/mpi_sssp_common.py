@@ -37,6 +37,14 @@ def random_edges(scale, nedges, seed):
     return src.astype(vdt), dst.astype(vdt), w
 
 
+def ties_edges(scale, nedges, seed):
+    """random_edges with weights rounded up to eighths (never 0, so no absorbed ties): most
+    vertices have several parents at their distance, exactly, and the parent rule must name
+    the same one for every order of the work (ranks, threads, queue sizes)."""
+    src, dst, w = random_edges(scale, nedges, seed)
+    return src, dst, (np.ceil(w * 8) / 8).astype(np.float32)
+
+
 def uniform_weights(rng, m):
     u = rng.integers(1, P31, m)
     return (u.astype(np.float32).astype(np.float64) * 0.000000000465661287524579692

@@ -30,10 +30,7 @@ def sha(a):
 def main():
     comm = MPI.COMM_WORLD
     out = {"nranks": comm.Get_size(), "runs": {}}
-    src, dst, w = common.random_edges(9, 8 << 9, 5)
-    # Weights in eighths (never 0, so no absorbed ties): most vertices have several parents
-    # at their distance, exactly, and the rule must name the same one for every order.
-    ties = (src, dst, (np.ceil(w * 8) / 8).astype(np.float32))
+    ties = common.ties_edges(9, 8 << 9, 5)
     for name, scale, (src, dst, w) in (("random9", 9, common.random_edges(9, 8 << 9, 7)),
                                        ("kron12", 12, common.benchmark_edges(12)),
                                        ("ties9", 9, ties)):
