@@ -265,6 +265,12 @@ def parse_args(argv, env=None):
     if args.layout == "2d" and args.device != "cpu":
         raise UsageError("--layout 2d runs on the CPU only for now; drop --device %s"
                          % args.device)
+    # The 1-D SSSP kernel keeps parent ids in 32 bits of its keys (kernels/sssp.py): refused
+    # here, before generation and Kernel 1, not by its workspace after them.
+    if (args.layout == "1d" and args.device == "cpu" and "sssp" in args.kernels
+            and args.scale > 32):
+        raise UsageError("SSSP with --layout 1d supports SCALE <= 32 (parent ids in 32 bits), "
+                         "got %d: use --layout 2d, or --kernels bfs" % args.scale)
 
     from graph500 import energy
     try:

@@ -4,8 +4,8 @@
 
 For a few small graphs and roots: search, validate, compare with scipy's Dijkstra (rank 0),
 and record per root the nedge, the validator's verdict and hashes of the whole distance and
-parent arrays, so that the test can compare runs with different P bit for bit. Also checks that every
-rank gets the same verdict, for correct and for mutated results.
+parent arrays, so that the test can compare runs with different P bit for bit. Also checks
+that every rank gets the same verdict, for correct and for mutated results.
 """
 import hashlib
 import json

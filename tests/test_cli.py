@@ -28,7 +28,7 @@ BAD = [
     (["--delta", "-0.5"], "--delta"),
     (["--json", "/nonexistent-dir/x.json", "-s", "4"], "does not exist"),
     (["--json", "/tmp", "-s", "4"], "is a directory"),
-    (["-s", "36"], "GiB"),                         # memory preflight: both numbers
+    (["-s", "36", "--kernels", "bfs"], "GiB"),      # memory preflight: both numbers
     (["--bogus"], "unrecognized"),
     # issue 11.4: every option finite and in range
     (["--idle", "inf"], "--idle: must be a finite number"),
@@ -57,6 +57,8 @@ BAD = [
     (["20", "16", "-e", "8"], "edgefactor given twice"),
     (["20", "16", "3"], "unrecognized"),
     (["x"], "invalid int"),
+    # the 1-D SSSP kernel's parent ids are 32 bits: refused before generation
+    (["-s", "33"], "SSSP with --layout 1d supports SCALE <= 32"),
     # issue 11.3: outputs checked before the run
     (["--energy-trace", "/tmp", "-s", "4"], "--energy-trace: /tmp is a directory"),
     (["--energy-plot", "/tmp", "-s", "4"], "--energy-plot: /tmp is a directory"),
@@ -102,7 +104,8 @@ def test_bad_environment_single_process(env, needle):
     assert_one_line_error(run_single(["-s", "4"], env=env), needle)
 
 
-@pytest.mark.parametrize("args,needle", [(["-s", "-1"], "--scale"), (["-s", "36"], "GiB"),
+@pytest.mark.parametrize("args,needle", [(["-s", "-1"], "--scale"),
+                                         (["-s", "36", "--kernels", "bfs"], "GiB"),
                                          (["--json", "/tmp", "-s", "4"], "directory"),
                                          (["--idle", "inf"], "finite"),
                                          (["--json", ""], "must not be empty")])
@@ -148,7 +151,7 @@ def test_threads_bound_names_the_cpus():
 
 
 def test_memory_refusal_gives_both_numbers():
-    res = run_single(["-s", "36"])
+    res = run_single(["-s", "36", "--kernels", "bfs"])
     line = res.stderr.strip()
     assert line.count("GiB") >= 2 and "available" in line
 
