@@ -214,17 +214,25 @@ def _check_edges(lo, rowptr, col, weight, dist, parent, window, wlo, whi, confir
     return counts.sum()
 
 
-@njit(cache=True, nogil=True)
-def _check_confirmed(root, lo, dist, confirmed, parent, fail):
+@njit(cache=True, nogil=True, parallel=True)
+def _check_confirmed(root, lo, dist, confirmed, parent, fail, nchunks):
     """Check 6: every reached vertex but the root has a parent edge giving its distance.
-    Returns the number of ties (see check 8)."""
-    ties = 0
-    for i in range(len(dist)):
-        if dist[i] != np.inf and lo + i != root and confirmed[i] == 0:
-            record_failure(fail, CHECK_CONFIRM, lo + i, parent[i], dist[i], 0.0, 0.0)
-        if confirmed[i] == TIE:
-            ties += 1
-    return ties
+    Returns the number of ties (see check 8). (One thread's pass here was 18 ms of a 510 ms
+    SCALE 22 validation at 2 threads.)"""
+    n = len(dist)
+    fails = np.full((nchunks, FAIL_FIELDS), np.float64(NO_FAILURE))
+    counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
+    for c in prange(nchunks):
+        f = fails[c]
+        ties = 0
+        for i in range(c * n // nchunks, (c + 1) * n // nchunks):
+            if dist[i] != np.inf and lo + i != root and confirmed[i] == 0:
+                record_failure(f, CHECK_CONFIRM, lo + i, parent[i], dist[i], 0.0, 0.0)
+            if confirmed[i] == TIE:
+                ties += 1
+        counts[c] = ties
+    merge_failures(fails, fail)
+    return counts.sum()
 
 
 # ---------------------------------------------------------------- check 8: pointer jumping
@@ -357,7 +365,8 @@ def conclude(comm, part, root, dist, parent, confirmed, both, nedge, fail):
     failure every rank agrees on (lowest check, then vertex). `confirmed` marks this rank's
     vertices whose parent edge was seen, `both` counts entries with both ends reached.
     Returns (ok, message or None, the validator's edge count)."""
-    ties = _check_confirmed(np.int64(root), np.int64(part.lo), dist, confirmed, parent, fail)
+    ties = _check_confirmed(np.int64(root), np.int64(part.lo), dist, confirmed, parent, fail,
+                            4 * numba.get_num_threads())
     counts = np.array([both, ties], dtype=np.int64)
     total = np.empty_like(counts)
     comm.Allreduce(counts, total, op=MPI.SUM)
