@@ -1071,15 +1071,18 @@ def _apply(recv_i, recv_f, recvcounts, offsets, dist, key, tbuf, cnt, inv_delta,
 
 @njit(cache=True, nogil=True)
 def _settled_view(settled, nsettled, dist, out, par):
-    """The local block's distances on the settled set, inf elsewhere."""
+    """The local block's distances on the settled set, inf elsewhere. Returns the smallest
+    of them (inf when the set is empty)."""
     nchunks = _nchunks(len(out) + nsettled, par)
-    if nchunks == 1:
-        out[:] = np.inf
-        for i in range(nsettled):
-            v = settled[i]
-            out[v] = dist[v]
-    else:
-        _settled_view_par(nchunks, settled, nsettled, dist, out)
+    if nchunks > 1:
+        return _settled_view_par(nchunks, settled, nsettled, dist, out)
+    out[:] = np.inf
+    dm = np.float32(np.inf)
+    for i in range(nsettled):
+        v = settled[i]
+        out[v] = dist[v]
+        dm = min(dm, dist[v])
+    return dm
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1088,12 +1091,15 @@ def _settled_view_par(nchunks, settled, nsettled, dist, out):
     for c in prange(nchunks):
         for v in range(c * n // nchunks, (c + 1) * n // nchunks):
             out[v] = np.inf
+    mins = np.empty(nchunks, dtype=np.float32)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
+        dm = np.float32(np.inf)
         for i in range(c * nsettled // nchunks, (c + 1) * nsettled // nchunks):
             v = settled[i]
             out[v] = dist[v]
-
-
+            dm = min(dm, dist[v])
+        mins[c] = dm
+    return mins.min()
 
 
 @njit(cache=True, nogil=True)
@@ -1277,7 +1283,8 @@ class SSSPWorkspace:
         # about one sequential access per vertex; a push costs a random access per entry.
         self.pull_threshold = (part.nglobal + int(np.diff(part.offsets).max())) / pull_ratio
         if part.nglobal <= pull_max_vertices:
-            self.sloc = np.empty(n, dtype=np.float32)
+            # (one rank writes its view straight into the copy)
+            self.sloc = np.empty(n if part.nranks > 1 else 0, dtype=np.float32)
             self.sdist = np.empty(part.nglobal, dtype=np.float32)
         else:
             self.sloc = self.sdist = None
@@ -1490,12 +1497,15 @@ class _Search:
             return first, 0
         inv_delta, nslots = 1.0 / ws.delta, ws.nslots
         if ws.sdist is not None and max_push >= ws.pull_threshold:
-            _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
-            gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
-            # The smallest settled distance anywhere (only pulls need it: a sweep of the
-            # gathered copy, where an exchange would cost a collective); heavy edges have
+            # The smallest settled distance anywhere (only pulls need it); heavy edges have
             # w >= wdelta, so nothing from the set lands below thr.
-            dm = ws.sdist.min()
+            if nranks == 1:   # the local view is the whole copy: no gather, no sweep
+                dm = _settled_view(ws.settled, nsettled, ws.dist, ws.sdist, self.par)
+            else:
+                _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
+                gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
+                # a sweep of the gathered copy, where an exchange would cost a collective
+                dm = ws.sdist.min()
             thr = np.float32(dm + ws.wdelta)
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
                   ws.dist, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots, ws.bits,
@@ -1558,6 +1568,6 @@ def sssp_workspace_bytes(scale, edgefactor, nranks, delta=DEFAULT_DELTA, max_wei
               min(expected_entries(scale, edgefactor, nranks) // 32, capacity))
     # pdst, pv, pd, pu; send and receive (3 words); the touched list of a pass (by entry)
     records = cap * (4 * 4 + 2 * 3 * 4) + 4 * max(cap, n)
-    pull = 4 * n + 4 * nglobal if nglobal <= pull_max_vertices else 0
+    pull = (4 * n if nranks > 1 else 0) + 4 * nglobal if nglobal <= pull_max_vertices else 0
     outputs = (4 + 8) * n
     return per_vertex + buckets + ghost + records + pull + outputs
