@@ -1304,6 +1304,7 @@ class SSSPWorkspace:
         self.split_for(self.wdelta)
         self.nslots = self.slots_for(self.delta)
         _clear(self.dist, self.key, self.bits, self.count, self.gval, self.gtag)
+        self.sbits[:] = 0   # empty after every bucket; a search cut short may leave bits
         self.clean = True
 
     def _compile_exchange_path(self):
