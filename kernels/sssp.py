@@ -1015,6 +1015,12 @@ def _apply_run(j0, j1, rstart, offsets, recv_i, recv_f, dist, key, tbuf, serial)
     r = np.searchsorted(rstart, j0, side="right") - 1
     nt = 0
     for j in range(j0, j1):
+        # the targets are random: ask for a later record's distance and key now (as the
+        # relaxation loops do), so that the misses overlap
+        if j + AHEAD_ENTRIES < j1:
+            x = recv_i[3 * (j + AHEAD_ENTRIES)]
+            prefetch(dist, x)
+            prefetch(key, x)
         while j >= rstart[r + 1]:
             r += 1
         v = recv_i[3 * j]
