@@ -51,7 +51,9 @@ are taken from the run's own call counts, and the record volume from one calibra
                                                            row: the 1-D record term with the
                                                            grid row's C ranks for P
   SSSP, 1-D: X * 48 (P-1)                     round headers (6 int64 per rank pair), Alltoall
-           + H * (4N (P-1)/P + 8)             pull phases: N float32 distances, Allgatherv
+           + H * (4N (P-1)/P + 12)            pull phases: N float32 distances, Allgatherv;
+                                              their minimum (float32) and the next bucket
+                                              (int64), Allreduce
            + rho * 12 / P * sum over vertices v of (P-1) (1 - (1 - 1/P)^d(v))
                                               records (3 int32), Alltoallv: the ghost cache
                                               lets a rank send a vertex few records, so they
@@ -282,7 +284,7 @@ def sssp_1d(scale, p, x, h, rho, distinct):
     pulls = n <= PULL_MAX_VERTICES
     parts = {"Alltoall": x * 48 * (p - 1),
              "Allgatherv": h * 4 * n * (p - 1) / p if pulls else 0,
-             "Allreduce": h * 8 if p > 1 else 0,
+             "Allreduce": h * (4 + 8) if p > 1 else 0,
              "Alltoallv": rho * 12 * distinct / p}
     return parts, None
 

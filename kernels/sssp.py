@@ -1285,6 +1285,8 @@ class SSSPWorkspace:
         self.hdr_recv = np.zeros((part.nranks, _HEADER), dtype=np.int64)
         self.vote = np.zeros(1, dtype=np.int64)
         self.agreed = np.zeros(1, dtype=np.int64)
+        self.dlocal = np.zeros(1, dtype=np.float32)    # a pull's smallest settled distance
+        self.dglobal = np.zeros(1, dtype=np.float32)
         # Both the replicated settled distances and the sweep over the local block cost
         # about one sequential access per vertex; a push costs a random access per entry.
         self.pull_threshold = (part.nglobal + int(np.diff(part.offsets).max())) / pull_ratio
@@ -1509,10 +1511,12 @@ class _Search:
             if nranks == 1:   # the local view is the whole copy: no gather, no sweep
                 dm = _settled_view(ws.settled, nsettled, ws.dist, ws.sdist, self.par)
             else:
-                _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
+                ws.dlocal[0] = _settled_view(ws.settled, nsettled, ws.dist, ws.sloc, self.par)
                 gather_window(comm, ws.offsets, ws.sloc, 0, g.part.nglobal, ws.sdist)
-                # a sweep of the gathered copy, where an exchange would cost a collective
-                dm = ws.sdist.min()
+                # one small collective rather than a one-thread sweep of the N gathered
+                # floats on every rank (2^27 of them at the largest pulling SCALE)
+                comm.Allreduce(ws.dlocal, ws.dglobal, op=MPI.MIN)
+                dm = ws.dglobal[0]
             thr = np.float32(dm + ws.wdelta)
             _pull(len(ws.dist), g.rowptr, ws.heavy, ws.col, ws.weight, thr, dm, ws.sdist,
                   ws.dist, ws.key, ws.touched, ws.cnt, inv_delta, cur, nslots, ws.bits,
