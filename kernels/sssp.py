@@ -443,10 +443,6 @@ AHEAD_ENTRIES = 16
 # the pool costs more (the result is the same, see above).
 PAR_MIN = 1 << 13
 
-_U32 = np.uint64(32)
-_LO = np.uint64(0xFFFFFFFF)
-_HI = np.uint64(0xFFFFFFFF00000000)
-
 
 def thread_chunks(maxc, par_min):
     """How the threaded steps may chunk now (a workspace's par(), read by _nchunks): at most
@@ -675,13 +671,11 @@ def _merge(q, a, b, offsets, gval, gtag, gmask, tagged, pdst, pv, pd, pu):
 
 
 @njit(cache=True, nogil=True)
-def _pass(frontier, pos, nf, begin, length, n, cap, epre, cnt, col, weight, lo, hi,
-          nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
-          pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits, count, dcount, par):
-    """One relaxation pass over the rows of frontier[i], i >= pos (length[i] entries from
-    begin[i]: by place in the frontier, read in order), as many rows as
-    the record queue (n queued) has room for, whole rows (one at least when the queue is
-    empty). Returns (next pos, records queued); next pos == pos when the queue is full."""
+def _pass_rows(length, pos, nf, n, cap, epre):
+    """The rows a pass takes from pos on (row i has length[i] entries): whole rows while the
+    record queue (n queued, room for cap) holds all their entries, one at least when the
+    queue is empty. Fills epre[i - pos] with row i's first entry, numbered across the pass.
+    Returns (the row after the last, the pass's entries)."""
     ne = 0
     i = pos
     epre[0] = 0
@@ -692,7 +686,18 @@ def _pass(frontier, pos, nf, begin, length, n, cap, epre, cnt, col, weight, lo, 
         ne += ln
         i += 1
         epre[i - pos] = ne
-    end = i
+    return i, ne
+
+
+@njit(cache=True, nogil=True)
+def _pass(frontier, pos, nf, begin, length, n, cap, epre, cnt, col, weight, lo, hi,
+          nranks, scale, shift, offsets, dist, key, gval, gtag, gmask, tagged,
+          pdst, pv, pd, pu, tbuf, inv_delta, cur, nslots, bits, count, dcount, par):
+    """One relaxation pass over the rows of frontier[i], i >= pos (length[i] entries from
+    begin[i]: by place in the frontier, read in order), as many rows as
+    the record queue (n queued) has room for, whole rows (one at least when the queue is
+    empty). Returns (next pos, records queued); next pos == pos when the queue is full."""
+    end, ne = _pass_rows(length, pos, nf, n, cap, epre)
     if end == pos:
         return pos, n
     nchunks = _nchunks(ne, par)
@@ -902,17 +907,7 @@ def _light_step(cur, nslots, inv_delta, pos, nf, frontier, settled, nsettled, lb
                              count, dcount[0], gval, gtag, gmask, tagged, pdst, pv, pd, pu, n,
                              cap, True)
         return end, nf, n + nr, nsettled, work
-    ne = 0
-    i = pos
-    epre[0] = 0
-    while i < nf:
-        ln = flen[i]
-        if n + ne + ln > cap and (n > 0 or i > pos):
-            break
-        ne += ln
-        i += 1
-        epre[i - pos] = ne
-    end = i
+    end, ne = _pass_rows(flen, pos, nf, n, cap, epre)
     nchunks = _nchunks(ne, par)
     if nchunks == 1:
         n += _light_run(pos, end, frontier, rowptr, heavy, col, weight, lo, hi, nranks, scale,

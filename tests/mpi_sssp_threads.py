@@ -14,7 +14,6 @@ import json
 import sys
 
 import numba
-import numpy as np
 from mpi4py import MPI
 
 import mpi_sssp_common as common
