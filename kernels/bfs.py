@@ -23,8 +23,9 @@ Two step kinds, chosen per level from global sums (one small Allreduce per level
 Switching (GAPBS's heuristic): go bottom-up when the frontier's edges exceed the unexplored
 edges / ALPHA; return top-down when the frontier is shrinking and smaller than N / BETA.
 
-Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices (between
-levels); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
+Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices, and `todo`
+holds exactly the unvisited vertices with edges (between levels; every level, top-down too,
+takes its new vertices out); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
 atomics are needed; in a threaded top-down step the frontier is cut into one run of about
 equal edges per thread (each writes its own slots of the send buffer, cursors from per-run
 counts), local neighbours are claimed by compare-and-swap (each new vertex once, by the
@@ -207,12 +208,12 @@ def _td_fill(rowptr, col, queue, bounds, lo, nvirt, scale, shift, me, nblk, pos,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _end_claims_par(bits, nlocal, queue, parent, rowptr, parts):
+def _end_claims_par(bits, nlocal, queue, parent, rowptr, parts, todo):
     """The level's directly claimed vertices (bits) into queue, in order, each with its
-    parent back from -2 - parent, on all threads: len(parts) chunks of words, each counting
-    its bits (popcount), then listing its vertices after the chunks before it. Returns
-    (vertices, their edges). One thread's pass here was 1.3 ms of a 38 ms SCALE 22 search at
-    2 threads."""
+    parent back from -2 - parent and out of todo, on all threads: len(parts) chunks of
+    words, each counting its bits (popcount), then listing its vertices after the chunks
+    before it. Returns (vertices, their edges). One thread's pass here was 1.3 ms of a 38 ms
+    SCALE 22 search at 2 threads."""
     nchunks = len(parts)
     nw = len(bits)
     for c in prange(nchunks):
@@ -230,6 +231,7 @@ def _end_claims_par(bits, nlocal, queue, parent, rowptr, parts):
         deg = 0
         for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
             b = bits[w]
+            todo[w] &= ~b
             while b:
                 low = lowest_bit(b)
                 j = w * 64 + bit_index(low)
@@ -286,17 +288,19 @@ def _claim_piece(recv, seg, sub, nblk, b, rowptr, parent, lo, blk_lo, slots, blk
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _list_piece(slots, base, n, parent, queue, o):
+def _list_piece(slots, base, n, parent, queue, o, todo):
     """Piece b's n new vertices (slots[base:]) end their level: parent back from -2 - parent,
-    and into the new frontier at queue[o:]."""
+    into the new frontier at queue[o:], and out of todo (pieces are whole words, so the
+    thread of piece b owns the words it clears)."""
     for t in range(n):
         j = slots[base + t]
         parent[j] = -2 - parent[j]
         queue[o + t] = j
+        todo[j >> 6] &= ~(ONE << np.uint64(j & 63))
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
+def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums, todo):
     """Claim the proposed vertices: thread b owns the rows of piece b, so no two threads
     write one parent. The smallest proposed parent wins, so the tree does not depend on the
     order proposals arrive in (hence not on threads or ranks). A vertex claimed during this
@@ -310,7 +314,7 @@ def _td_apply(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, bl
     for b in range(nblk):
         offs[b + 1] = offs[b] + blk_sums[b, 0]
     for b in prange(nblk):
-        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, offs[b])
+        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, offs[b], todo)
     return offs[nblk]
 
 
@@ -352,15 +356,26 @@ def _td_serial(rowptr, col, parent, queue, nq, lo, nvirt, scale, shift, me, nblk
 
 
 @njit(cache=True, nogil=True)
-def _queue_edges(rowptr, queue, nq):
-    """The edges of the frontier queue[0:nq] (for the direction switch). Summed here, over
-    the sorted queue, rather than as each vertex is claimed: there every claim added two
-    random reads of rowptr to the top-down scan's random read of parent."""
+def _end_level(bits, nlocal, queue, todo, rowptr):
+    """A one-thread top-down level's new vertices (bits) into queue, in increasing order,
+    and out of todo; returns (how many, their edges, for the direction switch). The edges
+    are summed here, over the sorted vertices, rather than as each vertex is claimed: there
+    every claim added two random reads of rowptr to the top-down scan's random read of
+    parent."""
+    n = 0
     deg = 0
-    for qi in range(nq):
-        i = queue[qi]
-        deg += rowptr[i + 1] - rowptr[i]
-    return deg
+    for w in range(len(bits)):
+        b = bits[w]
+        todo[w] &= ~b
+        while b:
+            low = lowest_bit(b)
+            i = w * 64 + bit_index(low)
+            if i < nlocal:
+                queue[n] = i
+                n += 1
+                deg += rowptr[i + 1] - rowptr[i]
+            b ^= low
+    return n, deg
 
 
 @njit(cache=True, nogil=True)
@@ -392,12 +407,13 @@ def _td_apply_list(recv, sub, nlower, parent, lo, bits):
 
 
 @njit(cache=True, nogil=True)
-def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums):
+def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, queue, blk_sums,
+                     todo):
     """_td_apply on one thread, piece after piece (so the same frontier order)."""
     o = 0
     for b in range(nblk):
         _claim_piece(recv, seg, sub, nblk, b, rowptr, parent, lo, blk_lo, slots, blk_sums)
-        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, o)
+        _list_piece(slots, blk_lo[b], blk_sums[b, 0], parent, queue, o, todo)
         o += blk_sums[b, 0]
     return o
 
@@ -412,20 +428,6 @@ def _live_bits(rowptr, nlocal, out):
             if rowptr[i + 1] > rowptr[i]:
                 bits |= ONE << np.uint64(i - w * 64)
         out[w] = bits
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _todo_bits(parent, live, todo):
-    """todo = the live vertices still unvisited (parent -1), when the search turns bottom-up."""
-    for w in prange(len(todo)):
-        bits = live[w]
-        rest = bits
-        while rest:
-            low = lowest_bit(rest)
-            if parent[w * 64 + bit_index(low)] != -1:
-                bits ^= low
-            rest ^= low
-        todo[w] = bits
 
 
 @njit(cache=True, nogil=True)
@@ -531,10 +533,11 @@ def _td_parallel(ws, nq):
         # its parent and does not list it; it lists (and ends) the vertices it claims.
         apply = _td_apply if int(sub.sum()) >= TD_PARALLEL_EDGES else _td_apply_serial
         nrecv = apply(recv, seg, sub, nblk, rowptr, parent, lo, ws.blk_lo, ws.next_queue,
-                      ws.queue, ws.blk_sums)
+                      ws.queue, ws.blk_sums, ws.todo)
         deg = int(ws.blk_sums[:, 1].sum())
     # (bu_sums: the bottom-up runs' scratch, free in a top-down level)
-    nd, dd = _end_claims_par(bits, part.nlocal, ws.queue[nrecv:], parent, rowptr, ws.bu_sums)
+    nd, dd = _end_claims_par(bits, part.nlocal, ws.queue[nrecv:], parent, rowptr, ws.bu_sums,
+                             ws.todo)
     deg += dd
     return nrecv + nd, int(deg), nrecv == 0
 
@@ -547,11 +550,17 @@ def bfs(ws, root):
     comm = ws.comm
     rowptr, col, parent = g.rowptr, g.col, ws.parent
     lo, me, nranks, scale, shift = part.lo, part.rank, part.nranks, part.scale, part.shift
+    # The bottom-up candidates, kept by every level from the start: top-down levels take
+    # their new vertices out (a bit each, in passes they make anyway), so turning bottom-up
+    # costs nothing, where building todo from parent read 8 bytes per vertex at every
+    # switch (2.6 switches per SCALE 22 search: 9 % of it, at 1 or 2 ranks).
+    ws.todo[:] = ws.live
     nq = 0
     frontier_edges = 0
     if part.lo <= root < part.hi:
         parent[root - lo] = root
         ws.queue[0] = root - lo
+        ws.todo[(root - lo) >> 6] &= ~(ONE << np.uint64((root - lo) & 63))
         nq = 1
         frontier_edges = int(rowptr[root - lo + 1] - rowptr[root - lo])
     stats = np.array([nq, frontier_edges], dtype=np.int64)
@@ -566,7 +575,6 @@ def bfs(ws, root):
         if top_down and scout > unexplored / ALPHA:
             # Switch to bottom-up: the frontier becomes a bitmap.
             from_queue(ws.queue, nq, ws.next_bits)
-            _todo_bits(parent, ws.live, ws.todo)
             top_down = False
         if top_down:
             # One thread per rank never pays for the split (a pass over the frontier).
@@ -590,8 +598,7 @@ def bfs(ws, root):
                     ws.recvbuf = recv
                 nlower = int(seg[me * nblk])   # records from lower ranks come first
                 _td_apply_list(recv, sub, nlower, parent, lo, bits)
-                nq = to_queue(bits, part.nlocal, ws.queue)
-                nedges = _queue_edges(rowptr, ws.queue, nq)
+                nq, nedges = _end_level(bits, part.nlocal, ws.queue, ws.todo, rowptr)
                 ordered = True
             nn = nq
         else:
