@@ -25,14 +25,14 @@ edges / ALPHA; return top-down when the frontier is shrinking and smaller than N
 
 Invariants the steps rely on: parent[i] == -1 exactly for unvisited vertices, and `todo`
 holds exactly the unvisited vertices with edges (between levels; every level, top-down too,
-takes its new vertices out); in a bottom-up step thread t owns whole 64-vertex words of the next bitmap, so no
-atomics are needed; in a threaded top-down step the frontier is cut into one run of about
-equal edges per thread (each writes its own slots of the send buffer, cursors from per-run
-counts), local neighbours are claimed by compare-and-swap (each new vertex once, by the
-thread that turned its -1 into a claim), and proposals travel grouped by piece of the
-owner's rows (partition.row_blocks), one thread per piece applying them after the local
-claims, so no two threads write one parent at once without an atomic. Same tree for any
-thread count.
+takes its new vertices out); in a bottom-up step thread t owns whole 64-vertex words of the
+next bitmap, so no atomics are needed; in a threaded top-down step the frontier is cut into
+one run of about equal edges per thread (each writes its own slots of the send buffer,
+cursors from per-run counts), local neighbours are claimed by compare-and-swap (each new
+vertex once, by the thread that turned its -1 into a claim), and proposals travel grouped by
+piece of the owner's rows (partition.row_blocks), one thread per piece applying them after
+the local claims, so no two threads write one parent at once without an atomic. Same tree
+for any thread count.
 """
 import numba
 import numpy as np
