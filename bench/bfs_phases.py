@@ -24,8 +24,8 @@ from graph500.roots import choose_roots
 from graph500.kernels.construct import construct_graph
 
 STEPS = ("_split_queue", "_td_count", "_td_fill", "_td_fill_run", "_td_apply",
-         "_td_apply_serial", "_td_serial", "_td_apply_list", "_end_claims_par", "_queue_edges",
-         "_todo_bits", "_bu_step", "from_queue", "to_queue", "chunk_starts",
+         "_td_apply_serial", "_td_serial", "_td_apply_list", "_end_claims_par", "_end_level",
+         "_queue_edges", "_todo_bits", "_bu_step", "from_queue", "to_queue", "chunk_starts",
          "alltoallv_pieces")
 MPI_CALLS = ("Alltoall", "Alltoallv", "Allgatherv", "Allreduce", "Allgather", "Bcast")
 
