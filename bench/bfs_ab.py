@@ -7,7 +7,9 @@ checked to give the same depths (the old code may pick other parents).
   mkdir -p /tmp/old && git archive <commit> kernels | tar -x -C /tmp/old
   rm -rf /tmp/old/oldkernels && mv /tmp/old/kernels /tmp/old/oldkernels
   NUMBA_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python bench/bfs_ab.py \\
-      /tmp/old SCALE [--roots 16] [--repeat 3]
+      /tmp/old SCALE [--roots 16] [--repeat 3] [--layout 2d]
+
+--layout 2d compares kernels/bfs2d.py (on the 2-D graph) instead.
 """
 import argparse
 import importlib
@@ -19,7 +21,9 @@ from mpi4py import MPI
 
 from graph500.generator import generate_edges
 from graph500.kernels.bfs import BFSWorkspace, bfs
+from graph500.kernels.bfs2d import BFS2DWorkspace, bfs2d
 from graph500.kernels.construct import construct_graph
+from graph500.kernels.construct2d import construct_graph2d
 
 
 def benchmark_tuples(comm, scale, weights=False):
@@ -30,20 +34,22 @@ def benchmark_tuples(comm, scale, weights=False):
     return generate_edges(scale, 16, 2, 3, r * m // p, (r + 1) * m // p, weights=weights)
 
 
-def graph_and_roots(comm, scale, nroots):
-    """The SCALE Kronecker graph (edgefactor 16, seed 2 3) built on comm, and nroots roots
-    with edges, drawn the same on every rank (also used by bench/validation_ab.py)."""
+def graph_and_roots(comm, scale, nroots, layout="1d"):
+    """The SCALE Kronecker graph (edgefactor 16, seed 2 3) built on comm, on the 1-D or 2-D
+    layout, and nroots roots with edges, drawn the same on every rank (also used by
+    bench/validation_ab.py)."""
     src, dst, _ = benchmark_tuples(comm, scale)
-    g = construct_graph(comm, scale, src, dst)
+    g = (construct_graph2d if layout == "2d" else construct_graph)(comm, scale, src, dst)
     del src, dst
     return g, roots_with_edges(comm, g, nroots)
 
 
 def roots_with_edges(comm, g, nroots):
-    """nroots vertices with edges of the 1-D graph g, drawn the same on every rank."""
+    """nroots vertices with edges of the graph g (either layout), drawn the same on every
+    rank."""
     scale = g.part.scale
     deg = np.zeros(1 << scale, dtype=np.int64)
-    deg[g.part.lo:g.part.hi] = np.diff(g.rowptr)
+    deg[g.part.lo:g.part.hi] = g.degree()
     comm.Allreduce(MPI.IN_PLACE, deg, op=MPI.SUM)
     rng = np.random.default_rng(1)
     return [int(v) for v in rng.permutation(np.flatnonzero(deg))[:nroots]]
@@ -78,14 +84,20 @@ def main():
     ap.add_argument("--phases", action="store_true",
                     help="also CPU time per step function called from bfs() (rank 0, summed "
                          "over every sweep; the rest is bfs()'s own Python per level)")
+    ap.add_argument("--layout", choices=("1d", "2d"), default="1d")
     args = ap.parse_args()
     sys.path.insert(0, args.old)
-    oldbfs = importlib.import_module("oldkernels.bfs")
+    two = args.layout == "2d"
+    oldbfs = importlib.import_module("oldkernels.bfs2d" if two else "oldkernels.bfs")
     comm = MPI.COMM_WORLD
     r, p = comm.Get_rank(), comm.Get_size()
-    g, roots = graph_and_roots(comm, args.scale, args.roots)
-    kinds = {"before": (oldbfs.BFSWorkspace(g, comm), oldbfs.bfs),
-             "after": (BFSWorkspace(g, comm), bfs)}
+    g, roots = graph_and_roots(comm, args.scale, args.roots, args.layout)
+    if two:
+        kinds = {"before": (oldbfs.BFS2DWorkspace(g, comm), oldbfs.bfs2d),
+                 "after": (BFS2DWorkspace(g, comm), bfs2d)}
+    else:
+        kinds = {"before": (oldbfs.BFSWorkspace(g, comm), oldbfs.bfs),
+                 "after": (BFSWorkspace(g, comm), bfs)}
     if args.after_first:
         kinds = dict(reversed(list(kinds.items())))
     for ws, f in kinds.values():              # compile outside the timings
@@ -101,7 +113,8 @@ def main():
                 sys.exit("root %d: depths differ" % root)
     phases = {}
     if args.phases:     # after every compile: Numba resolves globals when it compiles
-        for name, mod in (("before", oldbfs), ("after", importlib.import_module(bfs.__module__))):
+        new = bfs2d if two else bfs
+        for name, mod in (("before", oldbfs), ("after", importlib.import_module(new.__module__))):
             phases[name] = _wrap_steps(mod)
     # Per root and kind, the least wall and CPU time over the sweeps (a loaded machine's
     # stalls hit single searches; the least of several is the search's own cost).
@@ -120,10 +133,11 @@ def main():
     best = {k: v.sum(axis=0) for k, v in best.items()}
     if r == 0:
         b, a = best["before"], best["after"]
-        print("SCALE %d, %d ranks, %d roots, per-root best of %d sweeps: wall before %.3f s after %.3f s "
-              "(after/before %.2f); cpu (max over ranks) before %.3f s after %.3f s "
-              "(after/before %.2f)" % (args.scale, p, len(roots), args.repeat, b[0], a[0],
-                                       a[0] / b[0], b[1], a[1], a[1] / b[1]))
+        print("SCALE %d, %d ranks, %s layout, %d roots, per-root best of %d sweeps: wall before "
+              "%.3f s after %.3f s (after/before %.2f); cpu (max over ranks) before %.3f s "
+              "after %.3f s (after/before %.2f)"
+              % (args.scale, p, args.layout, len(roots), args.repeat, b[0], a[0], a[0] / b[0],
+                 b[1], a[1], a[1] / b[1]))
         if phases:
             print("  CPU s per step function, rank 0, all sweeps:")
             _print_phases(phases, None)
@@ -136,7 +150,7 @@ def _wrap_steps(mod):
     function. Inline helpers (owner, set_bit ...) are never called from Python: left alone."""
     acc = {}
     for name, f in list(vars(mod).items()):
-        if name == "bfs" or isinstance(f, type) or not callable(f) or name.isupper():
+        if name in ("bfs", "bfs2d") or isinstance(f, type) or not callable(f) or name.isupper():
             continue
         if getattr(f, "targetoptions", {}).get("inline") == "always":
             continue

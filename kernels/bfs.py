@@ -39,8 +39,8 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bitmap import (ONE, GlobalBitmap, bit_index, from_queue, lowest_bit, next_set, set_bit,
-                     test_bit, to_queue)
+from .bitmap import (ONE, GlobalBitmap, bit_index, clear_bit, from_queue, lowest_bit, next_set,
+                     set_bit, test_bit, to_queue)
 from .exchange import alltoallv_pieces, chunk_starts
 from .intrinsics import atomic_or, compare_and_swap, popcount, prefetch
 from .partition import block_offsets, owner, row_blocks
@@ -78,7 +78,7 @@ class BFSWorkspace:
         # Bottom-up candidates: the vertices with edges (fixed), and those of them still
         # unvisited (set when a search turns bottom-up, kept by each bottom-up step).
         self.live = np.zeros(len(self.next_bits), dtype=np.uint64)
-        _live_bits(graph.rowptr, part.nlocal, self.live)
+        live_bits(graph.rowptr, part.nlocal, self.live)
         self.todo = np.zeros(len(self.next_bits), dtype=np.uint64)
         # Threads of the top-down step: the frontier is cut into one run per thread, and the
         # rows into nblk pieces (partition.row_blocks) whose claims one thread each applies.
@@ -296,7 +296,7 @@ def _list_piece(slots, base, n, parent, queue, o, todo):
         j = slots[base + t]
         parent[j] = -2 - parent[j]
         queue[o + t] = j
-        todo[j >> 6] &= ~(ONE << np.uint64(j & 63))
+        clear_bit(todo, j)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -419,9 +419,10 @@ def _td_apply_serial(recv, seg, sub, nblk, rowptr, parent, lo, blk_lo, slots, qu
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _live_bits(rowptr, nlocal, out):
-    """out = the local vertices with at least one edge (a property of the graph, built once
-    per workspace): a bottom-up step never looks at the others."""
+def live_bits(rowptr, nlocal, out):
+    """out = the rows below nlocal with at least one entry (a property of the graph, built
+    once per workspace): a bottom-up step never looks at the others (also the 2-D layout's
+    columns, bfs2d.py)."""
     for w in prange(len(out)):
         bits = np.uint64(0)
         for i in range(w * 64, min(nlocal, (w + 1) * 64)):
@@ -560,7 +561,7 @@ def bfs(ws, root):
     if part.lo <= root < part.hi:
         parent[root - lo] = root
         ws.queue[0] = root - lo
-        ws.todo[(root - lo) >> 6] &= ~(ONE << np.uint64((root - lo) & 63))
+        clear_bit(ws.todo, root - lo)
         nq = 1
         frontier_edges = int(rowptr[root - lo + 1] - rowptr[root - lo])
     stats = np.array([nq, frontier_edges], dtype=np.int64)

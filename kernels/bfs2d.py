@@ -47,10 +47,11 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bfs import ALPHA, BETA
-from .bitmap import bit_index, from_queue, lowest_bit, set_bit, test_bit, to_queue
+from .bfs import ALPHA, AHEAD, BETA, BU_AHEAD, BU_RUNS, live_bits
+from .bitmap import bit_index, from_queue, lowest_bit, next_set, set_bit, test_bit, to_queue
 from .exchange import alltoallv, chunk_starts, mpi_type
 from .grid import gather_strip
+from .intrinsics import prefetch
 from .partition import owner
 
 # A top-down level with fewer gathered frontier edges than this runs on one thread; so do
@@ -78,7 +79,13 @@ class BFS2DWorkspace:
         self.cand = np.full(max(g.col_n, 1), -1, dtype=np.int64)
         maxw = max(int(g.col_block_words.max()), 1)
         self.done = [np.zeros(maxw, dtype=np.uint64), np.zeros(maxw, dtype=np.uint64)]
-        self.word_sums = np.zeros(maxw, dtype=np.int64)
+        # Bottom-up candidates: the column-strip vertices with entries in this rank's block
+        # (fixed; a vertex of the strip has entries in about a 1/R share of the blocks, and
+        # 40 % of a Kronecker graph's none at all), and, per sub-step, those of them not done.
+        self.live = np.zeros(g.col_words, dtype=np.uint64)
+        live_bits(graph.colptr, g.col_n, self.live)
+        self.todo = np.zeros(maxw, dtype=np.uint64)
+        self.bu_sums = np.zeros(BU_RUNS * numba.get_num_threads(), dtype=np.int64)
         self.col_base = g.col_index_base().astype(np.int64)
         self.fq = np.empty(1 << 12, dtype=graph.rows.dtype)
         self.rowq = np.empty(1 << 12, dtype=graph.rows.dtype)
@@ -98,14 +105,6 @@ class BFS2DWorkspace:
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-@njit(cache=True, nogil=True)
-def _visited_bits(parent, bits):
-    bits[:] = 0
-    for x in range(len(parent)):
-        if parent[x] != -1:
-            set_bit(bits, x)
-
 
 @njit(cache=True, nogil=True)
 def _to_global(queue, nq, lo, out):
@@ -265,18 +264,20 @@ def _claim(recv, t, lo, parent, found, m):
 
 
 @njit(inline="always")
-def _settle(found, a, b, parent, degree):
-    """End the level for found[a:b]: their parents become plain ids. Returns their degrees."""
+def _settle(found, a, b, parent, degree, visited):
+    """End the level for found[a:b]: their parents become plain ids, and they join
+    `visited` (the bottom-up steps' start, kept by every level). Returns their degrees."""
     deg = 0
     for k in range(a, b):
         x = found[k]
         parent[x] = -2 - parent[x]
+        set_bit(visited, x)
         deg += degree[x]
     return deg
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
+def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp, visited):
     """_td_apply with a thread per word range of the block (_bucket): the same claims (the
     smallest proposed parent of each vertex wins, whatever the order), the new frontier in
     range order. Per-range counts and degree sums, merged in range order."""
@@ -285,9 +286,12 @@ def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
     degs = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         m = starts[b]
-        for k in range(starts[b], starts[b + 1]):
+        k1 = starts[b + 1]
+        for k in range(starts[b], k1):
+            if k + AHEAD < k1:
+                prefetch(parent, recv[2 * order[k + AHEAD]] - lo)
             m = _claim(recv, order[k], lo, parent, tmp, m)
-        degs[b] = _settle(tmp, starts[b], m, parent, degree)
+        degs[b] = _settle(tmp, starts[b], m, parent, degree, visited)
         found[b] = m - starts[b]
     at = np.zeros(nb + 1, dtype=np.int64)
     for b in range(nb):
@@ -302,12 +306,16 @@ def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp):
 
 
 @njit(cache=True, nogil=True)
-def _td_apply(recv, n, parent, lo, degree, queue):
-    """Claim the proposed vertices (_claim). Returns (new frontier, its degrees)."""
+def _td_apply(recv, n, parent, lo, degree, queue, visited):
+    """Claim the proposed vertices (_claim). Returns (new frontier, its degrees). The
+    targets are random, so each proposal asks the cache for a later one's parent (without
+    it the claims took 4 times as long as the count and fill passes that made them)."""
     nq = 0
     for t in range(n):
+        if t + AHEAD < n:
+            prefetch(parent, recv[2 * (t + AHEAD)] - lo)
         nq = _claim(recv, t, lo, parent, queue, nq)
-    return nq, _settle(queue, 0, nq, parent, degree)
+    return nq, _settle(queue, 0, nq, parent, degree, visited)
 
 
 def _bits_cheaper(ws, nfront):
@@ -430,30 +438,44 @@ def _top_down(ws, nq, nfront):
         if len(ws.tmp) < nrecv:
             ws.tmp = np.empty(2 * nrecv, dtype=np.int64)
         return _td_apply_threads(recv, order, starts, ws.parent, g.lo, gr.degree_local,
-                                 ws.queue, ws.tmp)
-    return _td_apply(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue)
+                                 ws.queue, ws.tmp, ws.visited_mine)
+    return _td_apply(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue, ws.visited_mine)
 
 
 # --- bottom-up --------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True, parallel=True)
-def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
-    """One sub-step: the unvisited vertices of one block of the column strip (padded indices
-    base .. base + n) look for a parent in the row strip's frontier. Thread per 64-vertex
-    word of `done`, so no two threads write one word. Returns the vertices given a parent."""
-    nwords = (n + 63) // 64
-    for w in prange(nwords):
+@njit(cache=True, nogil=True)
+def _bu_run(w0, w1, colptr, rows, base, done, live, todo, front, row_lo, cand, sums, c):
+    """Words w0..w1 of a sub-step (_bu_scan): todo = the block's vertices with entries here
+    and not done, then each scans its entries and stops at the first u in the frontier.
+    Two cursors run ahead over todo, as in bfs.py's bottom-up step: the far one asks the
+    cache for a candidate's column start, the near one for its first entry."""
+    for w in range(w0, w1):
+        todo[w] = ~done[w] & live[w]
+    aw, ar = w0 - 1, np.uint64(0)
+    for _ in range(2 * BU_AHEAD):
+        aw, ar, x = next_set(todo, w1, aw, ar)
+        if x >= 0:
+            prefetch(colptr, base + x)
+    bw, br = w0 - 1, np.uint64(0)
+    for _ in range(BU_AHEAD):
+        bw, br, x = next_set(todo, w1, bw, br)
+        if x >= 0:
+            prefetch(rows, colptr[base + x])
+    cnt = 0
+    for w in range(w0, w1):
+        rest = todo[w]
         bits = done[w]
-        cnt = 0
-        # Walk the word's vertices not done (bitmap.lowest_bit), not all 64: late levels
-        # leave a few per word.
-        left = ~bits
-        if (w + 1) * 64 > n:
-            left &= (np.uint64(1) << np.uint64(n - w * 64)) - np.uint64(1)
-        while left:
-            low = lowest_bit(left)
-            left ^= low
+        while rest:
+            low = lowest_bit(rest)
+            rest ^= low
             v = base + w * 64 + bit_index(low)
+            aw, ar, x = next_set(todo, w1, aw, ar)
+            if x >= 0:
+                prefetch(colptr, base + x)
+            bw, br, x = next_set(todo, w1, bw, br)
+            if x >= 0:
+                prefetch(rows, colptr[base + x])
             for k in range(colptr[v], colptr[v + 1]):
                 u = rows[k]
                 if test_bit(front, u - row_lo):
@@ -462,10 +484,24 @@ def _bu_scan(colptr, rows, base, n, done, front, row_lo, cand, sums):
                     cnt += 1
                     break
         done[w] = bits
-        sums[w] = cnt
+    sums[c] = cnt
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _bu_scan(colptr, rows, base, n, done, live, todo, front, row_lo, cand, sums):
+    """One sub-step: the unvisited vertices of one block of the column strip (padded indices
+    base .. base + n) with entries here look for a parent in the row strip's frontier
+    (live: this block's words of the strip's "has entries here" bitmap, whose padding bits
+    are clear). Runs of whole words of `done`, a few per thread, so no two threads write one
+    word. Returns the vertices given a parent."""
+    nwords = (n + 63) // 64
+    nchunks = min(nwords, len(sums))
+    for c in prange(nchunks):
+        _bu_run(c * nwords // nchunks, (c + 1) * nwords // nchunks, colptr, rows, base, done,
+                live, todo, front, row_lo, cand, sums, c)
     found = 0
-    for w in range(nwords):
-        found += sums[w]
+    for c in range(nchunks):
+        found += sums[c]
     return found
 
 
@@ -545,14 +581,10 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
     """The owner's side of a bottom-up level, its block being the last sub-step: `done` now
     holds every vertex of the block given a parent by any grid row, so the new frontier is
     done & ~visited without waiting for the parents found elsewhere (they travel once, at
-    the end of the bottom-up phase: _flush). Own finds are applied now. Returns (new
-    frontier size, its degrees); front = its bits, and visited takes them in."""
+    the end of the bottom-up phase: _flush). Own finds, all in the new frontier, are applied
+    now (walking the frontier, not the block: a late level finds a few hundred). Returns
+    (new frontier size, its degrees); front = its bits, and visited takes them in."""
     n = len(parent)
-    for x in range(n):
-        u = cand[base + x]
-        if u >= 0:
-            parent[x] = u
-            cand[base + x] = -1
     nn = 0
     deg = 0
     for w in range((n + 63) // 64):
@@ -562,6 +594,10 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
         while b:
             low = lowest_bit(b)
             x = w * 64 + bit_index(low)
+            u = cand[base + x]
+            if u >= 0:
+                parent[x] = u
+                cand[base + x] = -1
             nn += 1
             deg += degree[x]
             b ^= low
@@ -631,8 +667,10 @@ def _bottom_up(ws, nfront):
                                 (i + 1) % R, 0)
             cur, nxt = nxt, cur
             seg = nseg
+        wb = int(g.col_block_wbase[seg])
         _bu_scan(gr.colptr, gr.rows, int(ws.col_base[seg]), int(g.col_block_n[seg]), cur,
-                 ws.front_row, g.row_lo, ws.cand, ws.word_sums)
+                 ws.live[wb:wb + int(g.col_block_words[seg])], ws.todo, ws.front_row,
+                 g.row_lo, ws.cand, ws.bu_sums)
     # seg == i now: cur holds the done bits of this rank's own block
     return _bu_own(ws.cand, int(ws.col_base[i]), ws.parent, cur, ws.visited_mine,
                    ws.front_mine, gr.degree_local)
@@ -645,11 +683,15 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
     1-D block). Call ws.reset() before (outside the timed region)."""
     g = ws.grid
     parent = ws.parent
+    # The visited vertices, kept by every level from the start (top-down claims and
+    # bottom-up levels add theirs), so turning bottom-up needs no pass over parent.
+    ws.visited_mine[:] = 0
     nq = 0
     frontier_edges = 0
     if g.lo <= root < g.hi:
         parent[root - g.lo] = root
         ws.queue[0] = root - g.lo
+        set_bit(ws.visited_mine, root - g.lo)
         nq = 1
         frontier_edges = int(ws.graph.degree_local[root - g.lo])
     stats = np.array([nq, frontier_edges], dtype=np.int64)
@@ -661,7 +703,6 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
     while nfront > 0:
         if top_down and alpha > 0 and scout * alpha > unexplored:
             from_queue(ws.queue, nq, ws.front_mine)
-            _visited_bits(parent, ws.visited_mine)
             top_down = False
         if top_down:
             nq, nedges = _top_down(ws, nq, nfront)
@@ -687,14 +728,15 @@ def bfs2d(ws, root, alpha=ALPHA, beta=BETA):
 def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     """One rank's BFS2DWorkspace: parent, queue and global queue (8 per local vertex each,
     ids at most 8), the column-strip candidates (8 per column-strip vertex), the row-strip
-    frontier and seen bitmaps (N/R bits each), the column-strip frontier bitmap (N/C bits)
-    and gathered frontier ids (N/C at most), the block bitmaps, and the exchange buffers
-    (top-down proposals: at most the gathered frontier's entries / ALPHA, as in bfs.py)."""
+    frontier and seen bitmaps (N/R bits each), the column-strip frontier and "has entries"
+    bitmaps (N/C bits each) and gathered frontier ids (N/C at most), the block bitmaps (5),
+    and the exchange buffers (top-down proposals: at most the gathered frontier's entries /
+    ALPHA, as in bfs.py)."""
     from .construct import expected_entries, id_bytes, max_block_vertices
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     n = max_block_vertices(scale, nranks)
     proposals = expected_entries(scale, edgefactor, nranks) // ALPHA
     buffers = 2 * max(1 << 16, 2 * proposals) * id_bytes(scale)
-    column = (R * n) // 8 + R * n * id_bytes(scale)
-    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 4 * n // 8 + column + buffers
+    column = 2 * (R * n) // 8 + R * n * id_bytes(scale)
+    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 5 * n // 8 + column + buffers
