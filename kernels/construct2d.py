@@ -24,7 +24,7 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .construct import CHUNK_EDGES, id_bytes, max_block_vertices, sort_rows_by_weight
-from .exchange import alltoallv, chunk_starts
+from .exchange import alltoallv_pieces, chunk_starts
 from .grid import Grid
 from .partition import Partition, owner
 
@@ -49,8 +49,8 @@ class Graph2D:
 
     def audit_segments(self):
         """(colptr slice, rows slice, global id of the first column, weights slice or None)
-        per block of the column strip: each is a CSR of consecutive vertices, which is what the Kernel 1
-        audit hashes (audit.py)."""
+        per block of the column strip: each is a CSR of consecutive vertices, which is what
+        the Kernel 1 audit hashes (audit.py)."""
         g = self.grid
         base = g.col_index_base()
         out = []
@@ -63,43 +63,74 @@ class Graph2D:
         return out
 
 
+# Threads: as in construct.py, the sender's round is cut into one chunk per thread, each
+# writing its records at its own cursors (so a destination gets them in edge order), and the
+# records are grouped by *piece* of the receiver's column strip: its R segments, each cut
+# into nblk word-aligned pieces by the owner function over nranks * nblk virtual ranks
+# (partition.row_blocks). The receiver gives each piece to one thread: no column is shared,
+# and inside a column the entries still come in sender order, then edge order, so the CSC
+# is the same for any thread count. nblk is bounded so that a chunk's count row (nranks x R
+# x nblk) stays small at any P.
+
+
+def column_pieces(nranks, R, nthreads):
+    """Pieces per segment of a column strip (see above): the thread count, bounded."""
+    return max(1, min(int(nthreads), (1 << 16) // (int(nranks) * int(R))))
+
+
+def _dest_tables(g, nblk):
+    """Where entry (x -> y) goes, as rank * R * nblk + piece: the rank in the grid row of y's
+    block and the grid column of x's block, the piece of x's column in that rank's strip
+    (segment = x's grid row, then x's virtual rank inside its block). It splits into a part
+    from y's block (ypart, by owner over nranks) and one from x's virtual rank (xpart, by
+    owner over nranks * nblk), so routing an entry is two lookups in small tables: the
+    divisions by C and nblk, once per entry, cost more than the rest of the routing."""
+    R, C, nranks = g.R, g.C, g.nranks
+    yb = np.arange(nranks, dtype=np.int64)
+    ypart = (yb // C) * C * R * nblk
+    q = np.arange(nranks * nblk, dtype=np.int64)
+    b = q // nblk
+    xpart = (b % C) * R * nblk + (b // C) * nblk + q % nblk
+    return ypart, xpart
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _dest(x, y, nranks, scale, shift, C):
-    """The rank holding entry (x -> y): grid row of y's block, grid column of x's block."""
-    return (owner(y, nranks, scale, shift) // C) * C + owner(x, nranks, scale, shift) % C
+def _dest(x, y, nranks, nvirt, scale, shift, ypart, xpart):
+    return ypart[owner(y, nranks, scale, shift)] + xpart[owner(x, nvirt, scale, shift)]
 
 
 @njit(cache=True, nogil=True)
-def _count_run(src, dst, nranks, scale, shift, C, out, a, b):
-    counts = np.zeros(nranks, dtype=np.int64)
-    for e in range(a, b):
+def _count_run(src, dst, nranks, nvirt, scale, shift, ypart, xpart, out):
+    counts = np.zeros(len(out), dtype=np.int64)
+    for e in range(len(src)):
         u = src[e]
         v = dst[e]
         if u != v:
-            counts[_dest(u, v, nranks, scale, shift, C)] += 1
-            counts[_dest(v, u, nranks, scale, shift, C)] += 1
+            counts[_dest(u, v, nranks, nvirt, scale, shift, ypart, xpart)] += 1
+            counts[_dest(v, u, nranks, nvirt, scale, shift, ypart, xpart)] += 1
     out[:] = counts
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _route_counts(src, dst, nranks, scale, shift, C, nchunks):
-    """counts[c, q]: entries of chunk c of the edges for rank q (two per non-self-loop tuple)."""
-    counts = np.zeros((nchunks, nranks), dtype=np.int64)
+def _route_counts(src, dst, nranks, nvirt, scale, shift, ypart, xpart, ndest, nchunks):
+    """counts[c, d]: entries of chunk c of the edges for destination d (rank and piece, see
+    _dest_tables; two entries per non-self-loop tuple)."""
+    counts = np.zeros((nchunks, ndest), dtype=np.int64)
     n = len(src)
     for c in prange(nchunks):
-        _count_run(src, dst, nranks, scale, shift, C, counts[c],
-                   c * n // nchunks, (c + 1) * n // nchunks)
+        a, b = c * n // nchunks, (c + 1) * n // nchunks
+        _count_run(src[a:b], dst[a:b], nranks, nvirt, scale, shift, ypart, xpart, counts[c])
     return counts
 
 
 @njit(cache=True, nogil=True)
-def _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, cursor, out, a, b):
+def _fill_run(src, dst, wbits, nranks, nvirt, scale, shift, ypart, xpart, stride, cursor, out):
     pos = cursor.copy()
-    for e in range(a, b):
+    for e in range(len(src)):
         u = src[e]
         v = dst[e]
         if u != v:
-            q = _dest(u, v, nranks, scale, shift, C)
+            q = _dest(u, v, nranks, nvirt, scale, shift, ypart, xpart)
             p = pos[q] * stride
             out[p] = u
             if stride >= 2:
@@ -107,7 +138,7 @@ def _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, cursor, out, a, 
             if stride == 3:
                 out[p + 2] = wbits[e]
             pos[q] += 1
-            q = _dest(v, u, nranks, scale, shift, C)
+            q = _dest(v, u, nranks, nvirt, scale, shift, ypart, xpart)
             p = pos[q] * stride
             out[p] = v
             if stride >= 2:
@@ -118,39 +149,59 @@ def _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, cursor, out, a, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _route(src, dst, wbits, nranks, scale, shift, C, stride, pos, out):
-    """Records (x[, y[, weight bits]]) of entry x -> y grouped by destination rank, chunk c
-    at its cursors (so inside a destination the records keep edge order for any thread
-    count). The weight travels as its float32 bit pattern inside the record, as in
+def _route(src, dst, wbits, nranks, nvirt, scale, shift, ypart, xpart, stride, pos, out):
+    """Records (x[, y[, weight bits]]) of entry x -> y grouped by destination rank and piece,
+    chunk c at its cursors (so inside a destination the records keep edge order for any
+    thread count). The weight travels as its float32 bit pattern inside the record, as in
     construct.py, so a weighted round is still one exchange."""
     nchunks = pos.shape[0]
     n = len(src)
     for c in prange(nchunks):
-        _fill_run(src, dst, wbits, nranks, scale, shift, C, stride, pos[c], out,
-                  c * n // nchunks, (c + 1) * n // nchunks)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _col_index(x, offs, col_base, nranks, scale, shift, C):
-    b = owner(x, nranks, scale, shift)
-    return col_base[b // C] + x - offs[b]
+        a, b = c * n // nchunks, (c + 1) * n // nchunks
+        w = wbits[a:b] if stride == 3 else wbits
+        _fill_run(src[a:b], dst[a:b], w, nranks, nvirt, scale, shift, ypart, xpart, stride,
+                  pos[c], out)
 
 
 @njit(cache=True, nogil=True)
-def _count_cols(recv, n, offs, col_base, nranks, scale, shift, C, counts):
-    for t in range(n):
-        counts[_col_index(recv[t], offs, col_base, nranks, scale, shift, C)] += 1
+def _count_cols_run(recv, nranks, scale, shift, coloff, counts):
+    for t in range(len(recv)):
+        x = recv[t]
+        counts[x + coloff[owner(x, nranks, scale, shift)]] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _count_cols(recv, seg, sub, npiece, nranks, scale, shift, coloff, counts):
+    """Column lengths from the received column ids, a thread per piece of the strip."""
+    nsend = len(sub) // npiece
+    for b in prange(npiece):
+        for s in range(nsend):
+            a = seg[s * npiece + b]
+            _count_cols_run(recv[a:a + sub[s * npiece + b]], nranks, scale, shift, coloff,
+                            counts)
 
 
 @njit(cache=True, nogil=True)
-def _place(recv, n, stride, offs, col_base, nranks, scale, shift, C, cursor, rows, wbits):
-    for t in range(n):
-        c = _col_index(recv[stride * t], offs, col_base, nranks, scale, shift, C)
+def _place_run(recv, stride, nranks, scale, shift, coloff, cursor, rows, wbits):
+    for t in range(len(recv) // stride):
+        x = recv[stride * t]
+        c = x + coloff[owner(x, nranks, scale, shift)]
         p = cursor[c]
         rows[p] = recv[stride * t + 1]
         if stride == 3:
             wbits[p] = recv[stride * t + 2]
         cursor[c] = p + 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _place(recv, seg, sub, npiece, stride, nranks, scale, shift, coloff, cursor, rows, wbits):
+    """Each received entry into the next free slot of its column, a thread per piece."""
+    nsend = len(sub) // npiece
+    for b in prange(npiece):
+        for s in range(nsend):
+            a = seg[s * npiece + b]
+            _place_run(recv[a * stride:(a + sub[s * npiece + b]) * stride], stride, nranks,
+                       scale, shift, coloff, cursor, rows, wbits)
 
 
 def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, grid=None):
@@ -159,10 +210,19 @@ def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, gri
     the 1-D Kernel 1 sorts its rows, so one layout serves BFS and SSSP."""
     g = grid if grid is not None else Grid(comm, scale)
     part = Partition(scale, g.nranks, g.rank)
-    nranks, shift, C = g.nranks, g.shift, g.C
+    nranks, shift, R, C = g.nranks, g.shift, g.R, g.C
     nthreads = numba.get_num_threads()
-    offs = g.offsets
+    nblk = column_pieces(nranks, R, nthreads)
+    npiece = R * nblk
+    nvirt, ndest = nranks * nblk, nranks * npiece
+    ypart, xpart = _dest_tables(g, nblk)
+    # padded column-strip index of a received column id x: x + coloff[owner(x)] (blocks of
+    # this rank's grid column only ever arrive)
     col_base = g.col_index_base().astype(np.int64)
+    coloff = np.zeros(nranks, dtype=np.int64)
+    for seg in range(R):
+        b = seg * C + g.j
+        coloff[b] = col_base[seg] - g.offsets[b]
     nedges = len(src)
     rounds = int(comm.allreduce((nedges + chunk - 1) // chunk, op=MPI.MAX))
 
@@ -176,11 +236,12 @@ def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, gri
     for r in range(rounds):
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
-        pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
+        pos, counts = chunk_starts(_route_counts(s, d, nranks, nvirt, scale, shift, ypart,
+                                                 xpart, ndest, nthreads))
         out = np.empty(int(counts.sum()), dtype=src.dtype)
-        _route(s, d, nowbits, nranks, scale, shift, C, 1, pos, out)
-        recv, rc = alltoallv(comm, out, counts)
-        _count_cols(recv, int(rc.sum()), offs, col_base, nranks, scale, shift, C, counts_col[1:])
+        _route(s, d, nowbits, nranks, nvirt, scale, shift, ypart, xpart, 1, pos, out)
+        recv, seg, sub = alltoallv_pieces(comm, out, counts, npiece, 1)
+        _count_cols(recv, seg, sub, npiece, nranks, scale, shift, coloff, counts_col[1:])
         del out, recv
 
     colptr = np.cumsum(counts_col)
@@ -192,12 +253,13 @@ def construct_graph2d(comm, scale, src, dst, weight=None, chunk=CHUNK_EDGES, gri
         a, b = min(r * chunk, nedges), min((r + 1) * chunk, nedges)
         s, d = src[a:b], dst[a:b]
         wb = weight[a:b].view(np.int32).astype(src.dtype, copy=False) if use_w else nowbits
-        pos, counts = chunk_starts(_route_counts(s, d, nranks, scale, shift, C, nthreads))
+        pos, counts = chunk_starts(_route_counts(s, d, nranks, nvirt, scale, shift, ypart,
+                                                 xpart, ndest, nthreads))
         out = np.empty(stride * int(counts.sum()), dtype=src.dtype)
-        _route(s, d, wb, nranks, scale, shift, C, stride, pos, out)
-        recv, rc = alltoallv(comm, out, stride * counts)
-        _place(recv, int(rc.sum()) // stride, stride, offs, col_base, nranks, scale, shift, C,
-               cursor, rows, wcol_bits)
+        _route(s, d, wb, nranks, nvirt, scale, shift, ypart, xpart, stride, pos, out)
+        recv, seg, sub = alltoallv_pieces(comm, out, counts, npiece, stride)
+        _place(recv, seg, sub, npiece, stride, nranks, scale, shift, coloff, cursor, rows,
+               wcol_bits)
         del out, recv
     del cursor
     if use_w:
@@ -223,8 +285,8 @@ def graph2d_bytes(scale, edgefactor, nranks, weights=False):
     from .grid import grid_shape
     R, C = grid_shape(nranks)
     ncol = R * max_block_vertices(scale, nranks)
-    return (8 * (ncol + 1)
-            + expected_entries(scale, edgefactor, nranks) * (id_bytes(scale) + (4 if weights else 0))
+    entry = id_bytes(scale) + (4 if weights else 0)
+    return (8 * (ncol + 1) + expected_entries(scale, edgefactor, nranks) * entry
             + 8 * max_block_vertices(scale, nranks))
 
 

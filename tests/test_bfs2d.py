@@ -19,6 +19,8 @@ MODES = {"default": {}, "top-down": {"alpha": 0}, "bottom-up": {"alpha": float("
 
 
 def _worker(scale, out, nroots=3, parallel_min=None):
+    import hashlib
+
     import numpy as np
     from mpi4py import MPI
 
@@ -58,7 +60,11 @@ def _worker(scale, out, nroots=3, parallel_min=None):
            "audit_entries": audit["entries"], "same_roots": roots == roots2,
            "degree_equal": bool(comm.allreduce(bool(np.array_equal(g1.degree(), g2.degree())),
                                                op=MPI.LAND)),
-           "searches": [], "mutations": {}}
+           "searches": [], "mutations": {},
+           # the whole CSC, in order (Kernel 1's columns: the same for any thread count)
+           "csc": hashlib.sha256(b"".join(
+               a.tobytes() for pair in comm.allgather((g2.colptr, g2.rows)) for a in pair)
+           ).hexdigest()}
     ws1, ws2 = BFSWorkspace(g1, comm), BFS2DWorkspace(g2, comm)
     if parallel_min is not None:    # threaded seen-marking and apply even on a small graph
         ws2.parallel_min = parallel_min
@@ -143,6 +149,7 @@ def test_bfs2d_same_tree_for_any_thread_count(tmp_path, nranks):
         _check(rep, nranks)
     sums = [[s["parent_sum"] for s in rep["searches"]] for rep in runs]
     assert sums[0] == sums[1] == sums[2]
+    assert runs[0]["csc"] == runs[1]["csc"] == runs[2]["csc"]
 
 
 def _cli(tmp_path, nranks, layout, env=None):
