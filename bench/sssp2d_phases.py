@@ -60,6 +60,10 @@ def main():
                 e[2] += time.process_time() - c0
         return timed
 
+    # compile (or load) everything first: Numba resolves a step's callees when it compiles
+    # it, and would find a wrapper where it expects a compiled function
+    ws.reset()
+    K.sssp2d(ws, roots[0])
     for name in STEPS:
         if hasattr(K, name):
             setattr(K, name, wrap(name, getattr(K, name)))

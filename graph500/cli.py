@@ -95,6 +95,8 @@ def _default_delta():
     try:
         from graph500.kernels.sssp import DEFAULT_DELTA
         from graph500.kernels.sssp2d import DEFAULT_DELTA as DEFAULT_DELTA_2D
+        if DEFAULT_DELTA == DEFAULT_DELTA_2D:
+            return "%g" % DEFAULT_DELTA
         return "%g with --layout 1d, %g with 2d" % (DEFAULT_DELTA, DEFAULT_DELTA_2D)
     except Exception:  # noqa: BLE001 - help must print even where Numba cannot load
         return None

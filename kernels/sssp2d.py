@@ -80,17 +80,21 @@ from .partition import owner
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
 from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight, thread_chunks
 
-# Bucket width, measured with bench/sssp2d_bench.py at 4 ranks (2 x 2 grid, one thread each,
-# oversubscribing this 2-core machine while others worked), 3 roots, 2-D TEPS relative to the
-# 1-D kernel at its default (0.02) in the same run:
-#   SCALE 16: delta 0.02 x0.51, 0.05 x0.94, 0.1 x1.41, 0.2 x1.89, 0.4 x2.44
-#   SCALE 17: delta 0.1 x1.40, 0.25 x1.80, 0.5 x2.00, 1.0 x1.98
-# Every bucket costs rounds of five collectives, so wider buckets win until the light phases
-# re-relax too much (a plateau from 0.5 to 1); bytes per search grow with delta (SCALE 17:
-# 2.4 MB at 0.1, 5.6 MB at 0.5 per rank), so on a fast network a smaller delta may pay.
-# The 1-D kernel's default is much smaller (DEFAULT_DELTA_1D): its light round is one small
-# header Alltoall (and the records' Alltoallv when any flow), not five collectives.
-DEFAULT_DELTA = 0.5
+# Bucket width: the 1-D kernel's. bench/sssp2d_bench.py (2-D TEPS and median search time per
+# delta, 3 roots, one thread per rank; this 2-core machine, so 4 ranks oversubscribe it):
+#   SCALE 21, 2 ranks (grid 1 x 2): 0.01 0.842 s, 0.015 0.839, 0.02 0.875, 0.03 0.885,
+#     0.05 1.111, 0.1 1.200, 0.2 1.411, 0.5 2.121 (1389 collectives per search at 0.01,
+#     783 at 0.02, 110 at 0.5); 1 rank x 2 threads: 0.01 0.887, 0.02 0.874, 0.05 0.990,
+#     0.5 1.981;
+#   SCALE 19, 4 ranks (2 x 2): 0.02 0.244 s, 0.05 0.232, 0.1 0.251, 0.5 0.360;
+#   SCALE 20, 4 ranks: 0.02 0.412 s, 0.03 0.394, 0.05 0.414, 0.1 0.436, 0.5 0.670.
+# A wider bucket re-relaxes more entries (and moves more bytes: 16 MB per search per rank
+# at 0.02, 44 MB at 0.5, SCALE 20, 4 ranks) to save collectives; the plateau is 0.01-0.05.
+# On a network the collectives cost more than here (alpha, bench/scaling.py), but by the
+# SCALE 21 numbers 0.05 beats 0.02 only above 0.4 ms per collective. (An earlier default,
+# 0.5, came from SCALE 16-17 at 4 oversubscribed ranks, where a search is a few
+# milliseconds of work and the collectives' waits were all there was to measure.)
+DEFAULT_DELTA = DEFAULT_DELTA_1D
 
 # Proposals queued between row exchanges (32 bytes each: queue and send/receive words).
 CAPACITY = 1 << 20
