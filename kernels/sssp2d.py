@@ -76,9 +76,10 @@ from .bitmap import set_bit
 from .buckets import (NO_BUCKET, drain_bucket, first_bucket, move_to_bucket, slot_array,
                       slot_dtype, slot_of)
 from .exchange import alltoallv_known, chunk_starts, mpi_type
+from .intrinsics import prefetch
 from .partition import owner
+from .sssp import AHEAD_ENTRIES, PAR_MIN, _nchunks, row_of_entry, split_by_weight, thread_chunks
 from .sssp import DEFAULT_DELTA as DEFAULT_DELTA_1D
-from .sssp import PAR_MIN, _nchunks, row_of_entry, split_by_weight, thread_chunks
 
 # Bucket width: the 1-D kernel's. bench/sssp2d_bench.py (2-D TEPS and median search time per
 # delta, 3 roots, one thread per rank; this 2-core machine, so 4 ranks oversubscribe it):
@@ -248,6 +249,8 @@ def _relax_run(e0, e1, fcol, fglob, fdist, epre, pos, end, light, colptr, heavy,
         dv = fdist[pos + i]
         pw = 2 * fglob[pos + i]
         for k in range(k0, k1):
+            if k + AHEAD_ENTRIES < k1:    # the cache slots are random: ask ahead
+                prefetch(gval, (rows[k + AHEAD_ENTRIES] - row_lo) & gmask)
             nd = dv + weight[k]
             tie = nd == dv
             u = rows[k]
@@ -333,6 +336,8 @@ def _relax_serial(fcol, fglob, fdist, pos, end, light, colptr, heavy, rows, weig
         dv = fdist[i]
         pw = 2 * fglob[i]
         for k in range(a, b):
+            if k + AHEAD_ENTRIES < b:     # the cache slots are random: ask ahead
+                prefetch(gval, (rows[k + AHEAD_ENTRIES] - row_lo) & gmask)
             nd = dv + weight[k]
             tie = nd == dv
             u = rows[k]
@@ -509,7 +514,10 @@ def _apply_par(nchunks, nrec, recv, dist_bits, parent, ptie, mark, touched, dist
     for b in prange(nb):
         m0 = _range_lo(b, nb, nwords)
         m = m0
-        for k in range(rstart[b], rstart[b] + totals[b]):
+        k1 = rstart[b] + totals[b]
+        for k in range(rstart[b], k1):
+            if k + AHEAD_ENTRIES < k1:
+                prefetch(dist_bits, recv[2 * order[k + AHEAD_ENTRIES]] >> 32)
             m = _apply_one(recv, order[k], dist_bits, parent, ptie, mark, touched, m)
         cd = cdelta[b]
         cd[:] = 0
@@ -525,11 +533,14 @@ def _apply(recv, nrec, dist_bits, parent, ptie, mark, touched, dist, inv_delta, 
     """Apply the received proposals (_apply_one) as one thread would in receive order (in
     chunks, every vertex still sees its own proposals in that order), then place the
     vertices they improved in the buckets of their distances (the bucket state does not
-    depend on the order of the moves)."""
+    depend on the order of the moves). The targets are random: each record asks the cache
+    for a later one's distance, as the 1-D kernel's apply does."""
     nchunks = _nchunks(nrec, par)
     if nchunks == 1:
         nt = 0
         for t in range(nrec):
+            if t + AHEAD_ENTRIES < nrec:
+                prefetch(dist_bits, recv[2 * (t + AHEAD_ENTRIES)] >> 32)
             nt = _apply_one(recv, t, dist_bits, parent, ptie, mark, touched, nt)
         _rebucket(touched, nt, mark, dist, inv_delta, cur, nslots, bits, count, bkt)
     else:
