@@ -32,9 +32,9 @@ the 1-D layout's N/8.
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
 Threads: the top-down count and fill run per chunk of the gathered frontier; the seen-marking
-and the apply per word range of the bitmap or block they write (_bucket groups the records
-by range first), so no two threads touch one word or vertex, and the smallest-parent rule
-makes the tree independent of the order.
+per chunk of the proposals, with an atomic OR (bits are only set); the apply per word range
+of the block (_bucket groups the records by range first), so no two threads touch one
+vertex, and the smallest-parent rule makes the tree independent of the order.
 Switching as bfs.py (GAPBS's heuristic): bottom-up when the frontier's edges exceed the
 unexplored edges / alpha; back to top-down when the frontier shrinks below N / beta.
 alpha=0 forces pure top-down; alpha=beta=inf pure bottom-up (for tests).
@@ -48,10 +48,11 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .bfs import ALPHA, AHEAD, BETA, BU_AHEAD, BU_RUNS, live_bits
-from .bitmap import bit_index, from_queue, lowest_bit, next_set, set_bit, test_bit, to_queue
+from .bitmap import (ONE, bit_index, from_queue, lowest_bit, next_set, set_bit, test_bit,
+                     to_queue)
 from .exchange import alltoallv, chunk_starts, mpi_type
 from .grid import gather_strip
-from .intrinsics import prefetch
+from .intrinsics import atomic_or, prefetch
 from .partition import owner
 
 # A top-down level with fewer gathered frontier edges than this runs on one thread; so do
@@ -239,11 +240,14 @@ def _bucket(keys, stride, n, lo, nwords, nb, nchunks):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _mark_seen_threads(out, order, starts, seen, row_lo):
-    """_mark_seen with a thread per word range (_bucket)."""
-    for b in prange(len(starts) - 1):
-        for k in range(starts[b], starts[b + 1]):
-            set_bit(seen, out[2 * order[k]] - row_lo)
+def _mark_seen_threads(out, n, seen, row_lo, nchunks):
+    """_mark_seen on all threads, in chunks of the proposals: bits are only ever set, so an
+    atomic OR per proposal gives the same bitmap in any order (grouping the proposals by
+    word range first, as the apply does, cost more than the marking itself)."""
+    for c in prange(nchunks):
+        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
+            x = out[2 * t] - row_lo
+            atomic_or(seen, x >> 6, ONE << np.uint64(x & 63))
 
 
 @njit(inline="always")
@@ -423,8 +427,7 @@ def _top_down(ws, nq, nfront):
              g.C, ws.col_base, g.col_block_lo, pos, ws.sendbuf)
     nth = numba.get_num_threads()
     if nth > 1 and nsend >= ws.parallel_min:
-        order, starts = _bucket(ws.sendbuf, 2, nsend, g.row_lo, g.row_words, 4 * nth, nth)
-        _mark_seen_threads(ws.sendbuf, order, starts, ws.seen_row, g.row_lo)
+        _mark_seen_threads(ws.sendbuf, nsend, ws.seen_row, g.row_lo, nth)
     else:
         _mark_seen(ws.sendbuf, nsend, ws.seen_row, g.row_lo)
     if g.C == 1:
