@@ -18,6 +18,7 @@ import time
 
 import numba
 from mpi4py import MPI
+from sssp_phases import CountingComm, counted, stats   # bench/ is sys.path[0] as a script
 
 import graph500.kernels.bfs as K1
 import graph500.kernels.bfs2d as K2
@@ -36,32 +37,6 @@ STEPS_2D = ("_visited_bits", "_split", "_td_count", "_td_fill", "_mark_seen", "_
             "_ids_to_bits", "_gather_ids", "_gather_frontier_ids", "_gather_row_frontier",
             "_top_down", "_bu_scan", "_collect", "_bu_own", "_apply_flush", "_flush",
             "_bottom_up", "from_queue", "to_queue", "gather_strip", "alltoallv")
-MPI_CALLS = ("Alltoall", "Alltoallv", "Allgatherv", "Allreduce", "Allgather", "Bcast",
-             "Sendrecv", "Reduce_scatter")
-
-stats = {}
-
-
-def counted(name, f):
-    def g(*a, **k):
-        c0, t0 = time.process_time(), time.perf_counter()
-        try:
-            return f(*a, **k)
-        finally:
-            s = stats.setdefault(name, [0, 0.0, 0.0])
-            s[0] += 1
-            s[1] += time.process_time() - c0
-            s[2] += time.perf_counter() - t0
-    return g
-
-
-class CountingComm:
-    def __init__(self, comm):
-        self.c = comm
-
-    def __getattr__(self, name):
-        f = getattr(self.c, name)
-        return counted("MPI." + name, f) if name in MPI_CALLS else f
 
 
 def main():

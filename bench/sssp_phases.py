@@ -30,9 +30,10 @@ from graph500.kernels.construct import construct_graph
 STEPS = ("_light_step", "_push_step", "_relax", "_rebucket", "_pack", "_apply", "_push_cost",
          "_settled_view", "_pull", "first_bucket", "_first_bucket", "_clear_settled",
          "_start", "gather_window", "alltoallv_known")
-MPI_CALLS = ("Alltoall", "Alltoallv", "Allgatherv", "Allreduce", "Allgather", "Bcast")
+MPI_CALLS = ("Alltoall", "Alltoallv", "Allgatherv", "Allreduce", "Allgather", "Bcast",
+             "Sendrecv", "Reduce_scatter")
 
-stats = {}
+stats = {}     # name -> [calls, CPU s, wall s] (also bench/bfs_phases.py's)
 
 
 def counted(name, f):
