@@ -87,6 +87,7 @@ class BFS2DWorkspace:
         live_bits(graph.colptr, g.col_n, self.live)
         self.todo = np.zeros(maxw, dtype=np.uint64)
         self.bu_sums = np.zeros(BU_RUNS * numba.get_num_threads(), dtype=np.int64)
+        self.own_sums = np.zeros((BU_RUNS * numba.get_num_threads(), 2), dtype=np.int64)
         self.col_base = g.col_index_base().astype(np.int64)
         self.fq = np.empty(1 << 12, dtype=graph.rows.dtype)
         self.rowq = np.empty(1 << 12, dtype=graph.rows.dtype)
@@ -580,17 +581,11 @@ def _collect(cand, col_base, col_n, col_words, me, per, counts, out, fill):
 
 
 @njit(cache=True, nogil=True)
-def _bu_own(cand, base, parent, done, visited, front, degree):
-    """The owner's side of a bottom-up level, its block being the last sub-step: `done` now
-    holds every vertex of the block given a parent by any grid row, so the new frontier is
-    done & ~visited without waiting for the parents found elsewhere (they travel once, at
-    the end of the bottom-up phase: _flush). Own finds, all in the new frontier, are applied
-    now (walking the frontier, not the block: a late level finds a few hundred). Returns
-    (new frontier size, its degrees); front = its bits, and visited takes them in."""
-    n = len(parent)
+def _bu_own_run(w0, w1, cand, base, parent, done, visited, front, degree, sums, c):
+    """Words w0..w1 of _bu_own; sums[c] = (new frontier vertices, their degrees)."""
     nn = 0
     deg = 0
-    for w in range((n + 63) // 64):
+    for w in range(w0, w1):
         b = done[w] & ~visited[w]
         front[w] = b
         visited[w] |= b
@@ -604,6 +599,29 @@ def _bu_own(cand, base, parent, done, visited, front, degree):
             nn += 1
             deg += degree[x]
             b ^= low
+    sums[c, 0] = nn
+    sums[c, 1] = deg
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _bu_own(cand, base, parent, done, visited, front, degree, sums):
+    """The owner's side of a bottom-up level, its block being the last sub-step: `done` now
+    holds every vertex of the block given a parent by any grid row, so the new frontier is
+    done & ~visited without waiting for the parents found elsewhere (they travel once, at
+    the end of the bottom-up phase: _flush). Own finds, all in the new frontier, are applied
+    now (walking the frontier, not the block: a late level finds a few hundred). Runs of
+    whole words, a few per thread (per-run sums in `sums`). Returns (new frontier size, its
+    degrees); front = its bits, and visited takes them in."""
+    nwords = (len(parent) + 63) // 64
+    nchunks = min(nwords, len(sums))
+    for c in prange(nchunks):
+        _bu_own_run(c * nwords // nchunks, (c + 1) * nwords // nchunks, cand, base, parent,
+                    done, visited, front, degree, sums, c)
+    nn = 0
+    deg = 0
+    for c in range(nchunks):
+        nn += sums[c, 0]
+        deg += sums[c, 1]
     return nn, deg
 
 
@@ -676,7 +694,7 @@ def _bottom_up(ws, nfront):
                  g.row_lo, ws.cand, ws.bu_sums)
     # seg == i now: cur holds the done bits of this rank's own block
     return _bu_own(ws.cand, int(ws.col_base[i]), ws.parent, cur, ws.visited_mine,
-                   ws.front_mine, gr.degree_local)
+                   ws.front_mine, gr.degree_local, ws.own_sums)
 
 
 # --- the search -------------------------------------------------------------------------------
