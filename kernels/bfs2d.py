@@ -32,9 +32,11 @@ the 1-D layout's N/8.
               The parent chosen is the first frontier neighbour in a fixed order (grid rows
               in rotation order, entries in CSC order): the same for any thread count.
 Threads: the top-down count and fill run per chunk of the gathered frontier; the seen-marking
-per chunk of the proposals, with an atomic OR (bits are only set); the apply per word range
-of the block (_bucket groups the records by range first), so no two threads touch one
-vertex, and the smallest-parent rule makes the tree independent of the order.
+per chunk of the proposals, with an atomic OR (bits are only set); the claims per chunk of
+the proposals too, by compare-and-swap that only lowers a claimed parent (so the smallest
+proposed parent wins, whatever the order), the new vertices then listed from a bitmap in
+order; the bottom-up sub-steps and the owner's step per run of whole words. The tree is the
+same for any thread count.
 Switching as bfs.py (GAPBS's heuristic): bottom-up when the frontier's edges exceed the
 unexplored edges / alpha; back to top-down when the frontier shrinks below N / beta.
 alpha=0 forces pure top-down; alpha=beta=inf pure bottom-up (for tests).
@@ -52,7 +54,7 @@ from .bitmap import (ONE, bit_index, from_queue, lowest_bit, next_set, set_bit, 
                      to_queue)
 from .exchange import alltoallv, chunk_starts, mpi_type
 from .grid import gather_strip
-from .intrinsics import atomic_or, prefetch
+from .intrinsics import atomic_or, compare_and_swap, popcount, prefetch
 from .partition import owner
 
 # A top-down level with fewer gathered frontier edges than this runs on one thread; so do
@@ -94,7 +96,7 @@ class BFS2DWorkspace:
         self.sendbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.recvbuf = np.empty(1 << 16, dtype=graph.rows.dtype)
         self.bounds = np.zeros(numba.get_num_threads() + 1, dtype=np.int64)
-        self.tmp = np.empty(1 << 12, dtype=np.int64)
+        self.claimed = np.zeros(max(g.local_words, 1), dtype=np.uint64)   # threaded claims
         # fewer proposals than this are marked seen and applied on one thread (a test sets
         # it to 0 to run the threaded paths on a small graph)
         self.parallel_min = TD_PARALLEL_EDGES
@@ -210,37 +212,6 @@ def _mark_seen(out, n, seen, row_lo):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _bucket(keys, stride, n, lo, nwords, nb, nchunks):
-    """Record indices 0..n-1 grouped by the word range of their key keys[stride t] - lo (nb
-    ranges of about nwords / nb words each, so no two ranges share a bitmap word), in input
-    order inside a range: per-chunk counts, then per-chunk fills (no two threads write one
-    place). Returns (order, starts), range b's records being order[starts[b]:starts[b+1]]."""
-    counts = np.zeros((nchunks, nb), dtype=np.int64)
-    for c in prange(nchunks):
-        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
-            w = (keys[stride * t] - lo) >> 6
-            counts[c, w * nb // nwords] += 1
-    pos = np.empty((nchunks, nb), dtype=np.int64)
-    starts = np.zeros(nb + 1, dtype=np.int64)
-    acc = 0
-    for b in range(nb):
-        starts[b] = acc
-        for c in range(nchunks):
-            pos[c, b] = acc
-            acc += counts[c, b]
-    starts[nb] = acc
-    order = np.empty(n, dtype=np.int64)
-    for c in prange(nchunks):
-        p = pos[c].copy()
-        for t in range(c * n // nchunks, (c + 1) * n // nchunks):
-            w = (keys[stride * t] - lo) >> 6
-            b = w * nb // nwords
-            order[p[b]] = t
-            p[b] += 1
-    return order, starts
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def _mark_seen_threads(out, n, seen, row_lo, nchunks):
     """_mark_seen on all threads, in chunks of the proposals: bits are only ever set, so an
     atomic OR per proposal gives the same bitmap in any order (grouping the proposals by
@@ -281,33 +252,70 @@ def _settle(found, a, b, parent, degree, visited):
     return deg
 
 
+@njit(cache=True, nogil=True)
+def _claim_run(recv, parent, lo, claimed):
+    """Proposals recv (pairs) claimed on one of several threads: a claim holds -2 - parent
+    while the level runs, and a compare-and-swap replaces it only by a larger value, i.e. a
+    smaller parent, so each vertex ends with its smallest proposed parent whichever thread
+    comes first (_claim's rule); the thread that claims an unvisited vertex sets its bit in
+    `claimed`."""
+    n = len(recv) // 2
+    for t in range(n):
+        if t + AHEAD < n:
+            prefetch(parent, recv[2 * (t + AHEAD)] - lo)
+        x = recv[2 * t] - lo
+        claim = -2 - np.int64(recv[2 * t + 1])
+        p = parent[x]
+        while p == -1 or (p <= -2 and p < claim):
+            old = compare_and_swap(parent, x, p, claim)
+            if old == p:
+                if p == -1:
+                    atomic_or(claimed, x >> 6, ONE << np.uint64(x & 63))
+                break
+            p = old
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _td_apply_threads(recv, order, starts, parent, lo, degree, queue, tmp, visited):
-    """_td_apply with a thread per word range of the block (_bucket): the same claims (the
-    smallest proposed parent of each vertex wins, whatever the order), the new frontier in
-    range order. Per-range counts and degree sums, merged in range order."""
-    nb = len(starts) - 1
-    found = np.zeros(nb, dtype=np.int64)
-    degs = np.zeros(nb, dtype=np.int64)
-    for b in prange(nb):
-        m = starts[b]
-        k1 = starts[b + 1]
-        for k in range(starts[b], k1):
-            if k + AHEAD < k1:
-                prefetch(parent, recv[2 * order[k + AHEAD]] - lo)
-            m = _claim(recv, order[k], lo, parent, tmp, m)
-        degs[b] = _settle(tmp, starts[b], m, parent, degree, visited)
-        found[b] = m - starts[b]
-    at = np.zeros(nb + 1, dtype=np.int64)
-    for b in range(nb):
-        at[b + 1] = at[b] + found[b]
-    for b in prange(nb):
-        for k in range(found[b]):
-            queue[at[b] + k] = tmp[starts[b] + k]
+def _td_apply_threads(recv, n, parent, lo, degree, queue, claimed, visited, parts):
+    """_td_apply on all threads: the proposals claimed in len(parts) chunks (_claim_run),
+    then the claimed vertices (a bitmap) listed in increasing order, each chunk of words
+    counting its bits (popcount) and then listing its vertices after the chunks before it
+    (parents back from -2 - parent, into visited). The same tree as _td_apply. Returns
+    (new frontier size, its degrees)."""
+    nchunks = len(parts)
+    for c in prange(nchunks):
+        _claim_run(recv[2 * (c * n // nchunks):2 * ((c + 1) * n // nchunks)], parent, lo,
+                   claimed)
+    nw = len(claimed)
+    for c in prange(nchunks):
+        k = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            k += popcount(claimed[w])
+        parts[c, 0] = k
+    nq = 0
+    for c in range(nchunks):
+        k = parts[c, 0]
+        parts[c, 0] = nq
+        nq += k
+    for c in prange(nchunks):
+        q = parts[c, 0]
+        deg = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            b = claimed[w]
+            visited[w] |= b
+            while b:
+                low = lowest_bit(b)
+                x = w * 64 + bit_index(low)
+                b ^= low
+                queue[q] = x
+                q += 1
+                parent[x] = -2 - parent[x]
+                deg += degree[x]
+        parts[c, 1] = deg
     deg = 0
-    for b in range(nb):
-        deg += degs[b]
-    return at[nb], deg
+    for c in range(nchunks):
+        deg += parts[c, 1]
+    return nq, deg
 
 
 @njit(cache=True, nogil=True)
@@ -438,11 +446,10 @@ def _top_down(ws, nq, nfront):
         ws.recvbuf = recv
         nrecv = int(rc.sum()) // 2
     if nth > 1 and nrecv >= ws.parallel_min:
-        order, starts = _bucket(recv, 2, nrecv, g.lo, max(g.local_words, 1), 4 * nth, nth)
-        if len(ws.tmp) < nrecv:
-            ws.tmp = np.empty(2 * nrecv, dtype=np.int64)
-        return _td_apply_threads(recv, order, starts, ws.parent, g.lo, gr.degree_local,
-                                 ws.queue, ws.tmp, ws.visited_mine)
+        ws.claimed[:] = 0
+        # (own_sums: the bottom-up owner step's scratch, free in a top-down level)
+        return _td_apply_threads(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue,
+                                 ws.claimed, ws.visited_mine, ws.own_sums)
     return _td_apply(recv, nrecv, ws.parent, g.lo, gr.degree_local, ws.queue, ws.visited_mine)
 
 
@@ -750,7 +757,7 @@ def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     """One rank's BFS2DWorkspace: parent, queue and global queue (8 per local vertex each,
     ids at most 8), the column-strip candidates (8 per column-strip vertex), the row-strip
     frontier and seen bitmaps (N/R bits each), the column-strip frontier and "has entries"
-    bitmaps (N/C bits each) and gathered frontier ids (N/C at most), the block bitmaps (5),
+    bitmaps (N/C bits each) and gathered frontier ids (N/C at most), the block bitmaps (6),
     and the exchange buffers (top-down proposals: at most the gathered frontier's entries /
     ALPHA, as in bfs.py)."""
     from .construct import expected_entries, id_bytes, max_block_vertices
@@ -760,4 +767,4 @@ def bfs2d_workspace_bytes(scale, edgefactor, nranks):
     proposals = expected_entries(scale, edgefactor, nranks) // ALPHA
     buffers = 2 * max(1 << 16, 2 * proposals) * id_bytes(scale)
     column = 2 * (R * n) // 8 + R * n * id_bytes(scale)
-    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 5 * n // 8 + column + buffers
+    return 3 * 8 * n + 8 * R * n + 2 * (C * n) // 8 + 6 * n // 8 + column + buffers
