@@ -76,7 +76,7 @@ class BFSWorkspace:
         self.front_bits = self.frontier.bits
         self.next_bits = self.frontier.mine
         # Bottom-up candidates: the vertices with edges (fixed), and those of them still
-        # unvisited (set when a search turns bottom-up, kept by each bottom-up step).
+        # unvisited (copied from live when a search starts, kept by every level).
         self.live = np.zeros(len(self.next_bits), dtype=np.uint64)
         live_bits(graph.rowptr, part.nlocal, self.live)
         self.todo = np.zeros(len(self.next_bits), dtype=np.uint64)
