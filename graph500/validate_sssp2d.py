@@ -4,11 +4,12 @@ array.
 
   1-4  parent range, finite non-negative distances, parent -1 exactly when unset, the
        root's own entry: on each owner, with validate_sssp's own pass.
-  5    every entry (v -> u, w) of the block, with d(v) from the column strip (gathered along
-       the grid column, N/C float32) and d(u) from the row strip (gathered along the grid
-       row, N/R float32): one end reached and not the other, or float32(d + w) below the
-       other end. The block matrix holds every tuple as two entries, so each tuple is seen
-       from both ends (the failure records are the same from either end).
+  5    every entry (v -> u, w) of the block with v < u, with d(v) from the column strip
+       (gathered along the grid column, N/C float32) and d(u) from the row strip (gathered
+       along the grid row, N/R float32): one end reached and not the other, or
+       float32(d + w) below the other end. The block matrix holds every tuple as two
+       entries, v -> u and u -> v, so each tuple is tested once, from its smaller end (the
+       failure records are the same from either end).
   6    confirmation: each owner sends (x, parent[x]) along its grid column to the rank whose
        row strip holds the parent, which also holds the entries x -> parent[x] if the edge
        exists; it looks for one with d(x) == float32(d(parent) + w) exactly, and marks a tie
@@ -28,11 +29,13 @@ from numba import njit, prange
 
 from graph500.kernels.exchange import alltoallv
 from graph500.kernels.grid import gather_strip
+from graph500.kernels.intrinsics import prefetch
 from graph500.kernels.partition import owner
 
 from .validate2d import pairs_to_parent_rows
-from .validate_sssp import (CHECK_REACH, CHECK_WEIGHT, FAIL_FIELDS, NO_FAILURE, STRICT, TIE,
-                            check_owned, conclude, merge_failures, record_failure)
+from .validate_sssp import (CHECK_REACH, CHECK_WEIGHT, FAIL_FIELDS, NO_FAILURE,
+                            PREFETCH_AHEAD, STRICT, TIE, check_owned, conclude, merge_failures,
+                            record_failure)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -47,30 +50,38 @@ def _strip_vertex(v, col_base, col_lo):
 @njit(cache=True, nogil=True, parallel=True)
 def _check_entries(colptr, rows, weight, dist_col, dist_row, row_lo, col_base, col_lo, fail,
                    nchunks):
-    """Check 5 over every entry (v -> u) of the block; returns the entries with both ends
-    reached (each tuple is two entries)."""
+    """Check 5 over the block's entries (v -> u); returns the entries with both ends reached
+    (two per tuple). Each tuple is tested from its smaller end only, as validate_sssp.py
+    does: the block matrix holds {v, u} as v -> u here and as u -> v in the block of u's
+    column and v's row, and a failure is recorded the same from either end, so the entries
+    with u < v are left to that block (half the random reads of the row strip's
+    distances). Each read asks the cache for the distance PREFETCH_AHEAD entries on."""
     ncol = len(colptr) - 1
     fails = np.full((nchunks, FAIL_FIELDS), np.float64(NO_FAILURE))
     counts = np.zeros(nchunks, dtype=np.int64)   # per chunk: no scalar reduction in prange
     for c in prange(nchunks):
         f = fails[c]
         both = 0
-        for v in range(c * ncol // nchunks, (c + 1) * ncol // nchunks):
+        c0, c1 = c * ncol // nchunks, (c + 1) * ncol // nchunks
+        kend = colptr[c1]
+        for v in range(c0, c1):
             a = colptr[v]
             b = colptr[v + 1]
             if a == b:
                 continue
             dv = dist_col[v]
             v_reached = dv != np.inf
-            vg = -1
+            vg = _strip_vertex(v, col_base, col_lo)
             for k in range(a, b):
+                if k + PREFETCH_AHEAD < kend:
+                    prefetch(dist_row, rows[k + PREFETCH_AHEAD] - row_lo)
                 u = rows[k]
+                if u < vg:
+                    continue
                 du = dist_row[u - row_lo]
                 u_reached = du != np.inf
                 if not u_reached and not v_reached:
                     continue
-                if vg < 0:
-                    vg = _strip_vertex(v, col_base, col_lo)
                 w = weight[k]
                 if u_reached != v_reached:
                     if u_reached:
@@ -78,13 +89,10 @@ def _check_entries(colptr, rows, weight, dist_col, dist_row, row_lo, col_base, c
                     else:
                         record_failure(f, CHECK_REACH, u, vg, du, dv, w)
                     continue
-                both += 1
+                both += 2
                 # float32 sums, exactly as the kernel relaxes (spec section 5, check 5)
-                if du + w < dv or dv + w < du:
-                    if vg < u:
-                        record_failure(f, CHECK_WEIGHT, vg, u, dv, du, w)
-                    else:
-                        record_failure(f, CHECK_WEIGHT, u, vg, du, dv, w)
+                if du + w < dv or dv + w < du:     # (vg < u here: the smaller end first)
+                    record_failure(f, CHECK_WEIGHT, vg, u, dv, du, w)
         counts[c] = both
     merge_failures(fails, fail)
     return counts.sum()
