@@ -39,10 +39,10 @@ import numpy as np
 from mpi4py import MPI
 from numba import njit, prange
 
-from .bitmap import (ONE, GlobalBitmap, bit_index, clear_bit, from_queue, lowest_bit, next_set,
-                     set_bit, test_bit, to_queue)
+from .bitmap import (ONE, GlobalBitmap, bit_index, chunk_offsets, clear_bit, from_queue,
+                     lowest_bit, next_set, set_bit, test_bit, to_queue)
 from .exchange import alltoallv_pieces, chunk_starts
-from .intrinsics import atomic_or, compare_and_swap, popcount, prefetch
+from .intrinsics import atomic_or, compare_and_swap, prefetch
 from .partition import block_offsets, owner, row_blocks
 
 ALPHA = 15
@@ -216,16 +216,7 @@ def _end_claims_par(bits, nlocal, queue, parent, rowptr, parts, todo):
     SCALE 22 search at 2 threads."""
     nchunks = len(parts)
     nw = len(bits)
-    for c in prange(nchunks):
-        n = 0
-        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
-            n += popcount(bits[w])
-        parts[c, 0] = n
-    n = 0
-    for c in range(nchunks):
-        k = parts[c, 0]
-        parts[c, 0] = n
-        n += k
+    n = chunk_offsets(bits, parts)
     for c in prange(nchunks):
         q = parts[c, 0]
         deg = 0
@@ -550,7 +541,7 @@ def bfs(ws, root):
     part = g.part
     comm = ws.comm
     rowptr, col, parent = g.rowptr, g.col, ws.parent
-    lo, me, nranks, scale, shift = part.lo, part.rank, part.nranks, part.scale, part.shift
+    lo, me, scale, shift = part.lo, part.rank, part.scale, part.shift
     # The bottom-up candidates, kept by every level from the start: top-down levels take
     # their new vertices out (a bit each, in passes they make anyway), so turning bottom-up
     # costs nothing, where building todo from parent read 8 bytes per vertex at every

@@ -50,11 +50,11 @@ from mpi4py import MPI
 from numba import njit, prange
 
 from .bfs import ALPHA, AHEAD, BETA, BU_AHEAD, BU_RUNS, live_bits
-from .bitmap import (ONE, bit_index, from_queue, lowest_bit, next_set, set_bit, test_bit,
-                     to_queue)
+from .bitmap import (ONE, bit_index, chunk_offsets, from_queue, lowest_bit, next_set, set_bit,
+                     test_bit, to_queue)
 from .exchange import alltoallv, chunk_starts, mpi_type
 from .grid import gather_strip
-from .intrinsics import atomic_or, compare_and_swap, popcount, prefetch
+from .intrinsics import atomic_or, compare_and_swap, prefetch
 from .partition import owner
 
 # A top-down level with fewer gathered frontier edges than this runs on one thread; so do
@@ -258,7 +258,8 @@ def _claim_run(recv, parent, lo, claimed):
     while the level runs, and a compare-and-swap replaces it only by a larger value, i.e. a
     smaller parent, so each vertex ends with its smallest proposed parent whichever thread
     comes first (_claim's rule); the thread that claims an unvisited vertex sets its bit in
-    `claimed`."""
+    `claimed`. The loop is bfs._td_count_run's claim, written in place as there (as an
+    inline helper shared by both, the 1-D scan ran 2-3 % slower, bench/bfs_ab.py)."""
     n = len(recv) // 2
     for t in range(n):
         if t + AHEAD < n:
@@ -287,16 +288,7 @@ def _td_apply_threads(recv, n, parent, lo, degree, queue, claimed, visited, part
         _claim_run(recv[2 * (c * n // nchunks):2 * ((c + 1) * n // nchunks)], parent, lo,
                    claimed)
     nw = len(claimed)
-    for c in prange(nchunks):
-        k = 0
-        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
-            k += popcount(claimed[w])
-        parts[c, 0] = k
-    nq = 0
-    for c in range(nchunks):
-        k = parts[c, 0]
-        parts[c, 0] = nq
-        nq += k
+    nq = chunk_offsets(claimed, parts)
     for c in prange(nchunks):
         q = parts[c, 0]
         deg = 0

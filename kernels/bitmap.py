@@ -7,7 +7,9 @@ The bottom-up BFS step reads its frontier this way, and the BFS validator its le
 """
 import numpy as np
 from mpi4py import MPI
-from numba import njit
+from numba import njit, prange
+
+from .intrinsics import popcount
 
 ONE = np.uint64(1)
 
@@ -70,6 +72,27 @@ def from_queue(queue, nq, bits):
     bits[:] = 0
     for qi in range(nq):
         set_bit(bits, queue[qi])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def chunk_offsets(bits, parts):
+    """For listing the set bits of `bits` in order on all threads, cut into len(parts) chunks
+    of words (chunk c: words c * W // n .. (c + 1) * W // n): parts[c, 0] = how many set bits
+    the chunks before c hold, where chunk c's list starts (a popcount per chunk, on all
+    threads, then a prefix sum). Returns the total."""
+    nchunks = len(parts)
+    nw = len(bits)
+    for c in prange(nchunks):
+        n = 0
+        for w in range(c * nw // nchunks, (c + 1) * nw // nchunks):
+            n += popcount(bits[w])
+        parts[c, 0] = n
+    n = 0
+    for c in range(nchunks):
+        k = parts[c, 0]
+        parts[c, 0] = n
+        n += k
+    return n
 
 
 @njit(cache=True, nogil=True)
